@@ -1,0 +1,302 @@
+// Package cli is the airlock command line: run, ps, kill, profiles, profile show.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"airlock/launcher/i18n"
+	"airlock/launcher/profile"
+	"airlock/launcher/sandbox"
+)
+
+// Exit statuses of the command itself.
+const (
+	exitUsage  = 2
+	exitFailed = 1
+)
+
+var stderr io.Writer = os.Stderr
+var stdout io.Writer = os.Stdout
+
+func usage() string {
+	return i18n.T(`Usage:
+  airlock run [--profile NAME|FILE] [--net none|tor|host] [--sound none|full]
+              [--display none|x11|xephyr] [--ro PATH]... [--rw PATH]...
+              [--name NAME] [--verbose] [--] COMMAND [ARG...]
+  airlock run PROFILE [FILE...]
+  airlock ps
+  airlock kill [--signal NAME|NUMBER] ID|NAME
+  airlock profiles
+  airlock profile show NAME|FILE
+`)
+}
+
+func errorf(format string, args ...any) {
+	fmt.Fprintf(stderr, "airlock: %s\n", fmt.Sprintf(format, args...))
+}
+
+// Main runs the command line and returns the exit status.
+func Main(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage())
+		return exitUsage
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:])
+	case "ps":
+		return cmdPs(args[1:])
+	case "kill":
+		return cmdKill(args[1:])
+	case "profiles":
+		return cmdProfiles()
+	case "profile":
+		if len(args) == 3 && args[1] == "show" {
+			return cmdProfileShow(args[2])
+		}
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage())
+		return 0
+	}
+	fmt.Fprint(stderr, usage())
+	return exitUsage
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func newLogger(verbose bool) *slog.Logger {
+	level := slog.LevelWarn
+	if verbose || os.Getenv("AIRLOCK_LOG") == "info" {
+		level = slog.LevelInfo
+	}
+	if os.Getenv("AIRLOCK_LOG") == "debug" {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func cmdRun(args []string) int {
+	// A host root mapped into a sandbox is still root over every file that
+	// root owns on the host: that is not a sandbox. There is no setuid
+	// helper either; an ordinary user is all Airlock needs.
+	if os.Geteuid() == 0 {
+		errorf("%s", i18n.T("refusing to run as root: start sandboxes as an ordinary user (a root mapped into a sandbox is not a sandbox)"))
+		return exitUsage
+	}
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var ro, rw listFlag
+	profName := fs.String("profile", "", "profile name or file")
+	netMode := fs.String("net", "", "none, tor or host")
+	sound := fs.String("sound", "", "none or full")
+	display := fs.String("display", "", "none, x11 or xephyr")
+	name := fs.String("name", "", "sandbox name")
+	verbose := fs.Bool("verbose", false, "log what the sandbox does")
+	fs.Var(&ro, "ro", "share PATH read-only (repeatable)")
+	fs.Var(&rw, "rw", "share PATH read-write (repeatable)")
+	fs.Usage = func() { fmt.Fprint(stderr, usage()) }
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	rest := fs.Args()
+	dashdash := len(args) > 0 && len(rest) > 0 && len(args) >= len(rest)+1 && args[len(args)-len(rest)-1] == "--"
+	var docs []sandbox.Doc
+	var command []string
+	var p *profile.Profile
+	var err error
+	switch {
+	case *profName != "":
+		p, err = profile.Find(*profName)
+		command = rest
+	case len(rest) > 0 && !dashdash && isProfile(rest[0]):
+		// airlock run PROFILE [FILE...]: the profile's command, with the
+		// files handed in as documents.
+		p, err = profile.Find(rest[0])
+		if err == nil {
+			for _, f := range rest[1:] {
+				docs = append(docs, sandbox.Doc{Path: f, RW: p.DefaultGrant == profile.GrantReadWrite})
+			}
+			if len(p.Command) == 0 {
+				errorf("%s", i18n.T("profile %s has no command: use airlock run --profile %s -- COMMAND", p.Name, p.Name))
+				return exitUsage
+			}
+			command = append(append([]string(nil), p.Command...), rest[1:]...)
+		}
+	default:
+		p, err = profile.Find("default")
+		if err != nil {
+			d := profile.Defaults()
+			d.Name, d.DisplayName, d.Path = "default", "default", "(built-in)"
+			p, err = &d, nil
+		}
+		command = rest
+	}
+	if err != nil {
+		errorf("%v", err)
+		return exitUsage
+	}
+	if len(command) == 0 {
+		if len(p.Command) == 0 {
+			fmt.Fprint(stderr, usage())
+			return exitUsage
+		}
+		command = p.Command
+	}
+	// Flags override the profile; each is checked like a profile key.
+	for _, o := range []struct {
+		flag, val string
+		dst       *string
+		allowed   []string
+	}{
+		{"--net", *netMode, &p.Net, []string{profile.NetNone, profile.NetTor, profile.NetHost}},
+		{"--sound", *sound, &p.Sound, []string{profile.SoundNone, profile.SoundFull}},
+		{"--display", *display, &p.Display, []string{profile.DisplayNone, profile.DisplayX11, profile.DisplayXephyr}},
+	} {
+		if o.val == "" {
+			continue
+		}
+		if !contains(o.allowed, o.val) {
+			errorf("%s", i18n.T("%s: %q is not one of %s", o.flag, o.val, strings.Join(o.allowed, ", ")))
+			return exitUsage
+		}
+		*o.dst = o.val
+	}
+	for _, f := range ro {
+		docs = append(docs, sandbox.Doc{Path: f})
+	}
+	for _, f := range rw {
+		docs = append(docs, sandbox.Doc{Path: f, RW: true})
+	}
+	log := newLogger(*verbose)
+	sb, err := sandbox.Prepare(sandbox.Options{Profile: p, Name: *name, Docs: docs, Args: command, Logger: log, Broker: broker(log)})
+	if err != nil {
+		errorf("%v", err)
+		return exitFailed
+	}
+	code, err := sb.Run()
+	if err != nil {
+		errorf("%v", err)
+		if code == 0 {
+			code = exitFailed
+		}
+	}
+	return code
+}
+
+// broker is the seam for airlock-portal (a later change registers the
+// sandbox there and serves its bus); until then sandboxes have no bus.
+var broker = func(*slog.Logger) sandbox.Broker { return nil }
+
+func isProfile(name string) bool {
+	if strings.ContainsRune(name, '/') {
+		return strings.HasSuffix(name, ".toml")
+	}
+	m, _ := profile.List()
+	_, ok := m[name]
+	return ok
+}
+
+func contains(l []string, v string) bool {
+	for _, x := range l {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func cmdPs(args []string) int {
+	if len(args) != 0 {
+		fmt.Fprint(stderr, usage())
+		return exitUsage
+	}
+	recs, err := sandbox.List()
+	if err != nil {
+		errorf("%v", err)
+		return exitFailed
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, i18n.T("ID\tNAME\tPROFILE\tPID\tUPTIME\tCOMMAND"))
+	for _, r := range recs {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.Name, r.Profile, r.Pid, time.Since(r.Started).Round(time.Second), strings.Join(r.Command, " "))
+	}
+	w.Flush()
+	return 0
+}
+
+var signals = map[string]syscall.Signal{"TERM": syscall.SIGTERM, "KILL": syscall.SIGKILL, "INT": syscall.SIGINT, "HUP": syscall.SIGHUP, "USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2, "QUIT": syscall.SIGQUIT}
+
+func cmdKill(args []string) int {
+	fs := flag.NewFlagSet("kill", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	sigName := fs.String("signal", "TERM", "signal name or number")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		fmt.Fprint(stderr, usage())
+		return exitUsage
+	}
+	sig, ok := signals[strings.TrimPrefix(strings.ToUpper(*sigName), "SIG")]
+	if !ok {
+		var n int
+		if _, err := fmt.Sscanf(*sigName, "%d", &n); err != nil || n <= 0 || n > 64 {
+			errorf("%s", i18n.T("unknown signal %q", *sigName))
+			return exitUsage
+		}
+		sig = syscall.Signal(n)
+	}
+	r, err := sandbox.Lookup(fs.Arg(0))
+	if err != nil {
+		errorf("%v", err)
+		return exitFailed
+	}
+	// Signal init, which forwards to the application; SIGKILL ends the
+	// whole pid namespace at once.
+	if err := syscall.Kill(r.Pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		errorf("cannot signal sandbox %s: %v", r.ID, err)
+		return exitFailed
+	}
+	return 0
+}
+
+func cmdProfiles() int {
+	m, _ := profile.List()
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, i18n.T("NAME\tDISPLAY NAME\tNET\tDISPLAY\tFILE"))
+	for _, n := range names {
+		p, err := profile.LoadFile(m[n])
+		if err != nil {
+			fmt.Fprintf(w, "%s\t%s\t\t\t%s\n", n, i18n.T("(invalid: %v)", err), m[n])
+			continue
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", n, p.DisplayName, p.Net, p.Display, m[n])
+	}
+	w.Flush()
+	return 0
+}
+
+func cmdProfileShow(name string) int {
+	p, err := profile.Find(name)
+	if err != nil {
+		errorf("%v", err)
+		return exitFailed
+	}
+	fmt.Fprint(stdout, p.Show())
+	return 0
+}

@@ -1,0 +1,20 @@
+// Command airlock runs desktop applications in unprivileged sandboxes.
+package main
+
+import (
+	"os"
+
+	"airlock/launcher/cli"
+	"airlock/launcher/sandbox"
+)
+
+func init() {
+	// The re-executed init stage: dispatch before main, like runc's init.go.
+	if len(os.Args) > 0 && os.Args[0] == sandbox.InitArg0 {
+		sandbox.InitMain()
+	}
+}
+
+func main() {
+	os.Exit(cli.Main(os.Args[1:]))
+}

@@ -1,0 +1,442 @@
+// Package profile reads Airlock sandbox profiles: TOML files that say what one
+// application may see and do. A profile is refused as a whole, before anything
+// starts, when any key is unknown or any value is out of range; the error names
+// the file, the line and the key.
+package profile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Network modes.
+const (
+	NetNone = "none" // loopback only, in a fresh network namespace
+	NetTor  = "tor"  // loopback only, plus 127.0.0.1:9050 forwarded to the host's Tor SOCKS port
+	NetHost = "host" // the host's network namespace: weaker, documented as such
+)
+
+// Sound modes.
+const (
+	SoundNone = "none"
+	SoundFull = "full" // the PulseAudio/PipeWire socket: playback and recording
+)
+
+// Display modes.
+const (
+	DisplayNone   = "none"
+	DisplayXephyr = "xephyr" // a nested X server per sandbox
+	DisplayX11    = "x11"    // the host X server, untrusted cookie: weak
+)
+
+// Grant modes for files handed in by the user.
+const (
+	GrantReadOnly  = "ro"
+	GrantReadWrite = "rw"
+)
+
+// Persist binds one host folder read-write into the sandbox, so that an
+// application can keep data across runs. Everything else is amnesic.
+type Persist struct {
+	Host    string `toml:"host"`    // host folder; ~ and $XDG_DATA_HOME are expanded; created 0700 if missing
+	Sandbox string `toml:"sandbox"` // where it appears inside; ~ is the sandbox's home
+}
+
+// Profile is one sandbox profile as written in its file, defaults filled in.
+type Profile struct {
+	// Name is the profile's file name without .toml; not a key.
+	Name string `toml:"-"`
+	// Path is the file it came from; not a key.
+	Path string `toml:"-"`
+
+	DisplayName string   `toml:"display_name"`
+	Description string   `toml:"description"`
+	Icon        string   `toml:"icon"`
+	Command     []string `toml:"command"`
+
+	Net       string `toml:"net"`
+	TorSocks  string `toml:"tor_socks"`
+	Sound     string `toml:"sound"`
+	Display   string `toml:"display"`
+	XephyrRes string `toml:"xephyr_screen"`
+	GPU       bool   `toml:"gpu"`
+	Hostname  string `toml:"hostname"`
+
+	ReadOnly     []string          `toml:"expose_ro"`
+	ReadWrite    []string          `toml:"expose_rw"`
+	Persist      []Persist         `toml:"persist"`
+	Env          map[string]string `toml:"env"`
+	DefaultGrant string            `toml:"default_grant"`
+	// PersistentGrants keeps files the user granted through the chooser across
+	// runs of this profile (off: grants end with the sandbox).
+	PersistentGrants bool `toml:"persistent_grants"`
+	// BusNames lists host session bus names that the broker relays for this
+	// sandbox (for example org.freedesktop.Notifications).
+	BusNames []string `toml:"bus_names"`
+}
+
+// Defaults are the strict settings every profile starts from.
+func Defaults() Profile {
+	return Profile{
+		Net:          NetNone,
+		TorSocks:     "127.0.0.1:9050",
+		Sound:        SoundNone,
+		Display:      DisplayNone,
+		XephyrRes:    "1280x800",
+		Hostname:     "localhost",
+		DefaultGrant: GrantReadOnly,
+		BusNames:     []string{"org.freedesktop.Notifications", "org.a11y.Bus"},
+	}
+}
+
+// Error is a refused profile: it names the file, the line and the key.
+type Error struct {
+	File string
+	Line int // 0 when unknown
+	Key  string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Key != "" {
+		return fmt.Sprintf("%s: key %q: %s", loc, e.Key, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s", loc, e.Msg)
+}
+
+// Dirs returns the folders searched for profiles, lowest priority first: the
+// shipped ones, then the user's own (~/.config/airlock/profiles), which override.
+func Dirs() []string {
+	var dirs []string
+	if d := os.Getenv("AIRLOCK_DATADIR"); d != "" {
+		dirs = append(dirs, filepath.Join(d, "profiles"))
+	} else {
+		dirs = append(dirs, systemDirs()...)
+	}
+	cfg := os.Getenv("XDG_CONFIG_HOME")
+	if cfg == "" {
+		if h, err := os.UserHomeDir(); err == nil {
+			cfg = filepath.Join(h, ".config")
+		}
+	}
+	if cfg != "" {
+		dirs = append(dirs, filepath.Join(cfg, "airlock", "profiles"))
+	}
+	return dirs
+}
+
+// systemDirs are the shipped profile folders: beside the binary in a build
+// tree (data/profiles), then the installed locations.
+func systemDirs() []string {
+	var dirs []string
+	if exe, err := os.Executable(); err == nil {
+		d := filepath.Dir(exe)
+		for _, c := range []string{filepath.Join(d, "data", "profiles"), filepath.Join(d, "..", "data", "profiles"), filepath.Join(d, "..", "share", "airlock", "profiles")} {
+			if st, err := os.Stat(c); err == nil && st.IsDir() {
+				dirs = append(dirs, c)
+				break
+			}
+		}
+	}
+	return append(dirs, "/usr/local/share/airlock/profiles", "/usr/share/airlock/profiles")
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// List returns every profile name found, with the file that wins for each.
+func List() (map[string]string, error) {
+	found := map[string]string{}
+	for _, d := range Dirs() {
+		ents, err := os.ReadDir(d)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			n, ok := strings.CutSuffix(e.Name(), ".toml")
+			if !ok || !nameRE.MatchString(n) {
+				continue
+			}
+			found[n] = filepath.Join(d, e.Name())
+		}
+	}
+	return found, nil
+}
+
+// Names returns List's names, sorted.
+func Names() []string {
+	m, _ := List()
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Find loads a profile by name, or from a file when nameOrPath contains a slash
+// or ends in .toml.
+func Find(nameOrPath string) (*Profile, error) {
+	if strings.ContainsRune(nameOrPath, '/') || strings.HasSuffix(nameOrPath, ".toml") {
+		return LoadFile(nameOrPath)
+	}
+	if !nameRE.MatchString(nameOrPath) {
+		return nil, fmt.Errorf("invalid profile name %q", nameOrPath)
+	}
+	m, _ := List()
+	p, ok := m[nameOrPath]
+	if !ok {
+		return nil, fmt.Errorf("no profile named %q (searched %s)", nameOrPath, strings.Join(Dirs(), ", "))
+	}
+	return LoadFile(p)
+}
+
+// LoadFile reads and validates one profile file.
+func LoadFile(path string) (*Profile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read profile: %w", err)
+	}
+	name := strings.TrimSuffix(filepath.Base(path), ".toml")
+	return Parse(path, name, data)
+}
+
+// Parse decodes and validates profile text; file is used in error messages.
+func Parse(file, name string, data []byte) (*Profile, error) {
+	p := Defaults()
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&p)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, &Error{File: file, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
+		}
+		return nil, &Error{File: file, Msg: err.Error()}
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		k := und[0]
+		// Keys under [env] are free-form and decoded into the map, so any
+		// undecoded key is a typo or a key from another version.
+		return nil, &Error{File: file, Line: keyLine(data, k), Key: k.String(), Msg: "unknown key (see airlock-profile(5))"}
+	}
+	p.Name = name
+	p.Path = file
+	if p.DisplayName == "" {
+		p.DisplayName = name
+	}
+	if err := p.validate(); err != nil {
+		var ve *Error
+		if errors.As(err, &ve) {
+			ve.File = file
+			ve.Line = keyLine(data, toml.Key(strings.Split(ve.Key, ".")))
+		}
+		return nil, err
+	}
+	return &p, nil
+}
+
+func bad(key, format string, args ...any) error {
+	return &Error{Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
+var (
+	hostnameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	envKeyRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	busNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)+$`)
+	screenRE   = regexp.MustCompile(`^[1-9][0-9]{2,4}x[1-9][0-9]{2,4}$`)
+)
+
+func oneOf(key, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return bad(key, "%q is not one of %s", v, strings.Join(allowed, ", "))
+}
+
+func (p *Profile) validate() error {
+	if err := oneOf("net", p.Net, NetNone, NetTor, NetHost); err != nil {
+		return err
+	}
+	if err := oneOf("sound", p.Sound, SoundNone, SoundFull); err != nil {
+		return err
+	}
+	if err := oneOf("display", p.Display, DisplayNone, DisplayXephyr, DisplayX11); err != nil {
+		return err
+	}
+	if err := oneOf("default_grant", p.DefaultGrant, GrantReadOnly, GrantReadWrite); err != nil {
+		return err
+	}
+	if err := checkHostPort(p.TorSocks); err != nil {
+		return bad("tor_socks", "%v", err)
+	}
+	if !screenRE.MatchString(p.XephyrRes) {
+		return bad("xephyr_screen", "%q is not WIDTHxHEIGHT", p.XephyrRes)
+	}
+	if !hostnameRE.MatchString(p.Hostname) {
+		return bad("hostname", "%q is not a valid host name", p.Hostname)
+	}
+	if len(p.DisplayName) > 80 || strings.ContainsFunc(p.DisplayName, isControl) {
+		return bad("display_name", "must be at most 80 printable characters")
+	}
+	for i, c := range p.Command {
+		if c == "" || strings.ContainsRune(c, 0) {
+			return bad("command", "element %d is empty or contains NUL", i)
+		}
+	}
+	if len(p.Command) > 0 && !filepath.IsAbs(p.Command[0]) {
+		return bad("command", "%q must be an absolute path", p.Command[0])
+	}
+	for _, l := range []struct {
+		key   string
+		paths []string
+	}{{"expose_ro", p.ReadOnly}, {"expose_rw", p.ReadWrite}} {
+		for _, path := range l.paths {
+			if err := checkHostPath(path); err != nil {
+				return bad(l.key, "%v", err)
+			}
+		}
+	}
+	for i, ps := range p.Persist {
+		if err := checkHostPath(ps.Host); err != nil {
+			return bad("persist.host", "entry %d: %v", i+1, err)
+		}
+		if !strings.HasPrefix(ps.Sandbox, "~/") && !filepath.IsAbs(ps.Sandbox) {
+			return bad("persist.sandbox", "entry %d: %q must start with ~/ or /", i+1, ps.Sandbox)
+		}
+		if strings.Contains(ps.Sandbox, "..") || filepath.Clean(ps.Sandbox) == "/" {
+			return bad("persist.sandbox", "entry %d: %q may not contain .. or be /", i+1, ps.Sandbox)
+		}
+	}
+	for k, v := range p.Env {
+		if !envKeyRE.MatchString(k) || strings.ContainsRune(v, 0) {
+			return bad("env."+k, "not a valid environment variable")
+		}
+		// Variables that would undo the sandbox's own wiring are refused:
+		// the bus, the display and the runtime folder are Airlock's to set.
+		switch k {
+		case "DBUS_SESSION_BUS_ADDRESS", "DBUS_SYSTEM_BUS_ADDRESS", "DISPLAY", "XAUTHORITY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR", "LD_PRELOAD", "LD_LIBRARY_PATH":
+			return bad("env."+k, "is set by Airlock and cannot be overridden")
+		}
+	}
+	for _, n := range p.BusNames {
+		if !busNameRE.MatchString(n) || len(n) > 255 {
+			return bad("bus_names", "%q is not a D-Bus well-known name", n)
+		}
+		if strings.HasPrefix(n, "org.freedesktop.DBus") || strings.HasPrefix(n, "org.freedesktop.portal.") || strings.HasPrefix(n, "org.freedesktop.systemd1") || strings.HasPrefix(n, "org.airlock.") {
+			return bad("bus_names", "%q may not be relayed", n)
+		}
+	}
+	return nil
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+func checkHostPath(p string) error {
+	if p == "" || strings.ContainsRune(p, 0) {
+		return fmt.Errorf("empty path or NUL in path")
+	}
+	if !strings.HasPrefix(p, "~/") && !filepath.IsAbs(p) {
+		return fmt.Errorf("%q must start with ~/ or /", p)
+	}
+	c := filepath.Clean(p)
+	// The host's root, /proc, /dev, /sys, /run and the home folder as a whole
+	// would hand the sandbox what it exists to withhold.
+	for _, forbidden := range []string{"/", "/proc", "/sys", "/dev", "/run", "/etc", "/home", "/root", "~"} {
+		if c == forbidden {
+			return fmt.Errorf("%q may not be shared", p)
+		}
+	}
+	for _, prefix := range []string{"/proc/", "/sys/", "/dev/", "/run/"} {
+		if strings.HasPrefix(c, prefix) {
+			return fmt.Errorf("%q may not be shared", p)
+		}
+	}
+	return nil
+}
+
+func checkHostPort(s string) error {
+	i := strings.LastIndexByte(s, ':')
+	if i <= 0 || i == len(s)-1 {
+		return fmt.Errorf("%q is not HOST:PORT", s)
+	}
+	for _, c := range s[i+1:] {
+		if c < '0' || c > '9' {
+			return fmt.Errorf("%q has a bad port", s)
+		}
+	}
+	return nil
+}
+
+// keyLine finds the line that defines key (a dotted path) in TOML text: the
+// decoder does not expose key positions. It tracks [table] and [[array]]
+// headers and returns the first line that sets the key's last part inside the
+// key's table, or 0.
+func keyLine(data []byte, key toml.Key) int {
+	if len(key) == 0 {
+		return 0
+	}
+	table := strings.Join(key[:len(key)-1], ".")
+	last := key[len(key)-1]
+	cur := ""
+	for i, line := range strings.Split(string(data), "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "[") {
+			h := strings.Trim(t, "[] \t")
+			if j := strings.IndexByte(h, '#'); j >= 0 {
+				h = strings.Trim(h[:j], "[] \t")
+			}
+			cur = h
+			continue
+		}
+		k, _, ok := strings.Cut(t, "=")
+		if !ok {
+			continue
+		}
+		k = strings.Trim(strings.TrimSpace(k), `"'`)
+		full := k
+		if cur != "" {
+			full = cur + "." + k
+		}
+		if (cur == table && k == last) || full == key.String() {
+			return i + 1
+		}
+		// An inline table or a persist entry: `persist = [{ host = ... }]`.
+		if cur == "" && k == key[0] {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// ExpandHome replaces a leading ~ with home.
+func ExpandHome(p, home string) string {
+	if p == "~" {
+		return home
+	}
+	if rest, ok := strings.CutPrefix(p, "~/"); ok {
+		return filepath.Join(home, rest)
+	}
+	return p
+}
+
+// Show renders the effective settings as TOML, for `airlock profile show`.
+func (p *Profile) Show() string {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "# profile %q from %s (defaults filled in)\n", p.Name, p.Path)
+	enc := toml.NewEncoder(&b)
+	enc.Indent = ""
+	_ = enc.Encode(p)
+	return b.String()
+}

@@ -1,0 +1,218 @@
+package sandbox
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"airlock/launcher/i18n"
+	"airlock/launcher/profile"
+)
+
+const (
+	xauthFamilyWild = 0xffff
+	cookieName      = "MIT-MAGIC-COOKIE-1"
+)
+
+// xauthEntry is one record of an Xauthority file (libXau's format).
+type xauthEntry struct {
+	family             uint16
+	addr, number, name []byte
+	data               []byte
+}
+
+func writeXauth(path string, entries []xauthEntry) error {
+	var b bytes.Buffer
+	for _, e := range entries {
+		binary.Write(&b, binary.BigEndian, e.family)
+		for _, f := range [][]byte{e.addr, e.number, e.name, e.data} {
+			binary.Write(&b, binary.BigEndian, uint16(len(f)))
+			b.Write(f)
+		}
+	}
+	return os.WriteFile(path, b.Bytes(), 0o600)
+}
+
+func readXauth(path string) ([]xauthEntry, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	r := bytes.NewReader(raw)
+	var out []xauthEntry
+	for r.Len() > 0 {
+		var e xauthEntry
+		if err := binary.Read(r, binary.BigEndian, &e.family); err != nil {
+			return nil, err
+		}
+		for _, f := range []*[]byte{&e.addr, &e.number, &e.name, &e.data} {
+			var n uint16
+			if err := binary.Read(r, binary.BigEndian, &n); err != nil {
+				return nil, err
+			}
+			*f = make([]byte, n)
+			if _, err := r.Read(*f); err != nil && n > 0 {
+				return nil, err
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// privateDir makes a 0700 folder for this sandbox's host-side files (cookies)
+// and registers its removal.
+func (s *Sandbox) privateDir() (string, error) {
+	rt, err := RuntimeDir()
+	if err != nil {
+		return "", err
+	}
+	d := filepath.Join(rt, "airlock", "run-"+s.spec.ID)
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return "", err
+	}
+	s.cleanup = append(s.cleanup, func() { os.RemoveAll(d) })
+	return d, nil
+}
+
+// prepareDisplay wires the sandbox's display. The host X socket is bound in
+// only for display = x11; otherwise the sandbox has no path to it, and the
+// abstract @/tmp/.X11-unix/X* sockets belong to the host's network namespace,
+// which the sandbox does not share (and Landlock scopes them when it does).
+func (s *Sandbox) prepareDisplay(runtimeIn string) ([]string, error) {
+	p := s.opts.Profile
+	switch p.Display {
+	case profile.DisplayNone:
+		return nil, nil
+	case profile.DisplayXephyr:
+		return s.startXephyr(runtimeIn)
+	case profile.DisplayX11:
+		return s.hostX11(runtimeIn)
+	}
+	return nil, fmt.Errorf("unknown display mode %q", p.Display)
+}
+
+// startXephyr starts a nested X server on the host display, for this sandbox
+// alone: its windows, keystrokes and clipboard are its own.
+func (s *Sandbox) startXephyr(runtimeIn string) ([]string, error) {
+	if _, err := hostDisplay(); err != nil {
+		return nil, errors.New(i18n.T("display \"xephyr\" needs a host X display: %v", err))
+	}
+	bin, err := exec.LookPath("Xephyr")
+	if err != nil {
+		return nil, errors.New(i18n.T("display \"xephyr\" needs Xephyr (Debian package xserver-xephyr)"))
+	}
+	dir, err := s.privateDir()
+	if err != nil {
+		return nil, err
+	}
+	cookie := make([]byte, 16)
+	rand.Read(cookie)
+	auth := filepath.Join(dir, "Xauthority")
+	// FamilyWild with an empty display number matches any host name and
+	// display: the same file serves Xephyr (-auth) and the client inside,
+	// where the display is :0 and the host name is neutral.
+	if err := writeXauth(auth, []xauthEntry{{family: xauthFamilyWild, name: []byte(cookieName), data: cookie}}); err != nil {
+		return nil, err
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	title := i18n.T("%s (Airlock sandbox)", s.spec.Name)
+	cmd := exec.Command(bin, "-displayfd", "3", "-auth", auth, "-nolisten", "tcp", "-title", title,
+		"-screen", s.opts.Profile.XephyrRes, "-resizeable", "-no-host-grab", "-noreset")
+	cmd.ExtraFiles = []*os.File{w}
+	cmd.Env = append(os.Environ(), "XAUTHORITY="+os.Getenv("XAUTHORITY"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("cannot start Xephyr: %w", err)
+	}
+	w.Close()
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	s.cleanup = append(s.cleanup, func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(3 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+	numc := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		numc <- strings.TrimSpace(line)
+		r.Close()
+	}()
+	var num string
+	select {
+	case num = <-numc:
+	case <-time.After(15 * time.Second):
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil {
+		return nil, fmt.Errorf("Xephyr did not start: %s", strings.TrimSpace(stderr.String()))
+	}
+	sock := fmt.Sprintf("/tmp/.X11-unix/X%d", n)
+	s.spec.Binds = append(s.spec.Binds,
+		Bind{Src: sock, Dst: "/tmp/.X11-unix/X0", RW: true},
+		Bind{Src: auth, Dst: runtimeIn + "/Xauthority"})
+	s.log.Info("nested display started", "xephyr_display", n, "xephyr_pid", cmd.Process.Pid)
+	return []string{"DISPLAY=:0", "XAUTHORITY=" + runtimeIn + "/Xauthority"}, nil
+}
+
+// hostX11 shares the host X server with an untrusted SECURITY cookie: the
+// application cannot read other clients' windows or inject events through
+// XTEST, but still shares the display. Weak, and documented as such.
+func (s *Sandbox) hostX11(runtimeIn string) ([]string, error) {
+	n, err := hostDisplay()
+	if err != nil {
+		return nil, errors.New(i18n.T("display \"x11\" needs a host X display: %v", err))
+	}
+	xauth, err := exec.LookPath("xauth")
+	if err != nil {
+		return nil, errors.New(i18n.T("display \"x11\" needs xauth (Debian package xauth)"))
+	}
+	dir, err := s.privateDir()
+	if err != nil {
+		return nil, err
+	}
+	auth := filepath.Join(dir, "Xauthority")
+	out, err := exec.Command(xauth, "-q", "-f", auth, "generate", os.Getenv("DISPLAY"), ".", "untrusted", "timeout", "0").CombinedOutput()
+	if err != nil {
+		// Never fall back to the trusted cookie.
+		return nil, fmt.Errorf("cannot get an untrusted X cookie (does the X server have the SECURITY extension?): %s", strings.TrimSpace(string(out)))
+	}
+	entries, err := readXauth(auth)
+	if err != nil || len(entries) == 0 {
+		return nil, fmt.Errorf("cannot read the untrusted X cookie: %v", err)
+	}
+	for i := range entries {
+		entries[i].family = xauthFamilyWild
+		entries[i].addr = nil
+		entries[i].number = nil
+	}
+	if err := writeXauth(auth, entries[:1]); err != nil {
+		return nil, err
+	}
+	s.spec.Binds = append(s.spec.Binds,
+		Bind{Src: fmt.Sprintf("/tmp/.X11-unix/X%d", n), Dst: "/tmp/.X11-unix/X0", RW: true},
+		Bind{Src: auth, Dst: runtimeIn + "/Xauthority"})
+	return []string{"DISPLAY=:0", "XAUTHORITY=" + runtimeIn + "/Xauthority"}, nil
+}

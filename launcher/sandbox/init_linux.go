@@ -1,0 +1,292 @@
+package sandbox
+
+// IMPORTANT: all the code in this file runs as the sandbox's init (pid 1),
+// with every capability of the new user namespace and before seccomp is
+// installed. It reads only the Spec that the launcher wrote, and touches host
+// paths only through /oldroot while building the new root.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"airlock/launcher/seccomp"
+)
+
+// Exit statuses of init's own failures (the application's statuses pass through).
+const (
+	ExitSetup      = 125 // the sandbox could not be built
+	ExitNoExec     = 126 // the command exists but cannot be run
+	ExitNotFound   = 127 // the command does not exist in the sandbox
+	exitSignalBase = 128
+)
+
+// InitMain is the init stage. It never returns.
+func InitMain() {
+	// Namespaces, credentials and the seccomp filter are per thread: keep
+	// this goroutine on the main thread, from which the application is forked.
+	runtime.LockOSThread()
+	code, err := initStage()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "airlock: %v\n", err)
+	}
+	os.Exit(code)
+}
+
+func initStage() (int, error) {
+	// Non-dumpable: no process in the sandbox may ptrace init or read its
+	// memory through /proc (init holds the namespace's capabilities until
+	// it drops them, and the control socket after).
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return ExitSetup, fmt.Errorf("cannot make init non-dumpable: %w", err)
+	}
+	specFile := os.NewFile(fdSpec, "spec")
+	var spec Spec
+	if err := json.NewDecoder(specFile).Decode(&spec); err != nil {
+		return ExitSetup, fmt.Errorf("cannot read sandbox spec: %w", err)
+	}
+	specFile.Close()
+	control := os.NewFile(fdControl, "control")
+
+	if err := buildRoot(&spec); err != nil {
+		return ExitSetup, fmt.Errorf("cannot set up sandbox %s: %w", spec.Name, err)
+	}
+	if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+		return ExitSetup, fmt.Errorf("cannot set host name: %w", err)
+	}
+	if err := unix.Setdomainname([]byte("(none)")); err != nil {
+		return ExitSetup, fmt.Errorf("cannot set domain name: %w", err)
+	}
+	if !spec.ShareNet {
+		if err := loopbackUp(); err != nil {
+			return ExitSetup, fmt.Errorf("cannot bring up loopback: %w", err)
+		}
+	}
+	if spec.TorListener {
+		fd, err := listenTCP4([4]byte{127, 0, 0, 1}, 9050)
+		if err != nil {
+			return ExitSetup, fmt.Errorf("cannot listen on 127.0.0.1:9050 for Tor: %w", err)
+		}
+		if err := sendFD(control, tagTor, fd); err != nil {
+			return ExitSetup, err
+		}
+		unix.Close(fd)
+	}
+	if spec.BusSocket {
+		fd, err := listenUnix(filepath.Join("/run/user", strconv.Itoa(spec.UID), "bus"))
+		if err != nil {
+			return ExitSetup, fmt.Errorf("cannot create the sandbox's bus socket: %w", err)
+		}
+		if err := sendFD(control, tagBus, fd); err != nil {
+			return ExitSetup, err
+		}
+		unix.Close(fd)
+	}
+	if err := dropPrivileges(); err != nil {
+		return ExitSetup, err
+	}
+	prog, err := seccomp.Compile(seccomp.DefaultRules())
+	if err != nil {
+		return ExitSetup, err
+	}
+	if err := seccomp.Install(prog); err != nil {
+		return ExitSetup, err
+	}
+	if err := sendFD(control, tagReady, -1); err != nil {
+		return ExitSetup, err
+	}
+	// Wait for the launcher's go-ahead: it registers the sandbox first.
+	var b [1]byte
+	if n, err := control.Read(b[:]); err != nil || n != 1 || b[0] != msgGo {
+		return ExitSetup, errors.New("launcher went away before the sandbox started")
+	}
+	return runApp(&spec, control)
+}
+
+// runApp starts the application as init's child in a new session and reaps
+// every process until the application exits, forwarding signals to it.
+func runApp(spec *Spec, control *os.File) (int, error) {
+	env := spec.Env
+	for _, e := range env {
+		if v, ok := strings.CutPrefix(e, "PATH="); ok {
+			os.Setenv("PATH", v)
+		}
+	}
+	path, err := exec.LookPath(spec.Args[0])
+	if err != nil {
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
+			return ExitNotFound, fmt.Errorf("%s: command not found in the sandbox", spec.Args[0])
+		}
+		return ExitNoExec, fmt.Errorf("%s: %w", spec.Args[0], err)
+	}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+	cmd := &exec.Cmd{
+		Path:   path,
+		Args:   spec.Args,
+		Env:    env,
+		Dir:    spec.Cwd,
+		Stdin:  os.Stdin,
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		// A new session: the application has no controlling terminal to
+		// push input into (CVE-2017-5226, bwrap --new-session).
+		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
+	}
+	if err := cmd.Start(); err != nil {
+		return ExitNoExec, fmt.Errorf("cannot run %s: %w", spec.Args[0], err)
+	}
+	control.Close()
+	pid := cmd.Process.Pid
+	go func() {
+		for s := range sigs {
+			unix.Kill(pid, s.(syscall.Signal))
+		}
+	}()
+	for {
+		var ws unix.WaitStatus
+		wpid, err := unix.Wait4(-1, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return ExitSetup, fmt.Errorf("wait: %w", err)
+		}
+		if wpid != pid {
+			continue // an orphan, reaped
+		}
+		// The application is gone: init exits and the kernel kills every
+		// process left in the pid namespace.
+		switch {
+		case ws.Exited():
+			return ws.ExitStatus(), nil
+		case ws.Signaled():
+			return exitSignalBase + int(ws.Signal()), nil
+		}
+	}
+}
+
+// dropPrivileges leaves the calling thread, from which the application is
+// forked, with no capability in any set and no way to regain one.
+func dropPrivileges() error {
+	// Every descriptor but 0, 1 and 2 is closed at exec: the application
+	// inherits nothing it was not meant to (the control socket included).
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err != nil {
+		return fmt.Errorf("cannot mark descriptors close-on-exec: %w", err)
+	}
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+		return fmt.Errorf("cannot clear ambient capabilities: %w", err)
+	}
+	last := lastCap()
+	for c := 0; c <= last; c++ {
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0); err != nil && err != unix.EINVAL {
+			return fmt.Errorf("cannot drop capability %d from the bounding set: %w", c, err)
+		}
+	}
+	// Locked securebits: even uid 0 inside could not regain capabilities
+	// at exec (nobody is root inside, this is a second wall).
+	const (
+		secbitNoroot             = 1 << 0
+		secbitNorootLocked       = 1 << 1
+		secbitNoSetuidFixup      = 1 << 2
+		secbitNoSetuidFixupLock  = 1 << 3
+		secbitKeepCapsLocked     = 1 << 5
+		secbitNoCapAmbientRaise  = 1 << 6
+		secbitNoCapAmbientLocked = 1 << 7
+		secure                   = secbitNoroot | secbitNorootLocked | secbitNoSetuidFixup | secbitNoSetuidFixupLock | secbitKeepCapsLocked | secbitNoCapAmbientRaise | secbitNoCapAmbientLocked
+	)
+	if err := unix.Prctl(unix.PR_SET_SECUREBITS, secure, 0, 0, 0); err != nil {
+		return fmt.Errorf("cannot lock securebits: %w", err)
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("cannot drop capabilities: %w", err)
+	}
+	if err := scopeAbstractSockets(); err != nil {
+		return err
+	}
+	return nil
+}
+
+func lastCap() int {
+	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			return n
+		}
+	}
+	return 63
+}
+
+// sendFD sends a tagged message, with a descriptor when fd >= 0, to the host.
+func sendFD(control *os.File, tag string, fd int) error {
+	var oob []byte
+	if fd >= 0 {
+		oob = unix.UnixRights(fd)
+	}
+	if err := unix.Sendmsg(int(control.Fd()), []byte(tag), oob, nil, 0); err != nil {
+		return fmt.Errorf("cannot send %s to the launcher: %w", tag, err)
+	}
+	return nil
+}
+
+func loopbackUp() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return err
+	}
+	if err := unix.IoctlIfreq(fd, unix.SIOCGIFFLAGS, ifr); err != nil {
+		return err
+	}
+	ifr.SetUint16(ifr.Uint16() | unix.IFF_UP)
+	return unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr)
+}
+
+func listenTCP4(addr [4]byte, port int) (int, error) {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Port: port, Addr: addr}); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	if err := unix.Listen(fd, 128); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+func listenUnix(path string) (int, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
+	}
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	if err := unix.Listen(fd, 128); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}

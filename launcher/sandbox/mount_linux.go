@@ -1,0 +1,173 @@
+package sandbox
+
+// IMPORTANT: the code in this file runs in the init stage, inside the new user
+// namespace with every capability of that namespace and before seccomp. It
+// must only touch paths under the staging root it builds.
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// lockedFlags maps statfs flags to the mount flags that a user namespace must
+// keep when remounting: the kernel refuses (EPERM) to clear nosuid, nodev,
+// noexec or the atime flags of a mount that came from a more privileged
+// namespace (fs/namespace.c, can_change_locked_flags).
+func lockedFlags(path string) (uintptr, error) {
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		return 0, err
+	}
+	var f uintptr
+	for _, m := range []struct {
+		st int64
+		ms uintptr
+	}{
+		{unix.ST_NOSUID, unix.MS_NOSUID},
+		{unix.ST_NODEV, unix.MS_NODEV},
+		{unix.ST_NOEXEC, unix.MS_NOEXEC},
+		{unix.ST_NOATIME, unix.MS_NOATIME},
+		{unix.ST_NODIRATIME, unix.MS_NODIRATIME},
+		{unix.ST_RELATIME, unix.MS_RELATIME},
+	} {
+		if st.Flags&m.st != 0 {
+			f |= m.ms
+		}
+	}
+	return f, nil
+}
+
+// bindMount binds src onto dst (which must exist) and remounts it, and every
+// mount below it, nosuid (always), nodev (unless dev) and read-only (unless rw).
+func bindMount(src, dst string, rw, dev bool) error {
+	if err := unix.Mount(src, dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("cannot bind %s on %s: %w", src, dst, err)
+	}
+	targets, err := submounts(dst)
+	if err != nil {
+		return err
+	}
+	for _, t := range targets {
+		if err := remount(t, rw, dev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func remount(path string, rw, dev bool) error {
+	locked, err := lockedFlags(path)
+	if err != nil {
+		return fmt.Errorf("cannot statfs %s: %w", path, err)
+	}
+	flags := unix.MS_BIND | unix.MS_REMOUNT | unix.MS_NOSUID | locked
+	if !dev {
+		flags |= unix.MS_NODEV
+	}
+	if !rw {
+		flags |= unix.MS_RDONLY
+	}
+	if err := unix.Mount("", path, "", flags, ""); err != nil {
+		return fmt.Errorf("cannot remount %s: %w", path, err)
+	}
+	return nil
+}
+
+// submounts lists dst and every mount point below it, from mountinfo.
+func submounts(dst string) ([]string, error) {
+	// While building, only the host's /proc is mounted (at /oldroot/proc);
+	// its "self" still names this process, and paths are relative to the
+	// current root.
+	f, err := os.Open(oldroot + "/proc/self/mountinfo")
+	if err != nil {
+		f, err = os.Open("/proc/self/mountinfo")
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	out := []string{dst}
+	prefix := strings.TrimSuffix(dst, "/") + "/"
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 5 {
+			continue
+		}
+		mp := unescapeMountinfo(fields[4])
+		if strings.HasPrefix(mp, prefix) {
+			out = append(out, mp)
+		}
+	}
+	return out, sc.Err()
+}
+
+// unescapeMountinfo undoes the octal escapes (\040 and friends) of mountinfo.
+func unescapeMountinfo(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			var v int
+			if _, err := fmt.Sscanf(s[i+1:i+4], "%03o", &v); err == nil {
+				b.WriteByte(byte(v))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// ensureTarget creates dst as an empty file or folder to match src's type, with
+// its parents, so that src can be bound onto it.
+func ensureTarget(src, dst string) error {
+	st, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Lstat(dst); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	if st.IsDir() {
+		return os.MkdirAll(dst, 0o755)
+	}
+	f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		if os.IsExist(err) {
+			return nil
+		}
+		return err
+	}
+	return f.Close()
+}
+
+func mountTmpfs(dst string, mode os.FileMode, extra uintptr) error {
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	opts := fmt.Sprintf("mode=%04o", uint32(mode.Perm())|sticky(mode))
+	if err := unix.Mount("tmpfs", dst, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|extra, opts); err != nil {
+		return fmt.Errorf("cannot mount tmpfs on %s: %w", dst, err)
+	}
+	return nil
+}
+
+func sticky(m os.FileMode) uint32 {
+	if m&os.ModeSticky != 0 {
+		return 0o1000
+	}
+	return 0
+}

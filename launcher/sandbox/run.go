@@ -1,0 +1,412 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"airlock/launcher/profile"
+)
+
+// Doc is a file or folder the user hands to the application on the command
+// line. It appears inside at /run/user/UID/doc/<id>/<basename>.
+type Doc struct {
+	Path string // as given
+	RW   bool
+}
+
+// Broker is the seam to airlock-portal: it receives the sandbox's listening
+// bus socket and serves it. Nil runs the sandbox without a bus.
+type Broker interface {
+	Register(p *profile.Profile, id, name string, busListener *os.File) error
+	Unregister(id string)
+}
+
+// Options describe one run.
+type Options struct {
+	Profile *profile.Profile // effective settings (flags already applied)
+	Name    string
+	Docs    []Doc
+	Args    []string
+	Broker  Broker
+	Logger  *slog.Logger
+}
+
+// Sandbox is a prepared run.
+type Sandbox struct {
+	opts    Options
+	spec    Spec
+	log     *slog.Logger
+	cleanup []func()
+	extra   []*os.File // the sandbox's display and the like, kept open by the launcher
+}
+
+// Prepare resolves everything on the host side: paths, documents, display,
+// sound and network, into a Spec for init.
+func Prepare(o Options) (*Sandbox, error) {
+	p := o.Profile
+	acct := CurrentAccount()
+	id := RandomHex(6)
+	name := o.Name
+	if name == "" {
+		name = p.Name
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	log = log.With("sandbox", name, "id", id)
+	s := &Sandbox{opts: o, log: log}
+	runtimeIn := "/run/user/" + strconv.Itoa(acct.UID)
+	s.spec = Spec{
+		ID: id, Name: name, Profile: p.Name,
+		UID: acct.UID, GID: acct.GID, User: acct.Name, Home: acct.Home,
+		Hostname:  p.Hostname,
+		MachineID: RandomHex(16),
+		BootID:    randomUUID(),
+		Cwd:       acct.Home,
+		ShareNet:  p.Net == profile.NetHost,
+	}
+	args := append([]string(nil), o.Args...)
+	if len(args) == 0 {
+		return nil, errors.New("no command to run")
+	}
+	// Documents: each in a folder of its own with a random name, so that
+	// the application learns nothing from the path but the file's name.
+	for _, d := range o.Docs {
+		abs, err := filepath.Abs(d.Path)
+		if err != nil {
+			return nil, err
+		}
+		real, err := filepath.EvalSymlinks(abs)
+		if err != nil {
+			return nil, fmt.Errorf("cannot share %s: %w", d.Path, err)
+		}
+		docID := RandomHex(4)
+		dst := filepath.Join(runtimeIn, "doc", docID, filepath.Base(abs))
+		s.spec.Binds = append(s.spec.Binds, Bind{Src: real, Dst: dst, RW: d.RW})
+		for i := range args {
+			if args[i] == d.Path || args[i] == abs {
+				args[i] = dst
+			}
+		}
+		log.Info("document shared", "doc", docID, "path", real, "rw", d.RW)
+	}
+	for _, ps := range p.Persist {
+		hostDir := profile.ExpandHome(ps.Host, acct.Home)
+		if err := os.MkdirAll(hostDir, 0o700); err != nil {
+			return nil, fmt.Errorf("cannot create persistent folder %s: %w", hostDir, err)
+		}
+		real, err := filepath.EvalSymlinks(hostDir)
+		if err != nil {
+			return nil, err
+		}
+		s.spec.Binds = append(s.spec.Binds, Bind{Src: real, Dst: profile.ExpandHome(ps.Sandbox, acct.Home), RW: true})
+	}
+	for _, l := range []struct {
+		paths []string
+		rw    bool
+	}{{p.ReadOnly, false}, {p.ReadWrite, true}} {
+		for _, path := range l.paths {
+			hp := profile.ExpandHome(path, acct.Home)
+			real, err := filepath.EvalSymlinks(hp)
+			if err != nil {
+				return nil, fmt.Errorf("profile %s: cannot expose %s: %w", p.Name, path, err)
+			}
+			s.spec.Binds = append(s.spec.Binds, Bind{Src: real, Dst: hp, RW: l.rw})
+		}
+	}
+	if p.GPU {
+		s.spec.Binds = append(s.spec.Binds, Bind{Src: "/dev/dri", Dst: "/dev/dri", RW: true, Dev: true, Optional: true})
+	}
+	env := baseEnv(acct, runtimeIn)
+	hostRuntime, _ := RuntimeDir()
+	if p.Sound == profile.SoundFull {
+		s.spec.Binds = append(s.spec.Binds,
+			Bind{Src: filepath.Join(hostRuntime, "pulse/native"), Dst: runtimeIn + "/pulse/native", RW: true, Optional: true},
+			Bind{Src: filepath.Join(hostRuntime, "pipewire-0"), Dst: runtimeIn + "/pipewire-0", RW: true, Optional: true})
+		env = append(env, "PULSE_SERVER=unix:"+runtimeIn+"/pulse/native")
+	}
+	denv, err := s.prepareDisplay(runtimeIn)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	env = append(env, denv...)
+	if p.Net == profile.NetTor {
+		s.spec.TorListener = true
+	}
+	s.spec.BusSocket = o.Broker != nil
+	if s.spec.BusSocket {
+		env = append(env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+runtimeIn+"/bus")
+	}
+	for k, v := range p.Env {
+		env = append(env, k+"="+v)
+	}
+	s.spec.Env = env
+	s.spec.Args = args
+	return s, nil
+}
+
+// baseEnv is the application's environment: nothing of the host's but the
+// user's language and terminal settings.
+func baseEnv(a Account, runtimeIn string) []string {
+	env := []string{
+		"PATH=/usr/local/bin:/usr/bin:/bin",
+		"HOME=" + a.Home,
+		"USER=" + a.Name,
+		"LOGNAME=" + a.Name,
+		"SHELL=/bin/sh",
+		"XDG_RUNTIME_DIR=" + runtimeIn,
+		// Toolkits talk to the portal, never to host services directly.
+		"GTK_USE_PORTAL=1",
+		"GDK_DEBUG=portals",
+		"QT_QPA_PLATFORMTHEME=xdgdesktopportal",
+		"container=airlock",
+	}
+	for _, k := range []string{"LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LC_CTYPE", "LC_TIME", "LC_NUMERIC", "LC_COLLATE", "LC_MONETARY", "LC_PAPER", "TZ", "TERM", "COLORTERM", "NO_AT_BRIDGE", "GSETTINGS_BACKEND", "GDK_BACKEND", "GTK_THEME"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+// Spec returns the prepared spec (for tests and `airlock run --dry-run`).
+func (s *Sandbox) Spec() *Spec { return &s.spec }
+
+// Close releases what Prepare started (a Xephyr server) without running.
+func (s *Sandbox) Close() {
+	for i := len(s.cleanup) - 1; i >= 0; i-- {
+		s.cleanup[i]()
+	}
+	s.cleanup = nil
+	for _, f := range s.extra {
+		f.Close()
+	}
+}
+
+// Run starts the sandbox and waits for it. It returns the application's exit
+// status (128+N when killed by signal N, 125 when the sandbox could not be set up).
+func (s *Sandbox) Run() (int, error) {
+	defer s.Close()
+	specR, specW, err := os.Pipe()
+	if err != nil {
+		return ExitSetup, err
+	}
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return ExitSetup, err
+	}
+	control := os.NewFile(uintptr(pair[0]), "control")
+	initEnd := os.NewFile(uintptr(pair[1]), "control-init")
+	defer control.Close()
+
+	flags := uintptr(unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWCGROUP)
+	if !s.spec.ShareNet {
+		flags |= unix.CLONE_NEWNET
+	}
+	uid, gid := s.spec.UID, s.spec.GID
+	cmd := &exec.Cmd{
+		Path:   "/proc/self/exe",
+		Args:   []string{InitArg0},
+		Env:    []string{},
+		Stdin:  os.Stdin,
+		Stdout: os.Stdout,
+		Stderr: os.Stderr,
+		// Only the spec pipe and the control socket; numbered explicitly.
+		ExtraFiles: []*os.File{specR, initEnd},
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: flags,
+			// The caller's ids mapped 1:1: nobody is root inside, and
+			// files keep their owner across the boundary.
+			UidMappings:                []syscall.SysProcIDMap{{ContainerID: uid, HostID: uid, Size: 1}},
+			GidMappings:                []syscall.SysProcIDMap{{ContainerID: gid, HostID: gid, Size: 1}},
+			GidMappingsEnableSetgroups: false,
+			// The caller is not root inside, so execve would clear the
+			// new namespace's capabilities (capabilities(7), "Capabilities
+			// and execution of programs by root" does not apply). Init keeps
+			// just the three it needs as ambient capabilities, and clears
+			// them before the application starts.
+			AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_NET_ADMIN, unix.CAP_SETPCAP},
+			Pdeathsig:   syscall.SIGKILL,
+			Setsid:      true,
+		},
+	}
+	// Pdeathsig fires when the thread that forked init exits, not the
+	// process: start and wait on one locked thread.
+	started := make(chan error, 1)
+	done := make(chan *os.ProcessState, 1)
+	go func() {
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		cmd.Wait()
+		done <- cmd.ProcessState
+	}()
+	if err := <-started; err != nil {
+		return ExitSetup, fmt.Errorf("cannot start sandbox: %w", err)
+	}
+	specR.Close()
+	initEnd.Close()
+	if err := json.NewEncoder(specW).Encode(&s.spec); err != nil {
+		specW.Close()
+		return s.finish(<-done), fmt.Errorf("cannot send the sandbox spec: %w", err)
+	}
+	specW.Close()
+
+	pid := cmd.Process.Pid
+	log := s.log.With("pid", pid)
+	var busFD, torFD *os.File
+	for {
+		tag, f, err := recvFD(control)
+		if err != nil {
+			// init failed during set-up and said why on stderr.
+			return s.finish(<-done), nil
+		}
+		if tag == tagReady {
+			break
+		}
+		switch tag {
+		case tagBus:
+			busFD = f
+		case tagTor:
+			torFD = f
+		default:
+			if f != nil {
+				f.Close()
+			}
+		}
+	}
+	if torFD != nil {
+		go s.forwardTor(torFD, log)
+	}
+	if s.opts.Broker != nil && busFD != nil {
+		if err := s.opts.Broker.Register(s.opts.Profile, s.spec.ID, s.spec.Name, busFD); err != nil {
+			control.Write([]byte{msgAbort})
+			return s.finish(<-done), fmt.Errorf("cannot register the sandbox with airlock-portal: %w", err)
+		}
+		defer s.opts.Broker.Unregister(s.spec.ID)
+		busFD.Close()
+	}
+	tick, _ := processStartTick(pid)
+	rec := &Record{ID: s.spec.ID, Name: s.spec.Name, Profile: s.spec.Profile, Pid: pid, StartTick: tick,
+		Launcher: os.Getpid(), Started: time.Now(), Command: s.opts.Args}
+	if p, err := writeRecord(rec); err == nil {
+		defer os.Remove(p)
+	} else {
+		log.Warn("cannot record the sandbox for airlock ps", "err", err)
+	}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+	defer signal.Stop(sigs)
+	if _, err := control.Write([]byte{msgGo}); err != nil {
+		return s.finish(<-done), nil
+	}
+	log.Info("sandbox started", "profile", s.spec.Profile, "command", s.opts.Args[0], "net", s.opts.Profile.Net, "display", s.opts.Profile.Display)
+	for {
+		select {
+		case sig := <-sigs:
+			log.Info("forwarding signal", "signal", sig.String())
+			cmd.Process.Signal(sig)
+		case st := <-done:
+			code := s.finish(st)
+			log.Info("sandbox ended", "status", code)
+			return code, nil
+		}
+	}
+}
+
+func (s *Sandbox) finish(st *os.ProcessState) int {
+	if st == nil {
+		return ExitSetup
+	}
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return exitSignalBase + int(ws.Signal())
+	}
+	return st.ExitCode()
+}
+
+func recvFD(control *os.File) (string, *os.File, error) {
+	buf := make([]byte, 64)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(int(control.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return "", nil, err
+	}
+	if n == 0 {
+		return "", nil, io.EOF
+	}
+	var f *os.File
+	if oobn > 0 {
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err == nil && len(msgs) == 1 {
+			if fds, err := unix.ParseUnixRights(&msgs[0]); err == nil && len(fds) == 1 {
+				f = os.NewFile(uintptr(fds[0]), "fd")
+			}
+		}
+	}
+	return string(buf[:n]), f, nil
+}
+
+// forwardTor accepts connections on the sandbox's 127.0.0.1:9050 (a socket in
+// the sandbox's network namespace, made by init) and joins each to a new
+// connection to the host's Tor SOCKS port: the sandbox's only way out.
+func (s *Sandbox) forwardTor(f *os.File, log *slog.Logger) {
+	defer f.Close()
+	l, err := net.FileListener(f)
+	if err != nil {
+		log.Error("cannot use the Tor listener", "err", err)
+		return
+	}
+	defer l.Close()
+	target := s.opts.Profile.TorSocks
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			up, err := net.DialTimeout("tcp", target, 10*time.Second)
+			if err != nil {
+				log.Warn("cannot reach Tor", "socks", target, "err", err)
+				return
+			}
+			defer up.Close()
+			go func() {
+				io.Copy(up, c)
+				up.(*net.TCPConn).CloseWrite()
+			}()
+			io.Copy(c, up)
+		}()
+	}
+}
+
+// hostDisplay returns the host X display number from $DISPLAY (":N" or ":N.S").
+func hostDisplay() (int, error) {
+	d := os.Getenv("DISPLAY")
+	rest, ok := strings.CutPrefix(d, ":")
+	if !ok {
+		return 0, fmt.Errorf("DISPLAY=%q is not a local X display", d)
+	}
+	rest, _, _ = strings.Cut(rest, ".")
+	return strconv.Atoi(rest)
+}
