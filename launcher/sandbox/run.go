@@ -99,11 +99,7 @@ func Prepare(o Options) (*Sandbox, error) {
 		docID := RandomHex(4)
 		dst := filepath.Join(runtimeIn, "doc", docID, filepath.Base(abs))
 		s.spec.Binds = append(s.spec.Binds, Bind{Src: real, Dst: dst, RW: d.RW})
-		for i := range args {
-			if args[i] == d.Path || args[i] == abs {
-				args[i] = dst
-			}
-		}
+		args = replaceDocArgs(args, []string{d.Path, abs}, dst)
 		log.Info("document shared", "doc", docID, "path", real, "rw", d.RW)
 	}
 	for _, ps := range p.Persist {
@@ -409,4 +405,19 @@ func hostDisplay() (int, error) {
 	}
 	rest, _, _ = strings.Cut(rest, ".")
 	return strconv.Atoi(rest)
+}
+
+// replaceDocArgs puts dst in place of any argument that names the document,
+// as a whole or as the value of an --option=PATH.
+func replaceDocArgs(args, names []string, dst string) []string {
+	for i, a := range args {
+		for _, n := range names {
+			if a == n {
+				args[i] = dst
+			} else if strings.HasSuffix(a, "="+n) && strings.HasPrefix(a, "-") {
+				args[i] = strings.TrimSuffix(a, n) + dst
+			}
+		}
+	}
+	return args
 }
