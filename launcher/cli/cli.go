@@ -29,16 +29,15 @@ var stderr io.Writer = os.Stderr
 var stdout io.Writer = os.Stdout
 
 func usage() string {
-	return i18n.T(`Usage:
-  airlock run [--profile NAME|FILE] [--net none|tor|host] [--sound none|full]
-              [--display none|x11|xephyr] [--ro PATH]... [--rw PATH]...
-              [--name NAME] [--verbose] [--] COMMAND [ARG...]
-  airlock run PROFILE [FILE...]
-  airlock ps
-  airlock kill [--signal NAME|NUMBER] ID|NAME
-  airlock profiles
-  airlock profile show NAME|FILE
-`)
+	return i18n.T("Usage:\n" +
+		"  airlock run [--profile NAME|FILE] [--net none|tor|host] [--sound none|full]\n" +
+		"              [--display none|x11|xephyr] [--ro PATH]... [--rw PATH]...\n" +
+		"              [--name NAME] [--verbose] [--] COMMAND [ARG...]\n" +
+		"  airlock run PROFILE [FILE...]\n" +
+		"  airlock ps\n" +
+		"  airlock kill [--signal NAME|NUMBER] ID|NAME\n" +
+		"  airlock profiles\n" +
+		"  airlock profile show NAME|FILE\n")
 }
 
 func errorf(format string, args ...any) {
