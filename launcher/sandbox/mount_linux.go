@@ -48,9 +48,15 @@ func bindMount(src, dst string, rw, dev bool) error {
 	if err := unix.Mount(src, dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("cannot bind %s on %s: %w", src, dst, err)
 	}
-	targets, err := submounts(dst)
-	if err != nil {
-		return err
+	// A recursive bind brings the mounts below src along, with their own
+	// flags: each must be made read-only too, or a writable submount of a
+	// read-only folder would stay writable.
+	targets := []string{dst}
+	prefix := strings.TrimSuffix(src, "/") + "/"
+	for _, mp := range hostMounts {
+		if strings.HasPrefix(mp, prefix) {
+			targets = append(targets, dst+mp[len(prefix)-1:])
+		}
 	}
 	for _, t := range targets {
 		if err := remount(t, rw, dev); err != nil {
@@ -59,6 +65,11 @@ func bindMount(src, dst string, rw, dev bool) error {
 	}
 	return nil
 }
+
+// hostMounts are the host's mount points as init sees them after the first
+// pivot (under /oldroot), read once: one read of mountinfo instead of one per
+// bind keeps the start-up short.
+var hostMounts []string
 
 func remount(path string, rw, dev bool) error {
 	locked, err := lockedFlags(path)
@@ -78,21 +89,16 @@ func remount(path string, rw, dev bool) error {
 	return nil
 }
 
-// submounts lists dst and every mount point below it, from mountinfo.
-func submounts(dst string) ([]string, error) {
-	// While building, only the host's /proc is mounted (at /oldroot/proc);
-	// its "self" still names this process, and paths are relative to the
-	// current root.
-	f, err := os.Open(oldroot + "/proc/self/mountinfo")
-	if err != nil {
-		f, err = os.Open("/proc/self/mountinfo")
-	}
+// readMounts lists the mount points in a mountinfo file. While building, only
+// the host's /proc is mounted (at /oldroot/proc); its "self" still names this
+// process, and paths are relative to the current root.
+func readMounts(path string) ([]string, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	out := []string{dst}
-	prefix := strings.TrimSuffix(dst, "/") + "/"
+	var out []string
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
@@ -100,10 +106,7 @@ func submounts(dst string) ([]string, error) {
 		if len(fields) < 5 {
 			continue
 		}
-		mp := unescapeMountinfo(fields[4])
-		if strings.HasPrefix(mp, prefix) {
-			out = append(out, mp)
-		}
+		out = append(out, unescapeMountinfo(fields[4]))
 	}
 	return out, sc.Err()
 }

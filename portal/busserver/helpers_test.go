@@ -1,0 +1,116 @@
+package busserver
+
+import (
+	"bytes"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// syncBuffer collects logs from concurrent goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+type testBus struct {
+	s    *Server
+	path string
+	addr string
+	logs *syncBuffer
+}
+
+// startBus serves a new Server on a socket in a temporary directory.
+func startBus(t testing.TB, mod func(*Config)) *testBus {
+	t.Helper()
+	logs := &syncBuffer{}
+	cfg := Config{
+		SandboxID:   "test-id",
+		SandboxName: "test-sandbox",
+		UID:         os.Getuid(),
+		Logger:      slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	s := New(cfg)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bus")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatalf("cannot listen: %v", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := s.Serve(l); err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	t.Cleanup(func() {
+		s.Close()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			t.Errorf("Serve did not return after Close")
+		}
+		if t.Failed() {
+			t.Logf("server logs:\n%s", logs.String())
+		}
+	})
+	return &testBus{s: s, path: path, addr: "unix:path=" + path, logs: logs}
+}
+
+// connect returns a godbus client connection that has said Hello.
+func (b *testBus) connect(t testing.TB) *dbus.Conn {
+	t.Helper()
+	conn, err := dbus.Connect(b.addr)
+	if err != nil {
+		t.Fatalf("cannot connect to test bus: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// rawDial opens a plain socket to the bus.
+func (b *testBus) rawDial(t testing.TB) *net.UnixConn {
+	t.Helper()
+	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: b.path, Net: "unix"})
+	if err != nil {
+		t.Fatalf("cannot dial test bus: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func busObj(c *dbus.Conn) dbus.BusObject {
+	return c.Object("org.freedesktop.DBus", "/org/freedesktop/DBus")
+}
+
+func errName(err error) string {
+	if de, ok := err.(dbus.Error); ok {
+		return de.Name
+	}
+	if de, ok := err.(*dbus.Error); ok {
+		return de.Name
+	}
+	return ""
+}

@@ -1,0 +1,446 @@
+// Package busserver is a minimal D-Bus message bus that the broker runs for
+// each sandbox: it answers SASL, org.freedesktop.DBus and the broker's own
+// exported objects, routes between the sandbox's own clients, and relays
+// only explicitly allowed names to the host. A sandbox never talks to the
+// host session bus directly.
+package busserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// BrokerName is the unique name under which the broker's own objects (and
+// every served name) live on a sandbox bus. Signals the broker emits carry
+// it as sender, so clients that resolve a served name with GetNameOwner
+// (GLib >= 2.80 does, since CVE-2024-34397) see a consistent owner.
+const BrokerName = ":1.0"
+
+// busName is the bus driver's name.
+const busName = "org.freedesktop.DBus"
+
+// Limits bounds what one connection can make the broker hold.
+type Limits struct {
+	MaxMessageSize  int           // bytes, header included; default 1 MiB
+	MaxConnections  int           // per server; default 64
+	MaxMatchRules   int           // per connection; default 512
+	MaxPendingCalls int           // outstanding calls per connection; default 256
+	MaxNamesPerConn int           // well-known names per connection; default 32
+	AuthTimeout     time.Duration // default 10s
+	OutQueue        int           // queued outgoing messages per connection; default 1024
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxMessageSize <= 0 {
+		l.MaxMessageSize = 1 << 20
+	}
+	if l.MaxConnections <= 0 {
+		l.MaxConnections = 64
+	}
+	if l.MaxMatchRules <= 0 {
+		l.MaxMatchRules = 512
+	}
+	if l.MaxPendingCalls <= 0 {
+		l.MaxPendingCalls = 256
+	}
+	if l.MaxNamesPerConn <= 0 {
+		l.MaxNamesPerConn = 32
+	}
+	if l.AuthTimeout <= 0 {
+		l.AuthTimeout = 10 * time.Second
+	}
+	if l.OutQueue <= 0 {
+		l.OutQueue = 1024
+	}
+	return l
+}
+
+// Relay forwards method calls for allowed names to the host session bus.
+type Relay interface {
+	// Allowed reports whether name is relayed. Relayed names cannot be
+	// owned by sandbox clients.
+	Allowed(name string) bool
+	// Call performs msg (a method call whose sender header is the caller's
+	// unique name on the sandbox bus) and returns the reply or error
+	// message. Note that msg.Body went through godbus decoding, in which
+	// structs become []any: an implementation must re-encode with the
+	// message's signature, not with the Go types.
+	Call(ctx context.Context, msg *dbus.Message) (*dbus.Message, error)
+}
+
+// Config configures one sandbox bus.
+type Config struct {
+	SandboxID, SandboxName string
+	// UID is the only peer uid accepted (SO_PEERCRED and the EXTERNAL
+	// claim must both equal it).
+	UID    int
+	Logger *slog.Logger
+	Limits Limits
+	Relay  Relay // nil: nothing is relayed
+	// MachineID answers Peer.GetMachineId. Empty: a random id per server,
+	// so the host's /etc/machine-id never reaches the sandbox.
+	MachineID string
+}
+
+// Server is one sandbox's bus.
+type Server struct {
+	cfg     Config
+	limits  Limits
+	log     *slog.Logger
+	guid    string
+	serial  atomic.Uint32
+	closing atomic.Bool
+
+	// mu guards the fields below.
+	mu           sync.Mutex
+	listeners    map[net.Listener]struct{}
+	conns        map[*conn]struct{}
+	byName       map[string]*conn // unique names (after Hello) and owned well-known names
+	nextID       uint64
+	served       map[string]struct{}
+	objects      map[dbus.ObjectPath]*object
+	onDisconnect []func(string)
+}
+
+// New returns a server; call Serve or ServeConn to use it.
+func New(cfg Config) *Server {
+	s := &Server{
+		cfg:       cfg,
+		limits:    cfg.Limits.withDefaults(),
+		guid:      randomHex(16),
+		listeners: map[net.Listener]struct{}{},
+		conns:     map[*conn]struct{}{},
+		byName:    map[string]*conn{},
+		nextID:    1,
+		served:    map[string]struct{}{},
+		objects:   map[dbus.ObjectPath]*object{},
+	}
+	if s.cfg.MachineID == "" {
+		s.cfg.MachineID = randomHex(16)
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	s.log = lg.With("sandbox", cfg.SandboxName, "sandbox_id", cfg.SandboxID)
+	return s
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("cannot read random bytes: %v", err))
+	}
+	return hex.EncodeToString(b)
+}
+
+// nextSerial returns a serial for a message the broker originates.
+func (s *Server) nextSerial() uint32 {
+	for {
+		if v := s.serial.Add(1); v != 0 {
+			return v
+		}
+	}
+}
+
+// Serve accepts connections on l until l is closed or Close is called.
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		return net.ErrClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			return fmt.Errorf("cannot accept on sandbox bus: %w", err)
+		}
+		uc, ok := c.(*net.UnixConn)
+		if !ok {
+			s.log.Warn("refusing non-unix connection", "remote", c.RemoteAddr())
+			c.Close()
+			continue
+		}
+		go s.ServeConn(uc)
+	}
+}
+
+// Close closes every listener and connection.
+func (s *Server) Close() error {
+	s.closing.Store(true)
+	s.mu.Lock()
+	ls := make([]net.Listener, 0, len(s.listeners))
+	for l := range s.listeners {
+		ls = append(ls, l)
+	}
+	cs := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		cs = append(cs, c)
+	}
+	s.mu.Unlock()
+	for _, l := range ls {
+		l.Close()
+	}
+	for _, c := range cs {
+		c.close()
+	}
+	return nil
+}
+
+// OnDisconnect registers f to run (on its own goroutine) with the unique
+// name of every client that leaves the bus.
+func (s *Server) OnDisconnect(f func(unique string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.onDisconnect = append(s.onDisconnect, f)
+}
+
+// AddServedName makes the broker own name on this bus.
+func (s *Server) AddServedName(name string) {
+	s.mu.Lock()
+	s.served[name] = struct{}{}
+	s.mu.Unlock()
+	s.busSignal("", "NameOwnerChanged", name, "", BrokerName)
+}
+
+// isServed reports whether name is answered by the broker itself.
+func (s *Server) isServed(name string) bool {
+	if name == BrokerName {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.served[name]
+	return ok
+}
+
+// lookup returns the connection owning name, or nil.
+func (s *Server) lookup(name string) *conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.byName[name]
+}
+
+// ownerOf resolves a name to the unique name that owns it ("" if none).
+func (s *Server) ownerOf(name string) string {
+	if name == busName {
+		return busName
+	}
+	if name == BrokerName {
+		return BrokerName
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.served[name]; ok {
+		return BrokerName
+	}
+	if c := s.byName[name]; c != nil {
+		return c.uniqueName()
+	}
+	return ""
+}
+
+// register admits a new connection, enforcing MaxConnections.
+func (s *Server) register(c *conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() || len(s.conns) >= s.limits.MaxConnections {
+		return false
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+// assignUnique gives c its unique name (at Hello).
+func (s *Server) assignUnique(c *conn) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name := ":1." + strconv.FormatUint(s.nextID, 10)
+	s.nextID++
+	c.setUnique(name)
+	s.byName[name] = c
+	return name
+}
+
+// unregister removes c and everything it owned.
+func (s *Server) unregister(c *conn) {
+	unique := c.uniqueName()
+	s.mu.Lock()
+	if _, ok := s.conns[c]; !ok {
+		s.mu.Unlock()
+		return
+	}
+	delete(s.conns, c)
+	var released []string
+	for name, owner := range s.byName {
+		if owner == c {
+			delete(s.byName, name)
+			if name != unique {
+				released = append(released, name)
+			}
+		}
+	}
+	others := make([]*conn, 0, len(s.conns))
+	for o := range s.conns {
+		others = append(others, o)
+	}
+	cbs := append([]func(string){}, s.onDisconnect...)
+	s.mu.Unlock()
+
+	if unique == "" {
+		return
+	}
+	for _, name := range released {
+		s.busSignal("", "NameOwnerChanged", name, unique, "")
+	}
+	s.busSignal("", "NameOwnerChanged", unique, unique, "")
+	// Calls made by c that others still owe a reply to can never be
+	// answered now: forget them so the peers cannot send unsolicited
+	// replies later.
+	for _, o := range others {
+		o.forgetCaller(unique)
+	}
+	// Calls c owed replies to: answer NoReply so callers do not hang.
+	for _, k := range c.drainExpected() {
+		if caller := s.lookup(k.caller); caller != nil {
+			caller.pendingOut.Add(-1)
+			caller.sendError(k.serial, unique, "org.freedesktop.DBus.Error.NoReply", "the peer disconnected before replying")
+		}
+	}
+	for _, f := range cbs {
+		go f(unique)
+	}
+}
+
+// Emit broadcasts a signal from the broker to every connection with a
+// matching rule.
+func (s *Server) Emit(path dbus.ObjectPath, iface, member string, body ...any) {
+	s.broadcast(BrokerName, path, iface, member, body)
+}
+
+// EmitTo sends a unicast signal from the broker to dest (a unique name).
+// Portal Request.Response is sent this way: only the caller sees it.
+func (s *Server) EmitTo(dest string, path dbus.ObjectPath, iface, member string, body ...any) error {
+	c := s.lookup(dest)
+	if c == nil || c.uniqueName() != dest {
+		return fmt.Errorf("cannot emit %s.%s to %s: no such connection", iface, member, dest)
+	}
+	msg := signalMessage(BrokerName, path, iface, member, body)
+	msg.Headers[dbus.FieldDestination] = dbus.MakeVariant(dest)
+	of, err := encodeMessage(msg, s.nextSerial())
+	if err != nil {
+		return fmt.Errorf("cannot emit %s.%s to %s: %w", iface, member, dest, err)
+	}
+	if !c.send(of, false) {
+		return fmt.Errorf("cannot emit %s.%s to %s: connection closed", iface, member, dest)
+	}
+	return nil
+}
+
+func signalMessage(sender string, path dbus.ObjectPath, iface, member string, body []any) *dbus.Message {
+	msg := &dbus.Message{
+		Type: dbus.TypeSignal,
+		Headers: map[dbus.HeaderField]dbus.Variant{
+			dbus.FieldSender:    dbus.MakeVariant(sender),
+			dbus.FieldPath:      dbus.MakeVariant(path),
+			dbus.FieldInterface: dbus.MakeVariant(iface),
+			dbus.FieldMember:    dbus.MakeVariant(member),
+		},
+		Body: body,
+	}
+	if len(body) > 0 {
+		msg.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(body...))
+	}
+	return msg
+}
+
+// busSignal emits an org.freedesktop.DBus signal; dest "" broadcasts.
+func (s *Server) busSignal(dest, member string, body ...any) {
+	msg := signalMessage(busName, "/org/freedesktop/DBus", busName, member, body)
+	if dest == "" {
+		s.broadcastMsg(msg, nil)
+		return
+	}
+	msg.Headers[dbus.FieldDestination] = dbus.MakeVariant(dest)
+	if c := s.lookup(dest); c != nil {
+		if of, err := encodeMessage(msg, s.nextSerial()); err == nil {
+			c.send(of, false)
+		}
+	}
+}
+
+func (s *Server) broadcast(sender string, path dbus.ObjectPath, iface, member string, body []any) {
+	s.broadcastMsg(signalMessage(sender, path, iface, member, body), nil)
+}
+
+// broadcastMsg delivers a signal to every connection whose rules match.
+// raw, if set, is the received frame to forward (body bytes unchanged);
+// otherwise msg is encoded.
+func (s *Server) broadcastMsg(msg *dbus.Message, raw *frame) {
+	s.mu.Lock()
+	targets := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		targets = append(targets, c)
+	}
+	s.mu.Unlock()
+	var base outFrame
+	encoded := false
+	for _, c := range targets {
+		if c.uniqueName() == "" || !c.wants(msg, s.ownerOf) {
+			continue
+		}
+		if !encoded {
+			var err error
+			if raw != nil {
+				base, err = reframe(raw, msg.Headers)
+			} else {
+				base, err = encodeMessage(msg, s.nextSerial())
+			}
+			if err != nil {
+				s.log.Warn("cannot encode broadcast signal", "member", msg.Headers[dbus.FieldMember], "error", err)
+				return
+			}
+			encoded = true
+		}
+		of := outFrame{b: base.b}
+		if len(base.fds) > 0 {
+			if !c.unixFD {
+				continue
+			}
+			dups, err := dupAll(base.fds)
+			if err != nil {
+				s.log.Warn("cannot duplicate descriptors for broadcast", "error", err)
+				continue
+			}
+			of.fds = dups
+		}
+		c.send(of, false)
+	}
+	closeAll(base.fds)
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Launch latency and init memory: airlock against bubblewrap with the same
+# isolation, measured in one run, as an ordinary user. Prints both and the
+# ratio; asserts nothing. RUNS=100 WARMUP=10 by default.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+ensure_packages
+ensure_go
+build_airlock
+ensure_user
+(cd "$AIRLOCK_ROOT" && go build -buildvcs=false -o "$AIRLOCK_BUILD/launchbench" ./tests/bench/launchbench)
+chmod 755 "$AIRLOCK_BUILD/launchbench"
+cd /
+as_user "$AIRLOCK_BUILD/launchbench" -runs "${RUNS:-100}" -warmup "${WARMUP:-10}" -airlock "$AIRLOCK_BUILD/airlock"
