@@ -2,6 +2,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,9 +15,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/godbus/dbus/v5"
+
 	"airlock/launcher/i18n"
 	"airlock/launcher/profile"
 	"airlock/launcher/sandbox"
+	"airlock/portal/control"
 )
 
 // Exit statuses of the command itself.
@@ -195,9 +199,52 @@ func cmdRun(args []string) int {
 	return code
 }
 
-// broker is the seam for airlock-portal (a later change registers the
-// sandbox there and serves its bus); until then sandboxes have no bus.
-var broker = func(*slog.Logger) sandbox.Broker { return nil }
+// broker connects to airlock-portal, starting it when it does not run. With
+// no session bus at all (a bare console, the benchmarks) the sandbox runs
+// without a bus: it then has no portal either, and says so.
+func broker(log *slog.Logger) sandbox.Broker {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	c, err := control.Connect(ctx)
+	if err != nil {
+		if errors.Is(err, control.ErrNoSessionBus) {
+			log.Info("no session bus: the sandbox has no D-Bus and no portal")
+		} else {
+			log.Warn("the sandbox runs without a portal", "err", err)
+		}
+		return nil
+	}
+	return &portalBroker{c: c}
+}
+
+// portalBroker registers sandboxes with airlock-portal.
+type portalBroker struct{ c *control.Client }
+
+func (b *portalBroker) Register(p *profile.Profile, id, name string, pid int, bus *os.File) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	dn := p.DisplayName
+	if name != "" && name != p.Name {
+		dn = name
+	}
+	opts := map[string]dbus.Variant{
+		control.OptDisplayName:      dbus.MakeVariant(dn),
+		control.OptIcon:             dbus.MakeVariant(p.Icon),
+		control.OptBusNames:         dbus.MakeVariant(append([]string{}, p.BusNames...)),
+		control.OptDefaultGrant:     dbus.MakeVariant(p.DefaultGrant),
+		control.OptPersistentGrants: dbus.MakeVariant(p.PersistentGrants),
+		control.OptPid:              dbus.MakeVariant(uint32(pid)),
+	}
+	_, err := b.c.Register(ctx, id, name, p.Name, opts, bus)
+	return err
+}
+
+func (b *portalBroker) Unregister(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	b.c.Unregister(ctx, id)
+	b.c.Close()
+}
 
 func isProfile(name string) bool {
 	if strings.ContainsRune(name, '/') {

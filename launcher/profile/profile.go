@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -221,6 +222,15 @@ func Parse(file, name string, data []byte) (*Profile, error) {
 		if errors.As(err, &pe) {
 			return nil, &Error{File: file, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}
 		}
+		// Type mismatches (net = 5) are plain errors from the decoder,
+		// "toml: line N (last key "K"): MSG": keep their line and key.
+		if m := typeErrRE.FindStringSubmatch(err.Error()); m != nil {
+			line, _ := strconv.Atoi(m[1])
+			if line == 0 {
+				line = keyLine(data, toml.Key(strings.Split(m[2], ".")))
+			}
+			return nil, &Error{File: file, Line: line, Key: m[2], Msg: m[3]}
+		}
 		return nil, &Error{File: file, Msg: err.Error()}
 	}
 	if und := md.Undecoded(); len(und) > 0 {
@@ -254,6 +264,7 @@ var (
 	envKeyRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	busNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)+$`)
 	screenRE   = regexp.MustCompile(`^[1-9][0-9]{2,4}x[1-9][0-9]{2,4}$`)
+	typeErrRE  = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
 )
 
 func oneOf(key, v string, allowed ...string) error {

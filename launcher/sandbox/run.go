@@ -32,7 +32,7 @@ type Doc struct {
 // Broker is the seam to airlock-portal: it receives the sandbox's listening
 // bus socket and serves it. Nil runs the sandbox without a bus.
 type Broker interface {
-	Register(p *profile.Profile, id, name string, busListener *os.File) error
+	Register(p *profile.Profile, id, name string, pid int, busListener *os.File) error
 	Unregister(id string)
 }
 
@@ -295,7 +295,7 @@ func (s *Sandbox) Run() (int, error) {
 		go s.forwardTor(torFD, log)
 	}
 	if s.opts.Broker != nil && busFD != nil {
-		if err := s.opts.Broker.Register(s.opts.Profile, s.spec.ID, s.spec.Name, busFD); err != nil {
+		if err := s.opts.Broker.Register(s.opts.Profile, s.spec.ID, s.spec.Name, pid, busFD); err != nil {
 			control.Write([]byte{msgAbort})
 			return s.finish(<-done), fmt.Errorf("cannot register the sandbox with airlock-portal: %w", err)
 		}

@@ -1,0 +1,293 @@
+package profile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseValid(t *testing.T) {
+	p, err := Parse("/x/tor.toml", "tor", []byte(`
+display_name = "Tor Browser"
+description = "d"
+icon = "torbrowser"
+command = ["/usr/bin/torbrowser-launcher", "--verbose"]
+net = "tor"
+tor_socks = "127.0.0.1:9150"
+sound = "full"
+display = "xephyr"
+xephyr_screen = "1024x768"
+gpu = true
+hostname = "amnesia"
+expose_ro = ["~/Public"]
+expose_rw = ["/srv/share"]
+default_grant = "rw"
+persistent_grants = true
+bus_names = ["org.example.Foo"]
+
+[[persist]]
+host = "~/.local/share/airlock/tor"
+sandbox = "~/.tor"
+
+[env]
+TOR_SKIP_LAUNCH = "1"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Profile{
+		Name: "tor", Path: "/x/tor.toml", DisplayName: "Tor Browser", Description: "d", Icon: "torbrowser",
+		Command: []string{"/usr/bin/torbrowser-launcher", "--verbose"}, Net: NetTor, TorSocks: "127.0.0.1:9150",
+		Sound: SoundFull, Display: DisplayXephyr, XephyrRes: "1024x768", GPU: true, Hostname: "amnesia",
+		ReadOnly: []string{"~/Public"}, ReadWrite: []string{"/srv/share"},
+		Persist:      []Persist{{Host: "~/.local/share/airlock/tor", Sandbox: "~/.tor"}},
+		Env:          map[string]string{"TOR_SKIP_LAUNCH": "1"},
+		DefaultGrant: GrantReadWrite, PersistentGrants: true, BusNames: []string{"org.example.Foo"},
+	}
+	if !reflect.DeepEqual(p, want) {
+		t.Errorf("got %+v\nwant %+v", p, want)
+	}
+}
+
+func TestParseDefaults(t *testing.T) {
+	p, err := Parse("f.toml", "empty", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Defaults()
+	d.Name, d.Path, d.DisplayName = "empty", "f.toml", "empty"
+	if !reflect.DeepEqual(*p, d) {
+		t.Errorf("empty profile: got %+v, want the defaults %+v", *p, d)
+	}
+	if p.Net != NetNone || p.Sound != SoundNone || p.Display != DisplayNone || p.DefaultGrant != GrantReadOnly || p.GPU {
+		t.Errorf("defaults are not strict: %+v", p)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, text string
+		line       int
+		key        string
+		msg        string
+	}{
+		{"syntax", "net = \"none\"\nsound = \n", 2, "", ""},
+		{"unterminated string", "\n\nhostname = \"abc\n", 3, "", ""},
+		{"unknown key", "net = \"none\"\nnetwork = \"tor\"\n", 2, "network", "unknown key"},
+		{"unknown table key", "[[persist]]\nhost = \"~/a\"\nsandbox = \"~/a\"\nrw = true\n", 4, "persist.rw", "unknown key"},
+		{"unknown table", "\n[sandbox]\nfoo = 1\n", 3, "sandbox.foo", "unknown key"},
+		{"wrong type string", "\ndisplay = 1\n", 2, "display", "incompatible types"},
+		{"wrong type bool", "gpu = 1\n", 1, "gpu", "incompatible types"},
+		{"wrong type list", "command = \"/bin/sh\"\n", 1, "command", "incompatible types"},
+		{"bad net", "net = \"lan\"\n", 1, "net", `"lan" is not one of none, tor, host`},
+		{"bad sound", "\n\n\nsound = \"playback\"\n", 4, "sound", "is not one of"},
+		{"bad display", "display = \"wayland-raw\"\n", 1, "display", "is not one of"},
+		{"bad default_grant", "default_grant = \"all\"\n", 1, "default_grant", "is not one of"},
+		{"bad tor_socks", "tor_socks = \"localhost\"\n", 1, "tor_socks", "HOST:PORT"},
+		{"bad tor_socks port", "tor_socks = \"127.0.0.1:x9\"\n", 1, "tor_socks", "bad port"},
+		{"bad screen", "xephyr_screen = \"10x10\"\n", 1, "xephyr_screen", "WIDTHxHEIGHT"},
+		{"bad hostname upper", "hostname = \"Host\"\n", 1, "hostname", "not a valid host name"},
+		{"bad hostname dash", "# x\nhostname = \"-a\"\n", 2, "hostname", "not a valid host name"},
+		{"bad hostname long", "hostname = \"" + strings.Repeat("a", 64) + "\"\n", 1, "hostname", "not a valid host name"},
+		{"display_name control", "display_name = \"a\\u0007b\"\n", 1, "display_name", "printable"},
+		{"display_name long", "display_name = \"" + strings.Repeat("x", 81) + "\"\n", 1, "display_name", "at most 80"},
+		{"relative command", "command = [\"firefox\"]\n", 1, "command", "absolute path"},
+		{"empty command element", "command = [\"/bin/sh\", \"\"]\n", 1, "command", "empty"},
+		{"expose root", "expose_ro = [\"/\"]\n", 1, "expose_ro", "may not be shared"},
+		{"expose proc", "expose_ro = [\"/proc\"]\n", 1, "expose_ro", "may not be shared"},
+		{"expose proc child", "\nexpose_rw = [\"/proc/self\"]\n", 2, "expose_rw", "may not be shared"},
+		{"expose sys child", "expose_rw = [\"/sys/class\"]\n", 1, "expose_rw", "may not be shared"},
+		{"expose dotdot root", "expose_ro = [\"/tmp/..\"]\n", 1, "expose_ro", "may not be shared"},
+		{"expose home", "expose_rw = [\"~\"]\n", 1, "expose_rw", "start with ~/ or /"},
+		{"expose home slash", "expose_rw = [\"~/\"]\n", 1, "expose_rw", "may not be shared"},
+		{"expose etc", "expose_ro = [\"/etc/\"]\n", 1, "expose_ro", "may not be shared"},
+		{"expose relative", "expose_ro = [\"docs\"]\n", 1, "expose_ro", "start with ~/ or /"},
+		{"persist host forbidden", "[[persist]]\nhost = \"/run\"\nsandbox = \"~/x\"\n", 2, "persist.host", "may not be shared"},
+		{"persist sandbox relative", "[[persist]]\nhost = \"~/x\"\nsandbox = \"x\"\n", 3, "persist.sandbox", "must start with"},
+		{"persist sandbox dotdot", "[[persist]]\nhost = \"~/x\"\nsandbox = \"~/../etc\"\n", 3, "persist.sandbox", ".."},
+		{"persist sandbox root", "[[persist]]\nhost = \"~/x\"\nsandbox = \"/\"\n", 3, "persist.sandbox", "be /"},
+		{"env LD_PRELOAD", "[env]\nA = \"1\"\nLD_PRELOAD = \"/x.so\"\n", 3, "env.LD_PRELOAD", "cannot be overridden"},
+		{"env LD_LIBRARY_PATH", "[env]\nLD_LIBRARY_PATH = \"/x\"\n", 2, "env.LD_LIBRARY_PATH", "cannot be overridden"},
+		{"env bus", "[env]\nDBUS_SESSION_BUS_ADDRESS = \"unix:path=/x\"\n", 2, "env.DBUS_SESSION_BUS_ADDRESS", "cannot be overridden"},
+		{"env xdg runtime", "[env]\nXDG_RUNTIME_DIR = \"/tmp\"\n", 2, "env.XDG_RUNTIME_DIR", "cannot be overridden"},
+		{"env bad name", "[env]\n\"A-B\" = \"1\"\n", 2, "env.A-B", "not a valid environment variable"},
+		{"bus name one part", "bus_names = [\"Notifications\"]\n", 1, "bus_names", "not a D-Bus well-known name"},
+		{"bus name dbus", "bus_names = [\"org.freedesktop.DBus\"]\n", 1, "bus_names", "may not be relayed"},
+		{"bus name portal", "bus_names = [\"org.freedesktop.portal.Desktop\"]\n", 1, "bus_names", "may not be relayed"},
+		{"bus name systemd", "bus_names = [\"org.freedesktop.systemd1\"]\n", 1, "bus_names", "may not be relayed"},
+		{"bus name airlock", "bus_names = [\"org.airlock.Portal\"]\n", 1, "bus_names", "may not be relayed"},
+		{"bus name type", "bus_names = \"org.a.B\"\n", 1, "bus_names", "incompatible types"},
+		{"persistent_grants type", "persistent_grants = \"yes\"\n", 1, "persistent_grants", "incompatible types"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("/p/bad.toml", "bad", []byte(tc.text))
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("want a *profile.Error, got %T %v", err, err)
+			}
+			if pe.File != "/p/bad.toml" || pe.Line != tc.line || pe.Key != tc.key || !strings.Contains(pe.Msg, tc.msg) {
+				t.Errorf("got file %q line %d key %q msg %q; want line %d key %q msg containing %q",
+					pe.File, pe.Line, pe.Key, pe.Msg, tc.line, tc.key, tc.msg)
+			}
+			if !strings.HasPrefix(err.Error(), "/p/bad.toml:"+itoa(tc.line)+": ") {
+				t.Errorf("message %q does not start with FILE:LINE", err)
+			}
+			if tc.key != "" && !strings.Contains(err.Error(), `key "`+tc.key+`"`) {
+				t.Errorf("message %q does not name key %q", err, tc.key)
+			}
+		})
+	}
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; i > 0; i /= 10 {
+		b = append([]byte{byte('0' + i%10)}, b...)
+	}
+	return string(b)
+}
+
+func TestParseAccepts(t *testing.T) {
+	for _, text := range []string{
+		"expose_ro = [\"~/Documents\", \"/srv/data\"]\n",
+		"hostname = \"a\"\n",
+		"hostname = \"" + strings.Repeat("a", 63) + "\"\n",
+		"tor_socks = \"[::1]:9050\"\n",
+		"xephyr_screen = \"800x600\"\n",
+		"[env]\nGTK_THEME = \"Adwaita:dark\"\n_X = \"\"\n",
+		"bus_names = []\n",
+		"bus_names = [\"org.freedesktop.Notifications\", \"org.a11y.Bus\", \"org.mpris.MediaPlayer2.vlc\"]\n",
+		"[[persist]]\nhost = \"~/a\"\nsandbox = \"/opt/app/data\"\n[[persist]]\nhost = \"/srv/b\"\nsandbox = \"~/b\"\n",
+		"command = [\"/usr/bin/env\", \"FOO=1\", \"prog\"]\n",
+	} {
+		if _, err := Parse("ok.toml", "ok", []byte(text)); err != nil {
+			t.Errorf("%q refused: %v", text, err)
+		}
+	}
+}
+
+func TestKeyLine(t *testing.T) {
+	data := []byte(`# comment
+net = "none"
+  hostname = "x"   # indented
+
+[env]
+net = "shadow"
+FOO = "1"
+
+[[persist]]  # first
+host = "~/a"
+[[persist]]
+host = "~/b"
+`)
+	for _, tc := range []struct {
+		key  []string
+		line int
+	}{
+		{[]string{"net"}, 2},
+		{[]string{"hostname"}, 3},
+		{[]string{"env", "net"}, 6},
+		{[]string{"env", "FOO"}, 7},
+		{[]string{"persist", "host"}, 10},
+		{[]string{"missing"}, 0},
+		{nil, 0},
+	} {
+		if got := keyLine(data, tc.key); got != tc.line {
+			t.Errorf("keyLine(%v) = %d, want %d", tc.key, got, tc.line)
+		}
+	}
+}
+
+func TestExpandHome(t *testing.T) {
+	for in, want := range map[string]string{"~": "/home/u", "~/a/b": "/home/u/a/b", "/x": "/x", "~x": "~x"} {
+		if got := ExpandHome(in, "/home/u"); got != want {
+			t.Errorf("ExpandHome(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestFindAndOverride(t *testing.T) {
+	data, cfg := t.TempDir(), t.TempDir()
+	t.Setenv("AIRLOCK_DATADIR", data)
+	t.Setenv("XDG_CONFIG_HOME", cfg)
+	shipped := filepath.Join(data, "profiles")
+	own := filepath.Join(cfg, "airlock", "profiles")
+	for _, d := range []string{shipped, own} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(p, s string) {
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(shipped, "editor.toml"), "display_name = \"Shipped\"\n")
+	write(filepath.Join(shipped, "viewer.toml"), "display_name = \"Viewer\"\n")
+	write(filepath.Join(shipped, ".hidden.toml"), "")
+	write(filepath.Join(shipped, "notes.txt"), "")
+	write(filepath.Join(own, "editor.toml"), "display_name = \"Mine\"\n")
+
+	if got, want := Dirs(), []string{shipped, own}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Dirs() = %v, want %v", got, want)
+	}
+	if got := Names(); !reflect.DeepEqual(got, []string{"editor", "viewer"}) {
+		t.Errorf("Names() = %v", got)
+	}
+	p, err := Find("editor")
+	if err != nil || p.DisplayName != "Mine" || p.Path != filepath.Join(own, "editor.toml") {
+		t.Errorf("the user's profile does not override the shipped one: %+v %v", p, err)
+	}
+	if p, err := Find("viewer"); err != nil || p.DisplayName != "Viewer" {
+		t.Errorf("Find(viewer): %+v %v", p, err)
+	}
+	if _, err := Find("nope"); err == nil || !strings.Contains(err.Error(), `no profile named "nope"`) {
+		t.Errorf("Find(nope): %v", err)
+	}
+	if _, err := Find("../etc"); err == nil {
+		t.Errorf("Find(../etc) accepted")
+	}
+	// A path is read as a file.
+	if p, err := Find(filepath.Join(shipped, "viewer.toml")); err != nil || p.Name != "viewer" {
+		t.Errorf("Find(path): %+v %v", p, err)
+	}
+}
+
+func TestShowIncludesDefaults(t *testing.T) {
+	p, err := Parse("/p/x.toml", "x", []byte("display_name = \"X\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := p.Show()
+	for _, want := range []string{`# profile "x" from /p/x.toml`, `display_name = "X"`, `net = "none"`, `tor_socks = "127.0.0.1:9050"`,
+		`xephyr_screen = "1280x800"`, `hostname = "localhost"`, `default_grant = "ro"`, `gpu = false`} {
+		if !strings.Contains(s, want) {
+			t.Errorf("Show() lacks %q:\n%s", want, s)
+		}
+	}
+	// What Show prints parses back to the same profile.
+	body := strings.SplitN(s, "\n", 2)[1]
+	q, err := Parse("/p/x.toml", "x", []byte(body))
+	if err != nil || !reflect.DeepEqual(p, q) {
+		t.Errorf("Show() does not round-trip: %v\n%+v\n%+v", err, p, q)
+	}
+}
+
+// The shipped profiles all parse.
+func TestShippedProfiles(t *testing.T) {
+	files, _ := filepath.Glob("../../data/profiles/*.toml")
+	if len(files) == 0 {
+		t.Fatal("no shipped profiles found")
+	}
+	for _, f := range files {
+		if _, err := LoadFile(f); err != nil {
+			t.Errorf("%v", err)
+		}
+	}
+}

@@ -1,0 +1,367 @@
+// Package broker is airlock-portal's core: the registry of sandboxes, the
+// control interface the launcher uses on the host session bus, and one
+// mediated bus (busserver + desktop portal) per sandbox.
+package broker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/godbus/dbus/v5/introspect"
+	"golang.org/x/sys/unix"
+
+	"airlock/portal/busserver"
+	"airlock/portal/control"
+	"airlock/portal/desktop"
+)
+
+// Sandbox is one registered sandbox. Its identity towards the broker is the
+// listening socket it was registered with: every message that arrives on a
+// connection accepted there is this sandbox's, whatever the message says.
+type Sandbox struct {
+	ID, Name, Profile string
+	DisplayName, Icon string
+	DefaultGrant      string
+	PersistentGrants  bool
+	BusNames          []string
+	Pid               uint32
+	Started           time.Time
+	owner             string // the launcher's unique name on the host bus
+
+	Server  *busserver.Server
+	Desktop *desktop.Desktop
+	ln      net.Listener
+}
+
+// Hooks let the portals of later changes (FileChooser, Print) install
+// themselves on each new sandbox bus, and clean up when it ends.
+type Hooks struct {
+	OnRegister   func(*Sandbox)
+	OnUnregister func(*Sandbox)
+}
+
+// Broker serves every sandbox of one user session.
+type Broker struct {
+	log      *slog.Logger
+	uid      int
+	host     *dbus.Conn
+	settings desktop.SettingsSource
+	hooks    Hooks
+
+	// mu guards the fields below.
+	mu        sync.Mutex
+	sandboxes map[string]*Sandbox
+	replaced  bool          // another broker took the name: no new sandboxes
+	idle      chan struct{} // closed when replaced and the last sandbox ended
+}
+
+// New returns a broker using host (the host session bus; may be nil in
+// tests) for the control interface and relays.
+func New(log *slog.Logger, host *dbus.Conn, settings desktop.SettingsSource, hooks Hooks) *Broker {
+	return &Broker{log: log, uid: os.Getuid(), host: host, settings: settings, hooks: hooks,
+		sandboxes: map[string]*Sandbox{}, idle: make(chan struct{})}
+}
+
+// Export publishes the control interface on the host bus. Call it before
+// requesting the well-known name (snapd userd.go does the same).
+func (b *Broker) Export() error {
+	if err := b.host.Export(controlObject{b}, control.ObjectPath, control.Interface); err != nil {
+		return err
+	}
+	if err := b.host.Export(introspect.Introspectable(control.IntrospectXML), control.ObjectPath, "org.freedesktop.DBus.Introspectable"); err != nil {
+		return err
+	}
+	// A launcher that dies without unregistering still ends its
+	// sandboxes' service: its unique name going away is the signal.
+	if err := b.host.AddMatchSignal(dbus.WithMatchInterface("org.freedesktop.DBus"), dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchSender("org.freedesktop.DBus")); err != nil {
+		return err
+	}
+	return nil
+}
+
+// HandleSignal processes host bus signals (NameOwnerChanged, NameLost).
+func (b *Broker) HandleSignal(sig *dbus.Signal) {
+	switch sig.Name {
+	case "org.freedesktop.DBus.NameOwnerChanged":
+		if len(sig.Body) != 3 {
+			return
+		}
+		name, _ := sig.Body[0].(string)
+		newOwner, _ := sig.Body[2].(string)
+		if newOwner == "" && len(name) > 0 && name[0] == ':' {
+			b.dropOwner(name)
+		}
+	case "org.freedesktop.DBus.NameLost":
+		if len(sig.Body) == 1 && sig.Body[0] == control.BusName {
+			b.mu.Lock()
+			b.replaced = true
+			n := len(b.sandboxes)
+			b.mu.Unlock()
+			b.log.Info("replaced by another broker: serving the running sandboxes until they end", "sandboxes", n)
+			b.checkIdle()
+		}
+	}
+}
+
+// Replaced returns a channel closed once this broker was replaced and has no
+// sandbox left to serve.
+func (b *Broker) Replaced() <-chan struct{} { return b.idle }
+
+func (b *Broker) checkIdle() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.replaced && len(b.sandboxes) == 0 {
+		select {
+		case <-b.idle:
+		default:
+			close(b.idle)
+		}
+	}
+}
+
+// controlObject carries the exported methods, so that the Broker's own
+// methods are not all exported on the bus.
+type controlObject struct{ b *Broker }
+
+func accessDenied(format string, args ...any) *dbus.Error {
+	return &dbus.Error{Name: "org.freedesktop.DBus.Error.AccessDenied", Body: []any{fmt.Sprintf(format, args...)}}
+}
+
+func failed(format string, args ...any) *dbus.Error {
+	return &dbus.Error{Name: "org.freedesktop.DBus.Error.Failed", Body: []any{fmt.Sprintf(format, args...)}}
+}
+
+// callerOK checks the caller runs as this user. The session bus is the
+// user's already; this is a second wall against a misconfigured bus.
+func (b *Broker) callerOK(sender dbus.Sender) bool {
+	var uid uint32
+	err := b.host.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixUser", 0, string(sender)).Store(&uid)
+	return err == nil && int(uid) == b.uid
+}
+
+func (o controlObject) Register(sender dbus.Sender, id, name, profile string, opts map[string]dbus.Variant, bus dbus.UnixFD) (string, *dbus.Error) {
+	b := o.b
+	// Own the descriptor whatever happens.
+	f := os.NewFile(uintptr(bus), "sandbox-bus")
+	defer f.Close()
+	if !b.callerOK(sender) {
+		return "", accessDenied("caller is not uid %d", b.uid)
+	}
+	if err := checkListener(int(bus)); err != nil {
+		return "", failed("bad bus socket: %v", err)
+	}
+	if !validID(id) {
+		return "", failed("bad sandbox id %q", id)
+	}
+	ln, err := net.FileListener(f)
+	if err != nil {
+		return "", failed("cannot use the bus socket: %v", err)
+	}
+	sb := &Sandbox{ID: id, Name: name, Profile: profile, DisplayName: name, DefaultGrant: "ro", Started: time.Now(), owner: string(sender), ln: ln}
+	readOpts(sb, opts)
+	if err := b.add(sb); err != nil {
+		ln.Close()
+		return "", failed("%v", err)
+	}
+	return id, nil
+}
+
+func readOpts(sb *Sandbox, opts map[string]dbus.Variant) {
+	if v, ok := opts[control.OptDisplayName].Value().(string); ok && v != "" {
+		sb.DisplayName = v
+	}
+	if v, ok := opts[control.OptIcon].Value().(string); ok {
+		sb.Icon = v
+	}
+	if v, ok := opts[control.OptBusNames].Value().([]string); ok {
+		sb.BusNames = v
+	}
+	if v, ok := opts[control.OptDefaultGrant].Value().(string); ok && (v == "ro" || v == "rw") {
+		sb.DefaultGrant = v
+	}
+	if v, ok := opts[control.OptPersistentGrants].Value().(bool); ok {
+		sb.PersistentGrants = v
+	}
+	if v, ok := opts[control.OptPid].Value().(uint32); ok {
+		sb.Pid = v
+	}
+}
+
+func validID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkListener insists on a listening unix stream socket: anything else
+// handed in (a file, a connected socket) is refused before use.
+func checkListener(fd int) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		return fmt.Errorf("not a socket")
+	}
+	if d, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN); err != nil || d != unix.AF_UNIX {
+		return fmt.Errorf("not a unix socket")
+	}
+	if t, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || t != unix.SOCK_STREAM {
+		return fmt.Errorf("not a stream socket")
+	}
+	if a, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ACCEPTCONN); err != nil || a != 1 {
+		return fmt.Errorf("not listening")
+	}
+	return nil
+}
+
+// add creates the sandbox's bus and starts serving it.
+func (b *Broker) add(sb *Sandbox) error {
+	b.mu.Lock()
+	if b.replaced {
+		b.mu.Unlock()
+		return fmt.Errorf("this broker was replaced; register with the new one")
+	}
+	if _, dup := b.sandboxes[sb.ID]; dup {
+		b.mu.Unlock()
+		return fmt.Errorf("sandbox %s is already registered", sb.ID)
+	}
+	b.sandboxes[sb.ID] = sb
+	b.mu.Unlock()
+
+	var relay busserver.Relay
+	if b.host != nil && len(sb.BusNames) > 0 {
+		relay = newHostRelay(b.host, sb.BusNames)
+	}
+	sb.Server = busserver.New(busserver.Config{SandboxID: sb.ID, SandboxName: sb.DisplayName, UID: b.uid, Logger: b.log, Relay: relay})
+	sb.Desktop = desktop.Install(sb.Server, desktop.Options{Settings: b.settings, Logger: b.log.With("sandbox", sb.DisplayName, "sandbox_id", sb.ID)})
+	if b.hooks.OnRegister != nil {
+		b.hooks.OnRegister(sb)
+	}
+	go func() {
+		err := sb.Server.Serve(sb.ln)
+		b.log.Debug("sandbox bus closed", "sandbox", sb.DisplayName, "sandbox_id", sb.ID, "err", err)
+	}()
+	b.log.Info("sandbox registered", "sandbox", sb.DisplayName, "sandbox_id", sb.ID, "profile", sb.Profile, "relayed", sb.BusNames)
+	return nil
+}
+
+func (o controlObject) Unregister(sender dbus.Sender, id string) *dbus.Error {
+	b := o.b
+	if !b.callerOK(sender) {
+		return accessDenied("caller is not uid %d", b.uid)
+	}
+	b.mu.Lock()
+	sb, ok := b.sandboxes[id]
+	// Only the launcher that registered a sandbox ends it.
+	if ok && sb.owner != string(sender) {
+		b.mu.Unlock()
+		return accessDenied("sandbox %s belongs to another launcher", id)
+	}
+	b.mu.Unlock()
+	if ok {
+		b.remove(id)
+	}
+	return nil
+}
+
+func (o controlObject) List(sender dbus.Sender) ([]control.Sandbox, *dbus.Error) {
+	if !o.b.callerOK(sender) {
+		return nil, accessDenied("caller is not uid %d", o.b.uid)
+	}
+	return o.b.List(), nil
+}
+
+// List returns the registered sandboxes, oldest first.
+func (b *Broker) List() []control.Sandbox {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	out := make([]control.Sandbox, 0, len(b.sandboxes))
+	for _, sb := range b.sandboxes {
+		out = append(out, control.Sandbox{ID: sb.ID, Name: sb.DisplayName, Profile: sb.Profile, Started: sb.Started.Unix(), Pid: sb.Pid})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Started < out[j].Started })
+	return out
+}
+
+// Lookup returns a registered sandbox.
+func (b *Broker) Lookup(id string) *Sandbox {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.sandboxes[id]
+}
+
+func (b *Broker) dropOwner(owner string) {
+	b.mu.Lock()
+	var ids []string
+	for id, sb := range b.sandboxes {
+		if sb.owner == owner {
+			ids = append(ids, id)
+		}
+	}
+	b.mu.Unlock()
+	for _, id := range ids {
+		b.remove(id)
+	}
+}
+
+// remove forgets a sandbox: its bus closes, its requests and grants end.
+func (b *Broker) remove(id string) {
+	b.mu.Lock()
+	sb, ok := b.sandboxes[id]
+	delete(b.sandboxes, id)
+	b.mu.Unlock()
+	if !ok {
+		return
+	}
+	sb.Server.Close()
+	if b.hooks.OnUnregister != nil {
+		b.hooks.OnUnregister(sb)
+	}
+	b.log.Info("sandbox ended", "sandbox", sb.DisplayName, "sandbox_id", sb.ID)
+	b.checkIdle()
+}
+
+// Close ends every sandbox bus.
+func (b *Broker) Close() {
+	b.mu.Lock()
+	ids := make([]string, 0, len(b.sandboxes))
+	for id := range b.sandboxes {
+		ids = append(ids, id)
+	}
+	b.mu.Unlock()
+	for _, id := range ids {
+		b.remove(id)
+	}
+}
+
+// Run serves host bus signals until ctx ends.
+func (b *Broker) Run(ctx context.Context) {
+	ch := make(chan *dbus.Signal, 64)
+	b.host.Signal(ch)
+	defer b.host.RemoveSignal(ch)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case s, ok := <-ch:
+			if !ok {
+				return
+			}
+			b.HandleSignal(s)
+		}
+	}
+}

@@ -1,0 +1,202 @@
+// Package control is the contract between the launcher and the broker: the
+// broker's control interface on the host session bus, and the client the
+// launcher uses. No sandbox can reach it: sandboxes never see the host
+// session bus, only their own bus served by the broker.
+package control
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+)
+
+// The broker's well-known name, object and interface on the host session bus.
+const (
+	BusName    = "org.airlock.Portal"
+	ObjectPath = dbus.ObjectPath("/org/airlock/Portal")
+	Interface  = "org.airlock.Portal1"
+)
+
+// Option keys of Register.
+const (
+	OptDisplayName      = "display_name"      // s
+	OptIcon             = "icon"              // s
+	OptBusNames         = "bus_names"         // as: host names relayed for this sandbox
+	OptDefaultGrant     = "default_grant"     // s: "ro" or "rw"
+	OptPersistentGrants = "persistent_grants" // b
+	OptPid              = "pid"               // u: host pid of the sandbox's init, for listings only
+)
+
+// Sandbox is one registered sandbox as the broker lists it.
+type Sandbox struct {
+	ID      string
+	Name    string
+	Profile string
+	Started int64 // unix seconds
+	Pid     uint32
+}
+
+// IntrospectXML describes the control interface.
+const IntrospectXML = `<node>
+  <interface name="org.airlock.Portal1">
+    <method name="Register">
+      <arg name="id" type="s" direction="in"/>
+      <arg name="name" type="s" direction="in"/>
+      <arg name="profile" type="s" direction="in"/>
+      <arg name="options" type="a{sv}" direction="in"/>
+      <arg name="bus" type="h" direction="in"/>
+      <arg name="id" type="s" direction="out"/>
+    </method>
+    <method name="Unregister">
+      <arg name="id" type="s" direction="in"/>
+    </method>
+    <method name="List">
+      <arg name="sandboxes" type="a(sssxu)" direction="out"/>
+    </method>
+    <property name="Version" type="u" access="read"/>
+  </interface>
+  <interface name="org.freedesktop.DBus.Introspectable">
+    <method name="Introspect"><arg name="xml" type="s" direction="out"/></method>
+  </interface>
+</node>`
+
+// Client talks to the broker for one launcher.
+type Client struct {
+	conn *dbus.Conn
+	obj  dbus.BusObject
+}
+
+// ErrNoSessionBus means the caller has no session bus to find the broker on.
+var ErrNoSessionBus = errors.New("no session bus (DBUS_SESSION_BUS_ADDRESS is not set)")
+
+// Connect connects to the host session bus and makes sure a broker runs:
+// D-Bus activation first (the installed service file), else the
+// airlock-portal binary found beside the calling binary or on PATH, started
+// in a session of its own so that it outlives this launcher.
+func Connect(ctx context.Context) (*Client, error) {
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		return nil, ErrNoSessionBus
+	}
+	conn, err := dbus.ConnectSessionBus()
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to the session bus: %w", err)
+	}
+	c := &Client{conn: conn, obj: conn.Object(BusName, ObjectPath)}
+	if err := c.ensureBroker(ctx); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Client) running(ctx context.Context) bool {
+	var has bool
+	err := c.conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, BusName).Store(&has)
+	return err == nil && has
+}
+
+func (c *Client) ensureBroker(ctx context.Context) error {
+	if c.running(ctx) {
+		return nil
+	}
+	var reply uint32
+	if err := c.conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.StartServiceByName", 0, BusName, uint32(0)).Store(&reply); err == nil {
+		return nil
+	}
+	bin, err := PortalBinary()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = os.Environ()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if logf, err := portalLog(); err == nil {
+		cmd.Stdout, cmd.Stderr = logf, logf
+		defer logf.Close()
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("cannot start %s: %w", bin, err)
+	}
+	go cmd.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if c.running(ctx) {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not take %s on the session bus", bin, BusName)
+}
+
+// PortalBinary finds airlock-portal: $AIRLOCK_PORTAL, beside the running
+// binary, then PATH.
+func PortalBinary() (string, error) {
+	if p := os.Getenv("AIRLOCK_PORTAL"); p != "" {
+		return p, nil
+	}
+	if exe, err := os.Executable(); err == nil {
+		p := filepath.Join(filepath.Dir(exe), "airlock-portal")
+		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	p, err := exec.LookPath("airlock-portal")
+	if err != nil {
+		return "", errors.New("airlock-portal is not installed (not beside airlock, not on PATH)")
+	}
+	return p, nil
+}
+
+func portalLog() (*os.File, error) {
+	d := os.Getenv("XDG_RUNTIME_DIR")
+	if d == "" {
+		return nil, errors.New("no runtime dir")
+	}
+	d = filepath.Join(d, "airlock")
+	if err := os.MkdirAll(d, 0o700); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(filepath.Join(d, "portal.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+}
+
+// Register hands the sandbox's listening bus socket to the broker.
+func (c *Client) Register(ctx context.Context, id, name, profile string, opts map[string]dbus.Variant, bus *os.File) (string, error) {
+	var got string
+	err := c.obj.CallWithContext(ctx, Interface+".Register", 0, id, name, profile, opts, dbus.UnixFD(bus.Fd())).Store(&got)
+	if err != nil {
+		return "", err
+	}
+	return got, nil
+}
+
+// Unregister tells the broker the sandbox ended (it also notices by itself
+// when this client's connection goes away).
+func (c *Client) Unregister(ctx context.Context, id string) error {
+	return c.obj.CallWithContext(ctx, Interface+".Unregister", 0, id).Err
+}
+
+// List returns the broker's sandboxes.
+func (c *Client) List(ctx context.Context) ([]Sandbox, error) {
+	call := c.obj.CallWithContext(ctx, Interface+".List", 0)
+	if call.Err != nil {
+		return nil, call.Err
+	}
+	var out []Sandbox
+	if err := call.Store(&out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Conn is the client's session bus connection.
+func (c *Client) Conn() *dbus.Conn { return c.conn }
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.conn.Close() }
