@@ -70,6 +70,9 @@ func run(log *slog.Logger, replace bool) error {
 		log.Info("stopping")
 	case <-b.Replaced():
 		log.Info("replaced, and the last sandbox of this broker ended: exiting")
+	case <-host.Context().Done():
+		// The session is over: no launcher can reach this broker again.
+		log.Info("the session bus went away: exiting")
 	}
 	b.Close()
 	return nil

@@ -33,7 +33,18 @@ type Env struct {
 	User       string
 	Home       string
 	RuntimeDir string // the test user's XDG_RUNTIME_DIR
+	Portal     string // the airlock-portal binary, beside airlock (where the launcher looks)
+	Chooser    string // the airlock-chooser binary, when chooser-ui builds
 	asRoot     bool
+	extraEnv   []string
+}
+
+// WithEnv returns a copy of e whose commands get extra environment entries
+// (KEY=VALUE), for example a session bus address.
+func (e *Env) WithEnv(kv ...string) *Env {
+	c := *e
+	c.extraEnv = append(append([]string(nil), e.extraEnv...), kv...)
+	return &c
 }
 
 var (
@@ -105,6 +116,19 @@ func setup() (*Env, error) {
 	if err := e.goBuild("./launcher", e.Bin, false); err != nil {
 		return nil, err
 	}
+	e.Portal = filepath.Join(e.BinDir, "airlock-portal")
+	if err := e.goBuild("./portal", e.Portal, false); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(root, "chooser-ui", "main.go")); err == nil {
+		e.Chooser = filepath.Join(e.BinDir, "airlock-chooser")
+		if err := e.goBuild("./chooser-ui", e.Chooser, false); err != nil {
+			// Tests that need the chooser fail on an empty Chooser; the
+			// others still run.
+			fmt.Fprintf(os.Stderr, "harness: %v\n", err)
+			e.Chooser = ""
+		}
+	}
 	e.RuntimeDir = filepath.Join(os.TempDir(), fmt.Sprintf("airlock-test-runtime-%d", e.UID))
 	if err := os.MkdirAll(e.RuntimeDir, 0o700); err != nil {
 		return nil, err
@@ -165,7 +189,10 @@ func (e *Env) UserEnv(extra ...string) []string {
 		"XDG_CONFIG_HOME=" + filepath.Join(e.Home, ".config"),
 		"AIRLOCK_DATADIR=" + filepath.Join(e.Root, "data"),
 		"LANG=C.UTF-8",
+		"NO_AT_BRIDGE=1",
+		"GSETTINGS_BACKEND=memory",
 	}
+	env = append(env, e.extraEnv...)
 	return append(env, extra...)
 }
 
@@ -294,4 +321,44 @@ func (e *Env) ProcessesOf(needle string) []int {
 		}
 	}
 	return pids
+}
+
+// SessionBus starts a private session dbus-daemon as the test user and
+// returns an Env whose commands use it. The daemon, and the airlock-portal a
+// launcher starts on it (which exits with its bus), are stopped by PID at the
+// test's end.
+func (e *Env) SessionBus(t testing.TB) *Env {
+	t.Helper()
+	dir := e.UserDir(t)
+	sock := filepath.Join(dir, "session-bus")
+	cmd := e.Command(context.Background(), "dbus-daemon", "--session", "--nofork", "--nopidfile", "--address=unix:path="+sock)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("dbus-daemon: %v", err)
+	}
+	addr := "unix:path=" + sock
+	t.Cleanup(func() {
+		// The broker first, so that it does not log the bus's death as a
+		// failure; then the bus.
+		for _, pid := range e.ProcessesOf(e.Portal) {
+			if strings.Contains(readEnviron(pid), addr) {
+				syscall.Kill(pid, syscall.SIGTERM)
+			}
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	for i := 0; i < 200; i++ {
+		if _, err := os.Stat(sock); err == nil {
+			return e.WithEnv("DBUS_SESSION_BUS_ADDRESS=" + addr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("dbus-daemon did not create %s", sock)
+	return nil
+}
+
+func readEnviron(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	return strings.ReplaceAll(string(b), "\x00", "\n")
 }
