@@ -409,6 +409,10 @@ func keyLine(data []byte, key toml.Key) int {
 				h = strings.Trim(h[:j], "[] \t")
 			}
 			cur = h
+			// An unknown table is reported by its header's name.
+			if h == key.String() {
+				return i + 1
+			}
 			continue
 		}
 		k, _, ok := strings.Cut(t, "=")

@@ -74,11 +74,12 @@ func TestParseErrors(t *testing.T) {
 		key        string
 		msg        string
 	}{
-		{"syntax", "net = \"none\"\nsound = \n", 2, "", ""},
-		{"unterminated string", "\n\nhostname = \"abc\n", 3, "", ""},
+		{"syntax", "net = \"none\"\nsound = \n", 2, "sound", "expected value"},
+		{"unterminated string", "\n\nhostname = \"abc\n", 3, "hostname", "newlines"},
 		{"unknown key", "net = \"none\"\nnetwork = \"tor\"\n", 2, "network", "unknown key"},
 		{"unknown table key", "[[persist]]\nhost = \"~/a\"\nsandbox = \"~/a\"\nrw = true\n", 4, "persist.rw", "unknown key"},
-		{"unknown table", "\n[sandbox]\nfoo = 1\n", 3, "sandbox.foo", "unknown key"},
+		{"unknown table", "\n[sandbox]\nfoo = 1\n", 2, "sandbox", "unknown key"},
+		{"unknown array table", "net = \"none\"\n[[mounts]]\nsrc = \"/a\"\n", 2, "mounts", "unknown key"},
 		{"wrong type string", "\ndisplay = 1\n", 2, "display", "incompatible types"},
 		{"wrong type bool", "gpu = 1\n", 1, "gpu", "incompatible types"},
 		{"wrong type list", "command = \"/bin/sh\"\n", 1, "command", "incompatible types"},

@@ -66,8 +66,16 @@ func processStartTick(pid int) (uint64, error) {
 	return strconv.ParseUint(f[19], 10, 64)
 }
 
-// Alive reports whether the record's init is still the process it names.
+// Alive reports whether the record's init is still the process it names and
+// has not exited (a zombie waiting for its parent counts as gone).
 func (r *Record) Alive() bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", r.Pid))
+	if err != nil {
+		return false
+	}
+	if i := strings.LastIndexByte(string(b), ')'); i > 0 && i+2 < len(b) && b[i+2] == 'Z' {
+		return false
+	}
 	t, err := processStartTick(r.Pid)
 	return err == nil && t == r.StartTick
 }
