@@ -4,9 +4,27 @@ import (
 	"log/slog"
 
 	"airlock/portal/broker"
+	"airlock/portal/filechooser"
 )
 
-// hooks installs the portals that live beside Settings on every sandbox bus.
-func hooks(log *slog.Logger) broker.Hooks {
-	return broker.Hooks{}
+// portalHooks installs the portals that live beside Settings on every
+// sandbox bus: the FileChooser, with Airlock's own chooser process.
+func portalHooks(log *slog.Logger, b **broker.Broker) broker.Hooks {
+	folders := filechooser.NewFolders()
+	return broker.Hooks{
+		OnRegister: func(sb *broker.Sandbox) {
+			bin, err := filechooser.ChooserBinary()
+			var dialog filechooser.Dialog
+			if err != nil {
+				log.Warn("file chooser unavailable", "err", err)
+				dialog = filechooser.Unavailable(err)
+			} else {
+				dialog = filechooser.ProcessDialog(bin, log)
+			}
+			filechooser.Install(sb.Desktop, filechooser.Sandbox{
+				ID: sb.ID, Profile: sb.Profile, DisplayName: sb.DisplayName, Icon: sb.Icon,
+				ReadOnlyDefault: sb.DefaultGrant != "rw",
+			}, (*b).Granter(), dialog, folders, log)
+		},
+	}
 }

@@ -9,7 +9,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/godbus/dbus/v5"
@@ -18,6 +22,31 @@ import (
 	"airlock/portal/control"
 	"airlock/portal/desktop"
 )
+
+// mountDocs mounts the document store at $XDG_RUNTIME_DIR/airlock/doc-PID:
+// one per broker, so that a broker replaced with --replace keeps serving its
+// sandboxes' views while the new one serves new sandboxes. Mounts left by a
+// broker that died are unmounted first.
+func mountDocs(log *slog.Logger) (docStore, error) {
+	rt := os.Getenv("XDG_RUNTIME_DIR")
+	if rt == "" {
+		return nil, fmt.Errorf("XDG_RUNTIME_DIR is not set")
+	}
+	base := filepath.Join(rt, "airlock")
+	if old, _ := filepath.Glob(filepath.Join(base, "doc-*")); len(old) > 0 {
+		for _, d := range old {
+			pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "doc-"))
+			if err != nil || syscall.Kill(pid, 0) == nil {
+				continue
+			}
+			exec.Command("fusermount3", "-u", "-z", d).Run()
+			if os.Remove(d) == nil {
+				log.Info("removed the document store of a broker that died", "path", d)
+			}
+		}
+	}
+	return openDocStore(filepath.Join(base, fmt.Sprintf("doc-%d", os.Getpid())), log)
+}
 
 func main() {
 	replace := flag.Bool("replace", false, "take over from a running airlock-portal")
@@ -48,7 +77,17 @@ func run(log *slog.Logger, replace bool) error {
 	defer host.Close()
 	settings := desktop.NewHostSettings(ctx, log)
 	defer settings.Close()
-	b := broker.New(log, host, settings, hooks(log))
+	// The document store is mounted before the name is taken: a launcher
+	// that finds the broker binds its sandbox's view at once.
+	var docs broker.Docs
+	if store, err := mountDocs(log); err != nil {
+		log.Warn("no document store: sandboxes get no files through the portal", "err", err)
+	} else {
+		defer store.Close()
+		docs = store
+	}
+	var b *broker.Broker
+	b = broker.New(log, host, settings, docs, portalHooks(log, &b))
 	if err := b.Export(); err != nil {
 		return fmt.Errorf("cannot export the control interface: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -41,7 +42,10 @@ func usage() string {
 		"  airlock ps\n" +
 		"  airlock kill [--signal NAME|NUMBER] ID|NAME\n" +
 		"  airlock profiles\n" +
-		"  airlock profile show NAME|FILE\n")
+		"  airlock profile show NAME|FILE\n" +
+		"  airlock grant [--rw] ID|NAME PATH\n" +
+		"  airlock grants [ID|NAME]\n" +
+		"  airlock revoke ID|NAME DOC\n")
 }
 
 func errorf(format string, args ...any) {
@@ -63,6 +67,12 @@ func Main(args []string) int {
 		return cmdKill(args[1:])
 	case "profiles":
 		return cmdProfiles()
+	case "grant":
+		return cmdGrant(args[1:])
+	case "grants":
+		return cmdGrants(args[1:])
+	case "revoke":
+		return cmdRevoke(args[1:])
 	case "profile":
 		if len(args) == 3 && args[1] == "show" {
 			return cmdProfileShow(args[2])
@@ -220,8 +230,12 @@ func broker(log *slog.Logger) sandbox.Broker {
 // portalBroker registers sandboxes with airlock-portal.
 type portalBroker struct{ c *control.Client }
 
-func (b *portalBroker) Register(p *profile.Profile, id, name string, pid int, bus *os.File) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+func callCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 10*time.Second)
+}
+
+func (b *portalBroker) Register(p *profile.Profile, id, name string) (string, error) {
+	ctx, cancel := callCtx()
 	defer cancel()
 	dn := p.DisplayName
 	if name != "" && name != p.Name {
@@ -233,14 +247,25 @@ func (b *portalBroker) Register(p *profile.Profile, id, name string, pid int, bu
 		control.OptBusNames:         dbus.MakeVariant(append([]string{}, p.BusNames...)),
 		control.OptDefaultGrant:     dbus.MakeVariant(p.DefaultGrant),
 		control.OptPersistentGrants: dbus.MakeVariant(p.PersistentGrants),
-		control.OptPid:              dbus.MakeVariant(uint32(pid)),
 	}
-	_, err := b.c.Register(ctx, id, name, p.Name, opts, bus)
-	return err
+	return b.c.Register(ctx, id, name, p.Name, opts)
+}
+
+func (b *portalBroker) Grant(id, path string, writable bool) (string, error) {
+	ctx, cancel := callCtx()
+	defer cancel()
+	g, err := b.c.Grant(ctx, id, path, writable)
+	return g.Inside, err
+}
+
+func (b *portalBroker) AttachBus(id string, pid int, bus *os.File) error {
+	ctx, cancel := callCtx()
+	defer cancel()
+	return b.c.AttachBus(ctx, id, bus)
 }
 
 func (b *portalBroker) Unregister(id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := callCtx()
 	defer cancel()
 	b.c.Unregister(ctx, id)
 	b.c.Close()
@@ -344,5 +369,126 @@ func cmdProfileShow(name string) int {
 		return exitFailed
 	}
 	fmt.Fprint(stdout, p.Show())
+	return 0
+}
+
+// portalClient connects to the running broker for grant, grants and revoke.
+func portalClient() (*control.Client, bool) {
+	ctx, cancel := callCtx()
+	defer cancel()
+	c, err := control.ConnectRunning(ctx)
+	if err != nil {
+		errorf("%s", i18n.T("cannot reach airlock-portal: %v", err))
+		return nil, false
+	}
+	return c, true
+}
+
+// sandboxID resolves an id, id prefix or name to a running sandbox's id.
+func sandboxID(key string) (string, bool) {
+	r, err := sandbox.Lookup(key)
+	if err != nil {
+		errorf("%v", err)
+		return "", false
+	}
+	return r.ID, true
+}
+
+func cmdGrant(args []string) int {
+	fs := flag.NewFlagSet("grant", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	rw := fs.Bool("rw", false, "writable")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 2 {
+		fmt.Fprint(stderr, usage())
+		return exitUsage
+	}
+	id, ok := sandboxID(fs.Arg(0))
+	if !ok {
+		return exitFailed
+	}
+	path, err := filepath.Abs(fs.Arg(1))
+	if err == nil {
+		path, err = filepath.EvalSymlinks(path)
+	}
+	if err != nil {
+		errorf("%s", i18n.T("cannot grant %s: %v", fs.Arg(1), err))
+		return exitFailed
+	}
+	c, ok := portalClient()
+	if !ok {
+		return exitFailed
+	}
+	defer c.Close()
+	ctx, cancel := callCtx()
+	defer cancel()
+	g, err := c.Grant(ctx, id, path, *rw)
+	if err != nil {
+		errorf("%v", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "%s\t%s\n", g.DocID, g.Inside)
+	return 0
+}
+
+func cmdGrants(args []string) int {
+	if len(args) > 1 {
+		fmt.Fprint(stderr, usage())
+		return exitUsage
+	}
+	id := ""
+	if len(args) == 1 {
+		var ok bool
+		if id, ok = sandboxID(args[0]); !ok {
+			return exitFailed
+		}
+	}
+	c, ok := portalClient()
+	if !ok {
+		return exitFailed
+	}
+	defer c.Close()
+	ctx, cancel := callCtx()
+	defer cancel()
+	gs, err := c.Grants(ctx, id)
+	if err != nil {
+		errorf("%v", err)
+		return exitFailed
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, i18n.T("SANDBOX\tDOC\tMODE\tHOST PATH\tINSIDE"))
+	for _, g := range gs {
+		mode := "ro"
+		if g.Writable {
+			mode = "rw"
+		}
+		if g.Dir {
+			mode += ",dir"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", g.Sandbox, g.DocID, mode, g.HostPath, g.Inside)
+	}
+	w.Flush()
+	return 0
+}
+
+func cmdRevoke(args []string) int {
+	if len(args) != 2 {
+		fmt.Fprint(stderr, usage())
+		return exitUsage
+	}
+	id, ok := sandboxID(args[0])
+	if !ok {
+		return exitFailed
+	}
+	c, ok := portalClient()
+	if !ok {
+		return exitFailed
+	}
+	defer c.Close()
+	ctx, cancel := callCtx()
+	defer cancel()
+	if err := c.Revoke(ctx, id, args[1]); err != nil {
+		errorf("%v", err)
+		return exitFailed
+	}
 	return 0
 }

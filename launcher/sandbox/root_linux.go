@@ -214,7 +214,15 @@ func (r *rootBuilder) proc() error {
 	if err := os.WriteFile("/boot_id", []byte(r.spec.BootID+"\n"), 0o444); err != nil {
 		return err
 	}
-	return bindMount("/boot_id", in("/proc/sys/kernel/random/boot_id"), false, false)
+	if err := bindMount("/boot_id", in("/proc/sys/kernel/random/boot_id"), false, false); err != nil {
+		return err
+	}
+	// The kernel command line carries root=UUID=..., an identifier of the
+	// installation that outlives any fresh machine-id.
+	if err := os.WriteFile("/cmdline", []byte("BOOT_IMAGE=/vmlinuz ro quiet\n"), 0o444); err != nil {
+		return err
+	}
+	return bindMount("/cmdline", in("/proc/cmdline"), false, false)
 }
 
 // devNodes are the only devices: no disks, console, input, sound or GPU.

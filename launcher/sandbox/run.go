@@ -29,10 +29,15 @@ type Doc struct {
 	RW   bool
 }
 
-// Broker is the seam to airlock-portal: it receives the sandbox's listening
-// bus socket and serves it. Nil runs the sandbox without a bus.
+// Broker is the seam to airlock-portal. Nil runs the sandbox without a bus.
 type Broker interface {
-	Register(p *profile.Profile, id, name string, pid int, busListener *os.File) error
+	// Register announces the sandbox before it starts; docView is the host
+	// folder bound at /run/user/UID/doc inside ("" for none).
+	Register(p *profile.Profile, id, name string) (docView string, err error)
+	// Grant makes a host file visible inside and returns its inside path.
+	Grant(id, hostPath string, writable bool) (inside string, err error)
+	// AttachBus hands over the sandbox's listening bus socket.
+	AttachBus(id string, pid int, busListener *os.File) error
 	Unregister(id string)
 }
 
@@ -85,6 +90,23 @@ func Prepare(o Options) (*Sandbox, error) {
 	if len(args) == 0 {
 		return nil, errors.New("no command to run")
 	}
+	docView := ""
+	if o.Broker != nil {
+		v, err := o.Broker.Register(p, id, name)
+		if err != nil {
+			log.Warn("the sandbox runs without a portal", "err", err)
+			s.opts.Broker = nil
+		} else {
+			docView = v
+			s.cleanup = append(s.cleanup, func() { o.Broker.Unregister(id) })
+		}
+	}
+	if docView != "" {
+		// The broker's document store: files granted later (the file
+		// chooser, airlock grant) appear here without touching the
+		// sandbox's mounts.
+		s.spec.Binds = append(s.spec.Binds, Bind{Src: docView, Dst: runtimeIn + "/doc", RW: true})
+	}
 	// Documents: each in a folder of its own with a random name, so that
 	// the application learns nothing from the path but the file's name.
 	for _, d := range o.Docs {
@@ -96,11 +118,22 @@ func Prepare(o Options) (*Sandbox, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cannot share %s: %w", d.Path, err)
 		}
-		docID := RandomHex(4)
-		dst := filepath.Join(runtimeIn, "doc", docID, filepath.Base(abs))
-		s.spec.Binds = append(s.spec.Binds, Bind{Src: real, Dst: dst, RW: d.RW})
+		var dst string
+		if docView != "" {
+			// Through the document store: saves by rename keep working.
+			inside, err := s.opts.Broker.Grant(id, real, d.RW)
+			if err != nil {
+				s.Close()
+				return nil, fmt.Errorf("cannot share %s: %w", d.Path, err)
+			}
+			dst = inside
+		} else {
+			// No broker: a bind mount of its own, read-only unless --rw.
+			dst = filepath.Join(runtimeIn, "doc", RandomHex(4), filepath.Base(abs))
+			s.spec.Binds = append(s.spec.Binds, Bind{Src: real, Dst: dst, RW: d.RW})
+		}
 		args = replaceDocArgs(args, []string{d.Path, abs}, dst)
-		log.Info("document shared", "doc", docID, "path", real, "rw", d.RW)
+		log.Info("document shared", "inside", dst, "path", real, "rw", d.RW)
 	}
 	for _, ps := range p.Persist {
 		hostDir := profile.ExpandHome(ps.Host, acct.Home)
@@ -146,7 +179,7 @@ func Prepare(o Options) (*Sandbox, error) {
 	if p.Net == profile.NetTor {
 		s.spec.TorListener = true
 	}
-	s.spec.BusSocket = o.Broker != nil
+	s.spec.BusSocket = s.opts.Broker != nil
 	if s.spec.BusSocket {
 		env = append(env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+runtimeIn+"/bus")
 	}
@@ -295,12 +328,12 @@ func (s *Sandbox) Run() (int, error) {
 		go s.forwardTor(torFD, log)
 	}
 	if s.opts.Broker != nil && busFD != nil {
-		if err := s.opts.Broker.Register(s.opts.Profile, s.spec.ID, s.spec.Name, pid, busFD); err != nil {
-			control.Write([]byte{msgAbort})
-			return s.finish(<-done), fmt.Errorf("cannot register the sandbox with airlock-portal: %w", err)
-		}
-		defer s.opts.Broker.Unregister(s.spec.ID)
+		err := s.opts.Broker.AttachBus(s.spec.ID, pid, busFD)
 		busFD.Close()
+		if err != nil {
+			control.Write([]byte{msgAbort})
+			return s.finish(<-done), fmt.Errorf("cannot hand the sandbox's bus to airlock-portal: %w", err)
+		}
 	}
 	tick, _ := processStartTick(pid)
 	rec := &Record{ID: s.spec.ID, Name: s.spec.Name, Profile: s.spec.Profile, Pid: pid, StartTick: tick,

@@ -147,6 +147,9 @@ func DefaultRules() []Rule {
 		deny("setdomainname", unix.SYS_SETDOMAINNAME, unix.EPERM),
 		deny("fanotify_init", unix.SYS_FANOTIFY_INIT, unix.EPERM),
 		deny("lookup_dcookie", unix.SYS_LOOKUP_DCOOKIE, unix.EPERM),
+		// Flatpak refuses modify_ldt too: 16-bit segments are a classic
+		// kernel exploitation aid (CVE-2015-5157, CVE-2015-8950 class).
+		deny("modify_ldt", unix.SYS_MODIFY_LDT, unix.EPERM),
 	}
 	return r
 }

@@ -22,6 +22,26 @@ import (
 	"airlock/portal/desktop"
 )
 
+// Doc is one grant in the document store.
+type Doc struct {
+	DocID    string
+	Sandbox  string
+	HostPath string
+	Inside   string // its path inside the sandbox
+	Writable bool
+	Dir      bool
+}
+
+// Docs is the document store: per-sandbox views of granted files.
+type Docs interface {
+	AddSandbox(id string) (view string, err error)
+	RemoveSandbox(id string)
+	Grant(sandbox, hostPath string, writable, dir bool) (Doc, error)
+	GrantNew(sandbox, hostPath string) (Doc, error)
+	Revoke(sandbox, docID string) error
+	Grants(sandbox string) []Doc
+}
+
 // Sandbox is one registered sandbox. Its identity towards the broker is the
 // listening socket it was registered with: every message that arrives on a
 // connection accepted there is this sandbox's, whatever the message says.
@@ -34,6 +54,8 @@ type Sandbox struct {
 	Pid               uint32
 	Started           time.Time
 	owner             string // the launcher's unique name on the host bus
+
+	DocView string // host path of its document view ("" without a store)
 
 	Server  *busserver.Server
 	Desktop *desktop.Desktop
@@ -54,6 +76,7 @@ type Broker struct {
 	host     *dbus.Conn
 	settings desktop.SettingsSource
 	hooks    Hooks
+	docs     Docs // nil: no grants (FUSE unavailable)
 
 	// mu guards the fields below.
 	mu        sync.Mutex
@@ -64,8 +87,8 @@ type Broker struct {
 
 // New returns a broker using host (the host session bus; may be nil in
 // tests) for the control interface and relays.
-func New(log *slog.Logger, host *dbus.Conn, settings desktop.SettingsSource, hooks Hooks) *Broker {
-	return &Broker{log: log, uid: os.Getuid(), host: host, settings: settings, hooks: hooks,
+func New(log *slog.Logger, host *dbus.Conn, settings desktop.SettingsSource, docs Docs, hooks Hooks) *Broker {
+	return &Broker{log: log, uid: os.Getuid(), host: host, settings: settings, docs: docs, hooks: hooks,
 		sandboxes: map[string]*Sandbox{}, idle: make(chan struct{})}
 }
 
@@ -146,31 +169,70 @@ func (b *Broker) callerOK(sender dbus.Sender) bool {
 	return err == nil && int(uid) == b.uid
 }
 
-func (o controlObject) Register(sender dbus.Sender, id, name, profile string, opts map[string]dbus.Variant, bus dbus.UnixFD) (string, *dbus.Error) {
+// Register announces a sandbox before it starts and answers with its document
+// view, which the launcher binds into it.
+func (o controlObject) Register(sender dbus.Sender, id, name, profile string, opts map[string]dbus.Variant) (string, string, *dbus.Error) {
+	b := o.b
+	if !b.callerOK(sender) {
+		return "", "", accessDenied("caller is not uid %d", b.uid)
+	}
+	if !validID(id) {
+		return "", "", failed("bad sandbox id %q", id)
+	}
+	sb := &Sandbox{ID: id, Name: name, Profile: profile, DisplayName: name, DefaultGrant: "ro", Started: time.Now(), owner: string(sender)}
+	readOpts(sb, opts)
+	if err := b.add(sb); err != nil {
+		return "", "", failed("%v", err)
+	}
+	return id, sb.DocView, nil
+}
+
+// AttachBus starts serving the sandbox's bus on the listening socket its
+// launcher hands in. From then on, that socket is the sandbox's identity.
+func (o controlObject) AttachBus(sender dbus.Sender, id string, bus dbus.UnixFD) *dbus.Error {
 	b := o.b
 	// Own the descriptor whatever happens.
 	f := os.NewFile(uintptr(bus), "sandbox-bus")
 	defer f.Close()
-	if !b.callerOK(sender) {
-		return "", accessDenied("caller is not uid %d", b.uid)
+	sb, derr := b.ownSandbox(sender, id)
+	if derr != nil {
+		return derr
 	}
 	if err := checkListener(int(bus)); err != nil {
-		return "", failed("bad bus socket: %v", err)
-	}
-	if !validID(id) {
-		return "", failed("bad sandbox id %q", id)
+		return failed("bad bus socket: %v", err)
 	}
 	ln, err := net.FileListener(f)
 	if err != nil {
-		return "", failed("cannot use the bus socket: %v", err)
+		return failed("cannot use the bus socket: %v", err)
 	}
-	sb := &Sandbox{ID: id, Name: name, Profile: profile, DisplayName: name, DefaultGrant: "ro", Started: time.Now(), owner: string(sender), ln: ln}
-	readOpts(sb, opts)
-	if err := b.add(sb); err != nil {
+	b.mu.Lock()
+	if sb.ln != nil {
+		b.mu.Unlock()
 		ln.Close()
-		return "", failed("%v", err)
+		return failed("sandbox %s already has a bus", id)
 	}
-	return id, nil
+	sb.ln = ln
+	b.mu.Unlock()
+	b.serve(sb)
+	return nil
+}
+
+// ownSandbox returns the sandbox id registered by sender.
+func (b *Broker) ownSandbox(sender dbus.Sender, id string) (*Sandbox, *dbus.Error) {
+	if !b.callerOK(sender) {
+		return nil, accessDenied("caller is not uid %d", b.uid)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	sb, ok := b.sandboxes[id]
+	if !ok {
+		return nil, failed("no sandbox %s", id)
+	}
+	// Only the launcher that registered a sandbox wires or ends it.
+	if sb.owner != string(sender) {
+		return nil, accessDenied("sandbox %s belongs to another launcher", id)
+	}
+	return sb, nil
 }
 
 func readOpts(sb *Sandbox, opts map[string]dbus.Variant) {
@@ -228,7 +290,7 @@ func checkListener(fd int) error {
 	return nil
 }
 
-// add creates the sandbox's bus and starts serving it.
+// add records a sandbox and creates its document view.
 func (b *Broker) add(sb *Sandbox) error {
 	b.mu.Lock()
 	if b.replaced {
@@ -241,7 +303,22 @@ func (b *Broker) add(sb *Sandbox) error {
 	}
 	b.sandboxes[sb.ID] = sb
 	b.mu.Unlock()
+	if b.docs != nil {
+		view, err := b.docs.AddSandbox(sb.ID)
+		if err != nil {
+			b.mu.Lock()
+			delete(b.sandboxes, sb.ID)
+			b.mu.Unlock()
+			return fmt.Errorf("cannot create the document view: %w", err)
+		}
+		sb.DocView = view
+	}
+	b.log.Info("sandbox registered", "sandbox", sb.DisplayName, "sandbox_id", sb.ID, "profile", sb.Profile, "relayed", sb.BusNames, "doc_view", sb.DocView)
+	return nil
+}
 
+// serve creates the sandbox's bus and portals and starts serving them.
+func (b *Broker) serve(sb *Sandbox) {
 	var relay busserver.Relay
 	if b.host != nil && len(sb.BusNames) > 0 {
 		relay = newHostRelay(b.host, sb.BusNames)
@@ -255,8 +332,7 @@ func (b *Broker) add(sb *Sandbox) error {
 		err := sb.Server.Serve(sb.ln)
 		b.log.Debug("sandbox bus closed", "sandbox", sb.DisplayName, "sandbox_id", sb.ID, "err", err)
 	}()
-	b.log.Info("sandbox registered", "sandbox", sb.DisplayName, "sandbox_id", sb.ID, "profile", sb.Profile, "relayed", sb.BusNames)
-	return nil
+	b.log.Info("sandbox bus attached", "sandbox", sb.DisplayName, "sandbox_id", sb.ID)
 }
 
 func (o controlObject) Unregister(sender dbus.Sender, id string) *dbus.Error {
@@ -327,9 +403,16 @@ func (b *Broker) remove(id string) {
 	if !ok {
 		return
 	}
-	sb.Server.Close()
+	if sb.Server != nil {
+		sb.Server.Close()
+	} else if sb.ln != nil {
+		sb.ln.Close()
+	}
 	if b.hooks.OnUnregister != nil {
 		b.hooks.OnUnregister(sb)
+	}
+	if b.docs != nil {
+		b.docs.RemoveSandbox(id)
 	}
 	b.log.Info("sandbox ended", "sandbox", sb.DisplayName, "sandbox_id", sb.ID)
 	b.checkIdle()

@@ -43,6 +43,16 @@ type Sandbox struct {
 	Pid     uint32
 }
 
+// Grant is one file or folder visible in a sandbox, as the broker lists it.
+type Grant struct {
+	Sandbox  string
+	DocID    string
+	HostPath string
+	Inside   string
+	Writable bool
+	Dir      bool
+}
+
 // IntrospectXML describes the control interface.
 const IntrospectXML = `<node>
   <interface name="org.airlock.Portal1">
@@ -51,8 +61,12 @@ const IntrospectXML = `<node>
       <arg name="name" type="s" direction="in"/>
       <arg name="profile" type="s" direction="in"/>
       <arg name="options" type="a{sv}" direction="in"/>
-      <arg name="bus" type="h" direction="in"/>
       <arg name="id" type="s" direction="out"/>
+      <arg name="doc_view" type="s" direction="out"/>
+    </method>
+    <method name="AttachBus">
+      <arg name="id" type="s" direction="in"/>
+      <arg name="bus" type="h" direction="in"/>
     </method>
     <method name="Unregister">
       <arg name="id" type="s" direction="in"/>
@@ -60,7 +74,20 @@ const IntrospectXML = `<node>
     <method name="List">
       <arg name="sandboxes" type="a(sssxu)" direction="out"/>
     </method>
-    <property name="Version" type="u" access="read"/>
+    <method name="Grant">
+      <arg name="id" type="s" direction="in"/>
+      <arg name="path" type="s" direction="in"/>
+      <arg name="writable" type="b" direction="in"/>
+      <arg name="grant" type="(ssssbb)" direction="out"/>
+    </method>
+    <method name="Grants">
+      <arg name="id" type="s" direction="in"/>
+      <arg name="grants" type="a(ssssbb)" direction="out"/>
+    </method>
+    <method name="Revoke">
+      <arg name="id" type="s" direction="in"/>
+      <arg name="doc" type="s" direction="in"/>
+    </method>
   </interface>
   <interface name="org.freedesktop.DBus.Introspectable">
     <method name="Introspect"><arg name="xml" type="s" direction="out"/></method>
@@ -81,6 +108,19 @@ var ErrNoSessionBus = errors.New("no session bus (DBUS_SESSION_BUS_ADDRESS is no
 // airlock-portal binary found beside the calling binary or on PATH, started
 // in a session of its own so that it outlives this launcher.
 func Connect(ctx context.Context) (*Client, error) {
+	return connect(ctx, true)
+}
+
+// ErrNotRunning means no broker runs (ConnectRunning does not start one).
+var ErrNotRunning = errors.New("airlock-portal is not running")
+
+// ConnectRunning connects to a running broker and never starts one: for
+// listings, grants and revocations, which only make sense while it runs.
+func ConnectRunning(ctx context.Context) (*Client, error) {
+	return connect(ctx, false)
+}
+
+func connect(ctx context.Context, start bool) (*Client, error) {
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
 		return nil, ErrNoSessionBus
 	}
@@ -89,9 +129,16 @@ func Connect(ctx context.Context) (*Client, error) {
 		return nil, fmt.Errorf("cannot connect to the session bus: %w", err)
 	}
 	c := &Client{conn: conn, obj: conn.Object(BusName, ObjectPath)}
-	if err := c.ensureBroker(ctx); err != nil {
+	switch {
+	case c.running(ctx):
+	case !start:
 		conn.Close()
-		return nil, err
+		return nil, ErrNotRunning
+	default:
+		if err := c.ensureBroker(ctx); err != nil {
+			conn.Close()
+			return nil, err
+		}
 	}
 	return c, nil
 }
@@ -103,9 +150,6 @@ func (c *Client) running(ctx context.Context) bool {
 }
 
 func (c *Client) ensureBroker(ctx context.Context) error {
-	if c.running(ctx) {
-		return nil
-	}
 	var reply uint32
 	if err := c.conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.StartServiceByName", 0, BusName, uint32(0)).Store(&reply); err == nil {
 		return nil
@@ -166,14 +210,38 @@ func portalLog() (*os.File, error) {
 	return os.OpenFile(filepath.Join(d, "portal.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 }
 
-// Register hands the sandbox's listening bus socket to the broker.
-func (c *Client) Register(ctx context.Context, id, name, profile string, opts map[string]dbus.Variant, bus *os.File) (string, error) {
+// Register announces a sandbox before it starts. The broker answers with the
+// host path of the sandbox's document view (empty when the broker has no
+// document store), which the launcher binds at /run/user/UID/doc inside.
+func (c *Client) Register(ctx context.Context, id, name, profile string, opts map[string]dbus.Variant) (docView string, err error) {
 	var got string
-	err := c.obj.CallWithContext(ctx, Interface+".Register", 0, id, name, profile, opts, dbus.UnixFD(bus.Fd())).Store(&got)
-	if err != nil {
-		return "", err
-	}
-	return got, nil
+	err = c.obj.CallWithContext(ctx, Interface+".Register", 0, id, name, profile, opts).Store(&got, &docView)
+	return docView, err
+}
+
+// AttachBus hands the sandbox's listening bus socket to the broker, which
+// serves it from then on: the socket is the sandbox's identity.
+func (c *Client) AttachBus(ctx context.Context, id string, bus *os.File) error {
+	return c.obj.CallWithContext(ctx, Interface+".AttachBus", 0, id, dbus.UnixFD(bus.Fd())).Err
+}
+
+// Grant makes a host file or folder visible in a running sandbox.
+func (c *Client) Grant(ctx context.Context, id, path string, writable bool) (Grant, error) {
+	var g Grant
+	err := c.obj.CallWithContext(ctx, Interface+".Grant", 0, id, path, writable).Store(&g)
+	return g, err
+}
+
+// Grants lists a sandbox's grants ("" for every sandbox's).
+func (c *Client) Grants(ctx context.Context, id string) ([]Grant, error) {
+	var gs []Grant
+	err := c.obj.CallWithContext(ctx, Interface+".Grants", 0, id).Store(&gs)
+	return gs, err
+}
+
+// Revoke removes a grant: the file is gone from the sandbox at once.
+func (c *Client) Revoke(ctx context.Context, id, doc string) error {
+	return c.obj.CallWithContext(ctx, Interface+".Revoke", 0, id, doc).Err
 }
 
 // Unregister tells the broker the sandbox ended (it also notices by itself

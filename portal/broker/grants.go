@@ -1,0 +1,133 @@
+package broker
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/godbus/dbus/v5"
+
+	"airlock/portal/control"
+	"airlock/portal/filechooser"
+)
+
+func toControl(g Doc) control.Grant {
+	return control.Grant{Sandbox: g.Sandbox, DocID: g.DocID, HostPath: g.HostPath, Inside: g.Inside, Writable: g.Writable, Dir: g.Dir}
+}
+
+// Grant adds a host file or folder to a running sandbox on the user's word
+// (`airlock grant`, or a file named on `airlock run`'s command line).
+func (o controlObject) Grant(sender dbus.Sender, id, path string, writable bool) (control.Grant, *dbus.Error) {
+	b := o.b
+	if !b.callerOK(sender) {
+		return control.Grant{}, accessDenied("caller is not uid %d", b.uid)
+	}
+	if b.docs == nil {
+		return control.Grant{}, failed("this broker has no document store (is FUSE available?)")
+	}
+	if b.Lookup(id) == nil {
+		return control.Grant{}, failed("no sandbox %s", id)
+	}
+	if !filepath.IsAbs(path) {
+		return control.Grant{}, failed("%q is not an absolute path", path)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return control.Grant{}, failed("cannot grant %s: %v", path, err)
+	}
+	g, err := b.docs.Grant(id, filepath.Clean(path), writable, st.IsDir())
+	if err != nil {
+		return control.Grant{}, failed("cannot grant %s: %v", path, err)
+	}
+	b.log.Info("granted", "sandbox_id", id, "host_path", g.HostPath, "doc", g.DocID, "writable", g.Writable, "by", "user")
+	return toControl(g), nil
+}
+
+// Grants lists grants, of one sandbox or (id "") of all.
+func (o controlObject) Grants(sender dbus.Sender, id string) ([]control.Grant, *dbus.Error) {
+	b := o.b
+	if !b.callerOK(sender) {
+		return nil, accessDenied("caller is not uid %d", b.uid)
+	}
+	out := []control.Grant{}
+	if b.docs == nil {
+		return out, nil
+	}
+	var ids []string
+	if id != "" {
+		ids = []string{id}
+	} else {
+		for _, s := range b.List() {
+			ids = append(ids, s.ID)
+		}
+	}
+	for _, sid := range ids {
+		for _, g := range b.docs.Grants(sid) {
+			out = append(out, toControl(g))
+		}
+	}
+	return out, nil
+}
+
+// Revoke removes one grant: gone from the sandbox at once.
+func (o controlObject) Revoke(sender dbus.Sender, id, doc string) *dbus.Error {
+	b := o.b
+	if !b.callerOK(sender) {
+		return accessDenied("caller is not uid %d", b.uid)
+	}
+	if b.docs == nil {
+		return failed("this broker has no document store")
+	}
+	if err := b.docs.Revoke(id, doc); err != nil {
+		return failed("cannot revoke %s from %s: %v", doc, id, err)
+	}
+	b.log.Info("revoked", "sandbox_id", id, "doc", doc)
+	return nil
+}
+
+// granter adapts the document store to the FileChooser portal.
+type granter struct{ b *Broker }
+
+// Granter returns the FileChooser's view of the document store.
+func (b *Broker) Granter() filechooser.Granter { return granter{b} }
+
+func (g granter) Grant(sandbox, hostPath string, writable, dir, create bool) (filechooser.Granted, error) {
+	d := g.b.docs
+	if d == nil {
+		return filechooser.Granted{}, fmt.Errorf("no document store")
+	}
+	var gr Doc
+	var err error
+	if create {
+		gr, err = d.GrantNew(sandbox, hostPath)
+	} else {
+		gr, err = d.Grant(sandbox, hostPath, writable, dir)
+	}
+	if err != nil {
+		return filechooser.Granted{}, err
+	}
+	return filechooser.Granted{HostPath: gr.HostPath, InsidePath: gr.Inside, Dir: gr.Dir, Writable: gr.Writable}, nil
+}
+
+// Resolve maps a path inside the sandbox to the host path it was granted
+// from. Paths are cleaned first, so ".." cannot climb out of a grant.
+func (g granter) Resolve(sandbox, inside string) (filechooser.Granted, bool) {
+	d := g.b.docs
+	if d == nil || !filepath.IsAbs(inside) {
+		return filechooser.Granted{}, false
+	}
+	inside = filepath.Clean(inside)
+	for _, gr := range d.Grants(sandbox) {
+		ip := gr.Inside
+		if inside == ip {
+			return filechooser.Granted{HostPath: gr.HostPath, InsidePath: ip, Dir: gr.Dir, Writable: gr.Writable}, true
+		}
+		if gr.Dir && strings.HasPrefix(inside, ip+"/") {
+			hp := filepath.Join(gr.HostPath, strings.TrimPrefix(inside, ip+"/"))
+			st, err := os.Stat(hp)
+			return filechooser.Granted{HostPath: hp, InsidePath: inside, Dir: err == nil && st.IsDir(), Writable: gr.Writable}, true
+		}
+	}
+	return filechooser.Granted{}, false
+}

@@ -1,0 +1,423 @@
+// Package filechooser serves org.freedesktop.portal.FileChooser (version 4)
+// on a sandbox's bus. The application asks; Airlock's own chooser, a separate
+// GTK process on the host display, shows the user what the sandbox is; the
+// files the user picks are granted to that sandbox alone, and the application
+// receives file:// URIs of their paths inside the sandbox.
+package filechooser
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"airlock/chooser-ui/protocol"
+	"airlock/launcher/i18n"
+	"airlock/portal/busserver"
+	"airlock/portal/desktop"
+)
+
+// Interface and version.
+const (
+	Interface = "org.freedesktop.portal.FileChooser"
+	Version   = 4
+)
+
+// Granted is a file made visible in one sandbox.
+type Granted struct {
+	HostPath   string
+	InsidePath string
+	Dir        bool
+	Writable   bool
+}
+
+// Granter makes host files visible in a sandbox (the document store).
+type Granter interface {
+	// Grant makes an existing host file or folder visible; create means the
+	// file may not exist yet and is created when the application writes it.
+	Grant(sandbox, hostPath string, writable, dir, create bool) (Granted, error)
+	// Resolve maps a path inside the sandbox back to a granted host path.
+	Resolve(sandbox, insidePath string) (Granted, bool)
+}
+
+// Dialog shows the trusted chooser and returns the user's answer.
+type Dialog func(ctx context.Context, req protocol.Request) (protocol.Response, error)
+
+// Sandbox is what the portal knows of the sandbox a bus belongs to.
+type Sandbox struct {
+	ID, Profile       string
+	DisplayName, Icon string
+	ReadOnlyDefault   bool
+}
+
+// Portal is the FileChooser of one sandbox bus.
+type Portal struct {
+	sb      Sandbox
+	desk    *desktop.Desktop
+	grants  Granter
+	dialog  Dialog
+	folders *Folders
+	log     *slog.Logger
+	timeout time.Duration
+	home    string
+
+	// pending counts open dialogs of this sandbox: a sandbox cannot cover
+	// the screen with choosers.
+	pendingMu sync.Mutex
+	pending   int
+}
+
+// MaxDialogs is how many choosers one sandbox may have open at once.
+const MaxDialogs = 3
+
+// Install adds the FileChooser to a sandbox's desktop portal.
+func Install(d *desktop.Desktop, sb Sandbox, g Granter, dialog Dialog, folders *Folders, log *slog.Logger) *Portal {
+	home, _ := os.UserHomeDir()
+	p := &Portal{sb: sb, desk: d, grants: g, dialog: dialog, folders: folders, timeout: 10 * time.Minute, home: home,
+		log: log.With("sandbox", sb.DisplayName, "sandbox_id", sb.ID, "portal", "FileChooser")}
+	methods := map[string]busserver.Handler{
+		"OpenFile":  func(c *busserver.Call) ([]any, error) { return p.handle(c, "OpenFile") },
+		"SaveFile":  func(c *busserver.Call) ([]any, error) { return p.handle(c, "SaveFile") },
+		"SaveFiles": func(c *busserver.Call) ([]any, error) { return p.handle(c, "SaveFiles") },
+	}
+	d.AddInterface(Interface, Version, methods, introspectXML)
+	return p
+}
+
+// SetTimeout changes how long a dialog may stay open (tests).
+func (p *Portal) SetTimeout(d time.Duration) { p.timeout = d }
+
+func (p *Portal) handle(c *busserver.Call, method string) ([]any, error) {
+	if len(c.Body) != 3 {
+		return nil, invalid("%s takes (ssa{sv})", method)
+	}
+	// parent_window is ignored: it names a window on the sandbox's own
+	// display, which the host display does not know.
+	title, ok1 := c.Body[1].(string)
+	opts, ok2 := c.Body[2].(map[string]dbus.Variant)
+	if _, ok0 := c.Body[0].(string); !ok0 || !ok1 || !ok2 {
+		return nil, invalid("%s takes (ssa{sv})", method)
+	}
+	if len(title) > maxStringBytes {
+		return nil, invalid("title is too long")
+	}
+	po, derr := parseOptions(opts, method)
+	if derr != nil {
+		p.log.Info("refused request", "method", method, "caller", c.Sender, "reason", derr.Body)
+		return nil, derr
+	}
+	p.pendingMu.Lock()
+	if p.pending >= MaxDialogs {
+		p.pendingMu.Unlock()
+		return nil, &dbus.Error{Name: desktop.ErrNotAllowed, Body: []any{"too many open file choosers"}}
+	}
+	p.pending++
+	p.pendingMu.Unlock()
+	req, err := p.desk.NewRequestFor(c, opts)
+	if err != nil {
+		p.release()
+		return nil, err
+	}
+	creq := p.chooserRequest(method, title, po)
+	p.log.Info("file chooser requested", "method", method, "caller", c.Sender, "request", req.Path)
+	go p.run(req, method, po, creq)
+	return []any{req.Path}, nil
+}
+
+func (p *Portal) release() {
+	p.pendingMu.Lock()
+	p.pending--
+	p.pendingMu.Unlock()
+}
+
+// chooserRequest builds the trusted chooser's request. The sandbox's name
+// and icon come from its profile, through the launcher: never from the app.
+func (p *Portal) chooserRequest(method, title string, po *parsed) protocol.Request {
+	r := protocol.Request{
+		SandboxName:     p.sb.DisplayName,
+		SandboxIcon:     p.sb.Icon,
+		AppTitle:        protocol.Clean(title, protocol.MaxAppTitle),
+		AcceptLabel:     protocol.Clean(po.acceptLabel, protocol.MaxAcceptLabel),
+		Filters:         po.filters,
+		CurrentFilter:   po.currentFilter,
+		Choices:         po.choices,
+		TimeoutSeconds:  int(p.timeout / time.Second),
+		ReadOnlyDefault: p.sb.ReadOnlyDefault,
+	}
+	switch method {
+	case "OpenFile":
+		r.Mode = protocol.ModeOpen
+		r.Multiple, r.Directory = po.multiple, po.directory
+		r.ShowReadOnly = true
+	case "SaveFile":
+		r.Mode = protocol.ModeSave
+		r.CurrentName = po.currentName
+	case "SaveFiles":
+		r.Mode = protocol.ModeSaveFiles
+		r.Files = po.files
+	}
+	r.CurrentFolder = p.hostFolder(po.currentFolder)
+	if po.currentFile != "" {
+		// Only a file this sandbox was granted maps to a host path; any
+		// other path the application names means nothing on the host.
+		if g, ok := p.grants.Resolve(p.sb.ID, po.currentFile); ok && !g.Dir {
+			r.CurrentFile = g.HostPath
+			if r.CurrentFolder == "" {
+				r.CurrentFolder = filepath.Dir(g.HostPath)
+			}
+			if r.CurrentName == "" {
+				r.CurrentName = filepath.Base(g.HostPath)
+			}
+		} else {
+			p.log.Info("ignored current_file outside the sandbox's grants", "path", po.currentFile)
+		}
+	}
+	if r.CurrentFolder == "" {
+		r.CurrentFolder = p.folders.Get(p.sb.Profile, p.home)
+	}
+	return r
+}
+
+// hostFolder maps current_folder (a path inside the sandbox) to a host folder
+// the sandbox already holds; anything else is neutralised to "".
+func (p *Portal) hostFolder(inside string) string {
+	if inside == "" {
+		return ""
+	}
+	g, ok := p.grants.Resolve(p.sb.ID, inside)
+	if !ok {
+		p.log.Info("ignored current_folder outside the sandbox's grants", "path", inside)
+		return ""
+	}
+	if !g.Dir {
+		return filepath.Dir(g.HostPath)
+	}
+	return g.HostPath
+}
+
+func (p *Portal) run(req *desktop.Request, method string, po *parsed, creq protocol.Request) {
+	defer p.release()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		// Request.Close from the application ends the dialog; no
+		// Response is sent then (the portal API says so).
+		select {
+		case <-req.Closed():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	resp, err := p.dialog(ctx, creq)
+	select {
+	case <-req.Closed():
+		p.log.Info("file chooser closed by the application", "request", req.Path)
+		return
+	default:
+	}
+	if err != nil {
+		p.log.Warn("file chooser failed", "method", method, "err", err)
+		req.Respond(desktop.ResponseOther, map[string]dbus.Variant{})
+		return
+	}
+	if resp.Response != protocol.ResponseSuccess {
+		p.log.Info("file chooser answered", "method", method, "response", resp.Response, "error", resp.Error)
+		code := resp.Response
+		if code != protocol.ResponseCancelled {
+			code = desktop.ResponseOther
+		}
+		req.Respond(code, map[string]dbus.Variant{})
+		return
+	}
+	results, err := p.grant(method, po, resp)
+	if err != nil {
+		p.log.Warn("cannot grant the chosen files", "method", method, "err", err)
+		req.Respond(desktop.ResponseOther, map[string]dbus.Variant{})
+		return
+	}
+	req.Respond(desktop.ResponseSuccess, results)
+}
+
+// grant turns the user's choice into grants and the portal's results.
+func (p *Portal) grant(method string, po *parsed, resp protocol.Response) (map[string]dbus.Variant, error) {
+	var paths []string
+	for _, hp := range resp.Paths {
+		if !filepath.IsAbs(hp) || strings.ContainsRune(hp, 0) {
+			return nil, fmt.Errorf("chooser returned a bad path %q", hp)
+		}
+		paths = append(paths, filepath.Clean(hp))
+	}
+	if len(paths) == 0 {
+		return nil, errors.New("chooser returned no path")
+	}
+	var uris []string
+	add := func(g Granted) {
+		uris = append(uris, (&url.URL{Scheme: "file", Path: g.InsidePath}).String())
+		p.log.Info("granted", "host_path", g.HostPath, "inside", g.InsidePath, "writable", g.Writable, "dir", g.Dir)
+	}
+	switch method {
+	case "OpenFile":
+		if !po.multiple && len(paths) > 1 {
+			paths = paths[:1]
+		}
+		writable := !resp.ReadOnly
+		for _, hp := range paths {
+			st, err := os.Stat(hp)
+			if err != nil {
+				return nil, err
+			}
+			g, err := p.grants.Grant(p.sb.ID, hp, writable, st.IsDir(), false)
+			if err != nil {
+				return nil, err
+			}
+			add(g)
+		}
+		p.folders.Set(p.sb.Profile, filepath.Dir(paths[0]))
+	case "SaveFile":
+		hp := paths[0]
+		_, err := os.Stat(hp)
+		g, err := p.grants.Grant(p.sb.ID, hp, true, false, errors.Is(err, os.ErrNotExist))
+		if err != nil {
+			return nil, err
+		}
+		add(g)
+		p.folders.Set(p.sb.Profile, filepath.Dir(hp))
+	case "SaveFiles":
+		dir := paths[0]
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("chooser returned %q, not a folder", dir)
+		}
+		for _, n := range po.files {
+			hp := filepath.Join(dir, n)
+			_, err := os.Stat(hp)
+			g, err := p.grants.Grant(p.sb.ID, hp, true, false, errors.Is(err, os.ErrNotExist))
+			if err != nil {
+				return nil, err
+			}
+			add(g)
+		}
+		p.folders.Set(p.sb.Profile, dir)
+	}
+	results := map[string]dbus.Variant{"uris": dbus.MakeVariant(uris)}
+	// Only the application's own choices go back, never the read-only switch.
+	known := map[string]bool{}
+	for _, c := range po.choices {
+		known[c.ID] = true
+	}
+	var choices [][]any
+	for _, c := range resp.Choices {
+		if known[c[0]] {
+			choices = append(choices, []any{c[0], c[1]})
+		}
+	}
+	if len(po.choices) > 0 {
+		results["choices"] = dbus.MakeVariant(toChoiceStructs(choices))
+	}
+	if resp.CurrentFilter != nil {
+		results["current_filter"] = dbus.MakeVariant(filterStruct(*resp.CurrentFilter))
+	}
+	return results, nil
+}
+
+type choicePair struct{ ID, Value string }
+
+func toChoiceStructs(c [][]any) []choicePair {
+	out := make([]choicePair, 0, len(c))
+	for _, x := range c {
+		out = append(out, choicePair{x[0].(string), x[1].(string)})
+	}
+	return out
+}
+
+type ruleStruct struct {
+	Kind  uint32
+	Value string
+}
+
+type filterOut struct {
+	Name  string
+	Rules []ruleStruct
+}
+
+func filterStruct(f protocol.Filter) filterOut {
+	out := filterOut{Name: f.Name}
+	for _, p := range f.Patterns {
+		out.Rules = append(out.Rules, ruleStruct{uint32(p.Kind), p.Value})
+	}
+	return out
+}
+
+// Folders remembers the last folder used per profile, across runs, in
+// $XDG_STATE_HOME/airlock/last-folders.json.
+type Folders struct {
+	path string
+	// mu guards last.
+	mu   sync.Mutex
+	last map[string]string
+}
+
+// NewFolders loads the remembered folders.
+func NewFolders() *Folders {
+	f := &Folders{last: map[string]string{}}
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		if h, err := os.UserHomeDir(); err == nil {
+			dir = filepath.Join(h, ".local", "state")
+		}
+	}
+	if dir != "" {
+		f.path = filepath.Join(dir, "airlock", "last-folders.json")
+		if b, err := os.ReadFile(f.path); err == nil {
+			json.Unmarshal(b, &f.last)
+		}
+	}
+	return f
+}
+
+// Get returns the profile's last folder if it still exists, else def.
+func (f *Folders) Get(profile, def string) string {
+	f.mu.Lock()
+	d := f.last[profile]
+	f.mu.Unlock()
+	if st, err := os.Stat(d); d != "" && err == nil && st.IsDir() {
+		return d
+	}
+	return def
+}
+
+// Set remembers folder for profile.
+func (f *Folders) Set(profile, folder string) {
+	f.mu.Lock()
+	f.last[profile] = folder
+	b, _ := json.Marshal(f.last)
+	f.mu.Unlock()
+	if f.path != "" {
+		os.MkdirAll(filepath.Dir(f.path), 0o700)
+		os.WriteFile(f.path, b, 0o600)
+	}
+}
+
+// Title is the translated dialog purpose, for logs and tests.
+func Title(mode, name string) string {
+	switch mode {
+	case protocol.ModeSave, protocol.ModeSaveFiles:
+		return i18n.T("%s wants to save a file", name)
+	}
+	return i18n.T("%s wants to open a file", name)
+}
+
+const introspectXML = `<interface name="org.freedesktop.portal.FileChooser">
+  <method name="OpenFile"><arg type="s" name="parent_window" direction="in"/><arg type="s" name="title" direction="in"/><arg type="a{sv}" name="options" direction="in"/><arg type="o" name="handle" direction="out"/></method>
+  <method name="SaveFile"><arg type="s" name="parent_window" direction="in"/><arg type="s" name="title" direction="in"/><arg type="a{sv}" name="options" direction="in"/><arg type="o" name="handle" direction="out"/></method>
+  <method name="SaveFiles"><arg type="s" name="parent_window" direction="in"/><arg type="s" name="title" direction="in"/><arg type="a{sv}" name="options" direction="in"/><arg type="o" name="handle" direction="out"/></method>
+  <property name="version" type="u" access="read"/>
+</interface>`
