@@ -1,0 +1,376 @@
+package filechooser
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"airlock/chooser-ui/protocol"
+	"airlock/portal/busserver"
+	"airlock/portal/desktop"
+)
+
+// fakeGrants records grants; inside paths follow the document store's shape.
+type fakeGrants struct {
+	mu     sync.Mutex
+	grants []Granted
+	create []bool
+}
+
+func (f *fakeGrants) Grant(sandbox, hostPath string, writable, dir, create bool) (Granted, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	g := Granted{HostPath: hostPath, InsidePath: "/run/user/1000/doc/d" + string(rune('0'+len(f.grants))) + "/" + filepath.Base(hostPath), Dir: dir, Writable: writable}
+	f.grants = append(f.grants, g)
+	f.create = append(f.create, create)
+	return g, nil
+}
+
+func (f *fakeGrants) Resolve(sandbox, inside string) (Granted, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, g := range f.grants {
+		if g.InsidePath == filepath.Clean(inside) {
+			return g, true
+		}
+	}
+	return Granted{}, false
+}
+
+type harness struct {
+	conn    *dbus.Conn
+	grants  *fakeGrants
+	reqs    chan protocol.Request
+	answer  func(protocol.Request) (protocol.Response, error)
+	portal  *Portal
+	tempDir string
+}
+
+func start(t *testing.T, answer func(protocol.Request) (protocol.Response, error)) *harness {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := busserver.New(busserver.Config{SandboxID: "sb1", SandboxName: "Test", UID: os.Getuid(), Logger: log})
+	d := desktop.Install(s, desktop.Options{Logger: log})
+	h := &harness{grants: &fakeGrants{}, reqs: make(chan protocol.Request, 8), answer: answer, tempDir: t.TempDir()}
+	dialog := func(ctx context.Context, r protocol.Request) (protocol.Response, error) {
+		h.reqs <- r
+		return h.answer(r)
+	}
+	t.Setenv("XDG_STATE_HOME", h.tempDir)
+	h.portal = Install(d, Sandbox{ID: "sb1", Profile: "test", DisplayName: "Test Sandbox", Icon: "x", ReadOnlyDefault: true}, h.grants, dialog, NewFolders(), log)
+	path := filepath.Join(h.tempDir, "bus")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve(l)
+	t.Cleanup(func() { s.Close() })
+	h.conn, err = dbus.Connect("unix:path=" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.conn.Close() })
+	return h
+}
+
+// call makes a portal call and waits for its Response.
+func (h *harness) call(t *testing.T, method, title string, opts map[string]dbus.Variant) (uint32, map[string]dbus.Variant, error) {
+	t.Helper()
+	sigs := make(chan *dbus.Signal, 4)
+	h.conn.Signal(sigs)
+	defer h.conn.RemoveSignal(sigs)
+	if err := h.conn.AddMatchSignal(dbus.WithMatchInterface("org.freedesktop.portal.Request"), dbus.WithMatchMember("Response")); err != nil {
+		t.Fatal(err)
+	}
+	var handle dbus.ObjectPath
+	obj := h.conn.Object(desktop.BusName, desktop.ObjectPath)
+	if err := obj.Call(Interface+"."+method, 0, "", title, opts).Store(&handle); err != nil {
+		return 0, nil, err
+	}
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case s := <-sigs:
+			if s.Name != "org.freedesktop.portal.Request.Response" {
+				continue // NameAcquired and the like
+			}
+			if s.Path != handle {
+				t.Fatalf("Response on %s, want %s", s.Path, handle)
+			}
+			return s.Body[0].(uint32), s.Body[1].(map[string]dbus.Variant), nil
+		case <-timeout:
+			t.Fatalf("%s: no Response", method)
+			return 0, nil, nil
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	h := start(t, nil)
+	v, err := h.conn.Object(desktop.BusName, desktop.ObjectPath).GetProperty(Interface + ".version")
+	if err != nil || v.Value().(uint32) != 4 {
+		t.Fatalf("version = %v, %v; want 4", v, err)
+	}
+}
+
+func TestOpenFileGrantsAndURIs(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a b.txt")
+	os.WriteFile(file, []byte("x"), 0o644)
+	h := start(t, func(r protocol.Request) (protocol.Response, error) {
+		return protocol.Response{Response: 0, Paths: []string{file}, ReadOnly: true, Choices: [][2]string{{"enc", "utf8"}, {protocol.ReadOnlyChoiceID, "true"}}}, nil
+	})
+	code, res, err := h.call(t, "OpenFile", "Open \u202eevil", map[string]dbus.Variant{
+		"handle_token": dbus.MakeVariant("tok1"),
+		"choices": dbus.MakeVariant([]struct {
+			A, B string
+			C    [][2]string
+			D    string
+		}{}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 {
+		t.Fatalf("response %d", code)
+	}
+	uris := res["uris"].Value().([]string)
+	if len(uris) != 1 || uris[0] != "file:///run/user/1000/doc/d0/a%20b.txt" {
+		t.Fatalf("uris = %v", uris)
+	}
+	r := <-h.reqs
+	if r.SandboxName != "Test Sandbox" || r.Mode != protocol.ModeOpen || !r.ShowReadOnly || !r.ReadOnlyDefault {
+		t.Errorf("chooser request = %+v", r)
+	}
+	if strings.ContainsRune(r.AppTitle, '\u202e') {
+		t.Errorf("bidi override reached the chooser: %q", r.AppTitle)
+	}
+	if g := h.grants.grants[0]; g.Writable || g.HostPath != file {
+		t.Errorf("grant = %+v, want read-only %s", g, file)
+	}
+}
+
+func TestCancelAndFailure(t *testing.T) {
+	answer := protocol.Response{Response: 1}
+	var err2 error
+	h := start(t, func(protocol.Request) (protocol.Response, error) { return answer, err2 })
+	if code, _, err := h.call(t, "OpenFile", "t", map[string]dbus.Variant{}); err != nil || code != 1 {
+		t.Fatalf("cancel: code %d, %v; want 1", code, err)
+	}
+	answer = protocol.Response{Response: 2, Error: "timed out"}
+	if code, _, _ := h.call(t, "OpenFile", "t", map[string]dbus.Variant{}); code != 2 {
+		t.Fatalf("timeout: code %d; want 2", code)
+	}
+	err2 = context.DeadlineExceeded
+	if code, _, _ := h.call(t, "SaveFile", "t", map[string]dbus.Variant{}); code != 2 {
+		t.Fatalf("dialog killed: code %d; want 2", code)
+	}
+	if len(h.grants.grants) != 0 {
+		t.Fatalf("grants after cancel: %v", h.grants.grants)
+	}
+}
+
+func TestSaveFileNewName(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "new.txt")
+	h := start(t, func(r protocol.Request) (protocol.Response, error) {
+		return protocol.Response{Response: 0, Paths: []string{target}}, nil
+	})
+	code, res, err := h.call(t, "SaveFile", "Save", map[string]dbus.Variant{"current_name": dbus.MakeVariant("new.txt")})
+	if err != nil || code != 0 {
+		t.Fatalf("code %d, %v", code, err)
+	}
+	if !h.grants.create[0] || !h.grants.grants[0].Writable {
+		t.Errorf("a save of a new name must be a writable create grant: %+v create=%v", h.grants.grants[0], h.grants.create[0])
+	}
+	if r := <-h.reqs; r.CurrentName != "new.txt" || r.Mode != protocol.ModeSave {
+		t.Errorf("chooser request %+v", r)
+	}
+	if len(res["uris"].Value().([]string)) != 1 {
+		t.Errorf("uris %v", res["uris"])
+	}
+}
+
+func TestSaveFilesNames(t *testing.T) {
+	dir := t.TempDir()
+	h := start(t, func(r protocol.Request) (protocol.Response, error) {
+		return protocol.Response{Response: 0, Paths: []string{dir}}, nil
+	})
+	code, res, err := h.call(t, "SaveFiles", "Save all", map[string]dbus.Variant{"files": dbus.MakeVariant([][]byte{[]byte("a.txt\x00"), []byte("b.txt\x00")})})
+	if err != nil || code != 0 {
+		t.Fatalf("code %d, %v", code, err)
+	}
+	uris := res["uris"].Value().([]string)
+	if len(uris) != 2 || !strings.HasSuffix(uris[0], "/a.txt") || !strings.HasSuffix(uris[1], "/b.txt") {
+		t.Fatalf("uris %v", uris)
+	}
+	if h.grants.grants[1].HostPath != filepath.Join(dir, "b.txt") {
+		t.Errorf("grant %+v", h.grants.grants[1])
+	}
+}
+
+// TestUntrustedOptions: each hostile option is refused with InvalidArgument
+// before any dialog appears, or neutralised.
+func TestUntrustedOptions(t *testing.T) {
+	h := start(t, func(r protocol.Request) (protocol.Response, error) { return protocol.Response{Response: 1}, nil })
+	bad := []struct {
+		name   string
+		method string
+		opts   map[string]dbus.Variant
+	}{
+		{"name with slash", "SaveFile", map[string]dbus.Variant{"current_name": dbus.MakeVariant("../../.bashrc")}},
+		{"name dotdot", "SaveFile", map[string]dbus.Variant{"current_name": dbus.MakeVariant("..")}},
+		{"name control", "SaveFile", map[string]dbus.Variant{"current_name": dbus.MakeVariant("a\nb")}},
+		{"name too long", "SaveFile", map[string]dbus.Variant{"current_name": dbus.MakeVariant(strings.Repeat("a", 256))}},
+		{"files slash", "SaveFiles", map[string]dbus.Variant{"files": dbus.MakeVariant([][]byte{[]byte("x/y")})}},
+		{"files NUL inside", "SaveFiles", map[string]dbus.Variant{"files": dbus.MakeVariant([][]byte{[]byte("x\x00y\x00")})}},
+		{"files empty", "SaveFiles", map[string]dbus.Variant{}},
+		{"folder NUL", "OpenFile", map[string]dbus.Variant{"current_folder": dbus.MakeVariant([]byte("/tmp\x00/etc\x00"))}},
+		{"multiple not bool", "OpenFile", map[string]dbus.Variant{"multiple": dbus.MakeVariant("yes")}},
+		{"label not string", "OpenFile", map[string]dbus.Variant{"accept_label": dbus.MakeVariant(uint32(1))}},
+		{"filter bad type", "OpenFile", map[string]dbus.Variant{"filters": dbus.MakeVariant([]struct {
+			N string
+			R []struct {
+				K uint32
+				V string
+			}
+		}{{"x", []struct {
+			K uint32
+			V string
+		}{{7, "*.png"}}}})}},
+		{"filters wrong signature", "OpenFile", map[string]dbus.Variant{"filters": dbus.MakeVariant([]string{"*"})}},
+		{"token bad", "OpenFile", map[string]dbus.Variant{"handle_token": dbus.MakeVariant("a/b")}},
+		{"title huge", "OpenFile", nil},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			title := "t"
+			if tc.opts == nil {
+				title = strings.Repeat("x", 5000)
+				tc.opts = map[string]dbus.Variant{}
+			}
+			var handle dbus.ObjectPath
+			err := h.conn.Object(desktop.BusName, desktop.ObjectPath).Call(Interface+"."+tc.method, 0, "", title, tc.opts).Store(&handle)
+			var de dbus.Error
+			if err == nil {
+				t.Fatalf("accepted (handle %s)", handle)
+			}
+			if e, ok := err.(dbus.Error); ok {
+				de = e
+			}
+			if de.Name != desktop.ErrInvalidArgument {
+				t.Fatalf("error %v, want %s", err, desktop.ErrInvalidArgument)
+			}
+		})
+	}
+	select {
+	case r := <-h.reqs:
+		t.Fatalf("a dialog was shown for a refused request: %+v", r)
+	default:
+	}
+}
+
+// TestFolderNeutralised: a current_folder the sandbox was not granted never
+// reaches the chooser; the last folder of the profile is used instead.
+func TestFolderNeutralised(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "x.txt")
+	os.WriteFile(f, nil, 0o644)
+	h := start(t, func(r protocol.Request) (protocol.Response, error) {
+		return protocol.Response{Response: 0, Paths: []string{f}}, nil
+	})
+	if code, _, _ := h.call(t, "OpenFile", "t", map[string]dbus.Variant{"current_folder": dbus.MakeVariant([]byte("/etc\x00"))}); code != 0 {
+		t.Fatalf("code %d", code)
+	}
+	if r := <-h.reqs; r.CurrentFolder == "/etc" {
+		t.Fatalf("current_folder /etc reached the chooser")
+	}
+	// The second dialog starts in the folder of the first choice.
+	h.call(t, "OpenFile", "t", map[string]dbus.Variant{})
+	if r := <-h.reqs; r.CurrentFolder != dir {
+		t.Fatalf("last folder = %q, want %q", r.CurrentFolder, dir)
+	}
+	// current_file of a granted document maps back to its host path.
+	inside := h.grants.grants[0].InsidePath
+	h.call(t, "SaveFile", "t", map[string]dbus.Variant{"current_file": dbus.MakeVariant([]byte(inside + "\x00"))})
+	if r := <-h.reqs; r.CurrentFile != f || r.CurrentName != "x.txt" {
+		t.Fatalf("current_file mapped to %q/%q, want %q", r.CurrentFile, r.CurrentName, f)
+	}
+}
+
+// TestCloseEndsDialog: Request.Close from the caller stops the chooser and
+// no Response follows.
+func TestCloseEndsDialog(t *testing.T) {
+	ended := make(chan struct{})
+	h := start(t, nil)
+	h.answer = func(r protocol.Request) (protocol.Response, error) {
+		<-time.After(50 * time.Millisecond)
+		return protocol.Response{Response: 0}, nil
+	}
+	// A dialog that waits for its context, as the process dialog does.
+	h.portal.dialog = func(ctx context.Context, r protocol.Request) (protocol.Response, error) {
+		<-ctx.Done()
+		close(ended)
+		return protocol.Response{}, ctx.Err()
+	}
+	var handle dbus.ObjectPath
+	obj := h.conn.Object(desktop.BusName, desktop.ObjectPath)
+	if err := obj.Call(Interface+".OpenFile", 0, "", "t", map[string]dbus.Variant{"handle_token": dbus.MakeVariant("c1")}).Store(&handle); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.conn.Object(desktop.BusName, handle).Call("org.freedesktop.portal.Request.Close", 0).Err; err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the dialog was not ended by Request.Close")
+	}
+}
+
+func TestTooManyDialogs(t *testing.T) {
+	block := make(chan struct{})
+	h := start(t, nil)
+	h.portal.dialog = func(ctx context.Context, r protocol.Request) (protocol.Response, error) {
+		select {
+		case <-block:
+		case <-ctx.Done():
+		}
+		return protocol.Response{Response: 1}, nil
+	}
+	defer close(block)
+	obj := h.conn.Object(desktop.BusName, desktop.ObjectPath)
+	for i := 0; i < MaxDialogs; i++ {
+		if err := obj.Call(Interface+".OpenFile", 0, "", "t", map[string]dbus.Variant{}).Err; err != nil {
+			t.Fatalf("dialog %d: %v", i, err)
+		}
+	}
+	err := obj.Call(Interface+".OpenFile", 0, "", "t", map[string]dbus.Variant{}).Err
+	if e, ok := err.(dbus.Error); !ok || e.Name != desktop.ErrNotAllowed {
+		t.Fatalf("dialog %d: %v, want NotAllowed", MaxDialogs+1, err)
+	}
+}
+
+// TestCheckName covers what cannot even be sent through D-Bus (invalid
+// UTF-8 is refused by the wire format) but could reach checkName from bytes.
+func TestCheckName(t *testing.T) {
+	for _, n := range []string{"", ".", "..", "a/b", "a\x00b", "a\xffb", "a\tb", strings.Repeat("x", 256)} {
+		if checkName("n", n) == nil {
+			t.Errorf("checkName(%q) accepted", n)
+		}
+	}
+	for _, n := range []string{"a.txt", "ünïcødé.odt", ".hidden", "a b", strings.Repeat("x", 255)} {
+		if err := checkName("n", n); err != nil {
+			t.Errorf("checkName(%q) = %v", n, err)
+		}
+	}
+}
