@@ -57,6 +57,10 @@ func ProcessDialog(bin string, log *slog.Logger) Dialog {
 		ctx, cancel := context.WithTimeout(ctx, limit)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, bin)
+		// A neutral working folder: GTK's sidebar would show the broker's.
+		if home, err := os.UserHomeDir(); err == nil {
+			cmd.Dir = home
+		}
 		cmd.Stdin = bytes.NewReader(in)
 		var out bytes.Buffer
 		cmd.Stdout = &limitedWriter{w: &out, n: maxResponse}

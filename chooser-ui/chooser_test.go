@@ -1,0 +1,681 @@
+package main
+
+// These tests run the real airlock-chooser binary against a real GTK on a
+// private Xvfb display and drive it with xdotool, the way a person would:
+// focus the window, press keys, read the JSON answer.
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"airlock/chooser-ui/protocol"
+)
+
+var chooserBin string // built once by TestMain
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "airlock-chooser-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	chooserBin = filepath.Join(dir, "airlock-chooser")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	build := exec.Command(goBin, "build", "-buildvcs=false", "-o", chooserBin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "cannot build airlock-chooser: %v\n", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func needX(t *testing.T) {
+	t.Helper()
+	for _, p := range []string{"Xvfb", "xdotool"} {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Skipf("%s is not installed", p)
+		}
+	}
+}
+
+// xvfbMu serialises Xvfb start-ups within this test binary.
+var xvfbMu sync.Mutex
+
+// freeDisplay picks a random display number that no X server here uses: no
+// lock file, no socket file, and no abstract socket. Low numbers and
+// -displayfd's own search collide with other test suites on the machine,
+// some in other mount namespaces, where only the abstract socket is shared.
+func freeDisplay() int {
+	unix, _ := os.ReadFile("/proc/net/unix")
+	for {
+		n := 200 + rand.IntN(4000)
+		if bytes.Contains(unix, []byte(fmt.Sprintf("@/tmp/.X11-unix/X%d\n", n))) {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+			continue
+		}
+		return n
+	}
+}
+
+// startXvfb starts a private X server on a display number it picks itself
+// (-displayfd), checks that it answers, and stops it, by PID, when the test
+// ends.
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	needX(t)
+	xvfbMu.Lock()
+	defer xvfbMu.Unlock()
+	var last string
+	for attempt := 0; attempt < 5; attempt++ {
+		display, ok, log := tryXvfb(t)
+		if ok {
+			return display
+		}
+		last = log
+	}
+	t.Fatalf("cannot start a working Xvfb; last log:\n%s", last)
+	return ""
+}
+
+func tryXvfb(t *testing.T) (display string, ok bool, log string) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	// With an explicit display, -displayfd only signals readiness. -noreset:
+	// a server reset after the last client leaves refuses connections for a
+	// moment, and the readiness check below is such a last client.
+	cmd := exec.Command("Xvfb", fmt.Sprintf(":%d", freeDisplay()), "-displayfd", "3", "-screen", "0", "1280x900x24", "-nolisten", "tcp", "-noreset")
+	cmd.ExtraFiles = []*os.File{w}
+	xlog := &syncBuffer{}
+	cmd.Stderr = xlog
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		t.Fatalf("cannot start Xvfb: %v", err)
+	}
+	w.Close()
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	stop := func() {
+		_ = syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+			<-exited
+		}
+	}
+	got := make(chan string, 1)
+	go func() {
+		var buf [16]byte
+		n, _ := r.Read(buf[:])
+		got <- strings.TrimSpace(string(buf[:n]))
+	}()
+	select {
+	case n := <-got:
+		if _, err := strconv.Atoi(n); err != nil {
+			stop()
+			return "", false, xlog.String()
+		}
+		display = ":" + n
+	case <-time.After(15 * time.Second):
+		stop()
+		return "", false, "Xvfb did not report a display within 15 s\n" + xlog.String()
+	}
+	// The server must answer, and still be ours, before a test uses it.
+	time.Sleep(100 * time.Millisecond)
+	check := exec.Command("xdotool", "getdisplaygeometry")
+	check.Env = []string{"DISPLAY=" + display, "PATH=" + os.Getenv("PATH")}
+	out, err := check.Output()
+	select {
+	case <-exited:
+		err = fmt.Errorf("Xvfb exited")
+	default:
+	}
+	if err != nil || strings.TrimSpace(string(out)) != "1280 900" {
+		stop()
+		return "", false, fmt.Sprintf("display %s: %v %q\n%s", display, err, out, xlog.String())
+	}
+	t.Cleanup(func() {
+		stop()
+		if t.Failed() {
+			t.Logf("Xvfb %s log:\n%s", display, xlog.String())
+		}
+	})
+	return display, true, ""
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// chooser is one running airlock-chooser.
+type chooser struct {
+	t       *testing.T
+	display string
+	cmd     *exec.Cmd
+	stdout  bytes.Buffer
+	stderr  bytes.Buffer
+	done    chan error
+}
+
+func chooserEnv(t *testing.T, display string) []string {
+	home := t.TempDir()
+	runtimeDir := filepath.Join(home, "run")
+	if err := os.Mkdir(runtimeDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"DISPLAY=" + display,
+		"HOME=" + home,
+		"XDG_RUNTIME_DIR=" + runtimeDir,
+		"XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
+		"XDG_DATA_HOME=" + filepath.Join(home, "data"),
+		"XDG_CACHE_HOME=" + filepath.Join(home, "cache"),
+		"LC_ALL=C.UTF-8",
+		"GSETTINGS_BACKEND=memory",
+		"NO_AT_BRIDGE=1",
+		// No session bus, no GVfs: nothing may outlive the test.
+		"DBUS_SESSION_BUS_ADDRESS=disabled:",
+		"GIO_USE_VFS=local",
+		"GIO_USE_VOLUME_MONITOR=unix",
+	}
+}
+
+func startChooser(t *testing.T, display string, req protocol.Request) *chooser {
+	t.Helper()
+	in, err := json.Marshal(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &chooser{t: t, display: display, done: make(chan error, 1)}
+	c.cmd = exec.Command(chooserBin)
+	c.cmd.Env = chooserEnv(t, display)
+	c.cmd.Stdin = bytes.NewReader(in)
+	c.cmd.Stdout, c.cmd.Stderr = &c.stdout, &c.stderr
+	if err := c.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { c.done <- c.cmd.Wait() }()
+	t.Cleanup(func() {
+		select {
+		case <-c.done:
+		default:
+			_ = syscall.Kill(c.cmd.Process.Pid, syscall.SIGKILL)
+			<-c.done
+		}
+		if t.Failed() {
+			t.Logf("chooser stderr:\n%s", c.stderr.String())
+		}
+	})
+	return c
+}
+
+func (c *chooser) xdo(args ...string) string {
+	c.t.Helper()
+	cmd := exec.Command("xdotool", args...)
+	cmd.Env = []string{"DISPLAY=" + c.display, "PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		c.t.Fatalf("xdotool %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// windows lists the visible windows whose name (or, with class, WM_CLASS)
+// matches; polled by us, as xdotool --sync polls only twice a second.
+func (c *chooser) windows(by, pattern string) []string {
+	cmd := exec.Command("xdotool", "search", "--onlyvisible", by, pattern)
+	cmd.Env = []string{"DISPLAY=" + c.display, "PATH=" + os.Getenv("PATH")}
+	out, _ := cmd.Output() // exit 1 when nothing matches
+	return strings.Fields(string(out))
+}
+
+func (c *chooser) waitWindows(by, pattern string, n int) []string {
+	c.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if w := c.windows(by, pattern); len(w) == n {
+			return w
+		}
+		select {
+		case err := <-c.done:
+			c.done <- err
+			c.t.Fatalf("chooser exited (%v) while waiting for %d windows %s %q; stdout %q stderr:\n%s",
+				err, n, by, pattern, c.stdout.String(), c.stderr.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	c.t.Fatalf("no %d visible windows %s %q within 20 s", n, by, pattern)
+	return nil
+}
+
+// waitDialog waits for the chooser's window, found by the sandbox name in
+// its title, focuses it and lets GTK finish loading the folder.
+func (c *chooser) waitDialog(sandbox string) string {
+	c.t.Helper()
+	wid := c.waitWindows("--name", regexp.QuoteMeta(sandbox), 1)[0]
+	c.focus(wid)
+	return wid
+}
+
+func (c *chooser) focus(wid string) {
+	c.t.Helper()
+	c.xdo("windowfocus", "--sync", wid)
+	time.Sleep(300 * time.Millisecond) // folder loading and focus settle; not a timing assertion
+}
+
+func (c *chooser) key(keys ...string) {
+	c.t.Helper()
+	c.xdo(append([]string{"key", "--clearmodifiers", "--delay", "50"}, keys...)...)
+}
+
+func (c *chooser) typeText(s string) {
+	c.t.Helper()
+	c.xdo("type", "--clearmodifiers", "--delay", "20", s)
+}
+
+// typeLocation opens the location entry (Ctrl+L), types path and presses
+// Return.
+func (c *chooser) typeLocation(path string) {
+	c.t.Helper()
+	c.key("ctrl+l")
+	time.Sleep(200 * time.Millisecond)
+	c.typeText(path)
+	time.Sleep(300 * time.Millisecond) // let inline completion finish before Return
+	c.key("Return")
+}
+
+// response waits for the chooser to exit and decodes its answer.
+func (c *chooser) response() protocol.Response {
+	c.t.Helper()
+	select {
+	case err := <-c.done:
+		c.done <- err
+		if err != nil {
+			c.t.Fatalf("chooser failed: %v\nstderr:\n%s", err, c.stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		c.t.Fatalf("chooser still running after 30 s; stderr:\n%s", c.stderr.String())
+	}
+	var r protocol.Response
+	dec := json.NewDecoder(bytes.NewReader(c.stdout.Bytes()))
+	if err := dec.Decode(&r); err != nil {
+		c.t.Fatalf("cannot decode response %q: %v", c.stdout.String(), err)
+	}
+	if dec.More() {
+		c.t.Fatalf("more than one response on stdout: %q", c.stdout.String())
+	}
+	return r
+}
+
+func (c *chooser) running() bool {
+	select {
+	case err := <-c.done:
+		c.done <- err
+		return false
+	default:
+		return true
+	}
+}
+
+func writeFiles(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+const sandbox = "Test Sandbox"
+
+func TestOpenTypedPath(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, "alpha.txt", "beta.txt")
+	c := startChooser(t, display, protocol.Request{
+		Mode:        protocol.ModeOpen,
+		SandboxName: sandbox,
+		SandboxIcon: "no-such-icon",
+		// A hostile title: a right-to-left override, a newline, a NUL and
+		// more than 80 runes.
+		AppTitle:      "Open \u202eevil\u202c\nfile\x00 " + strings.Repeat("x", 100),
+		CurrentFolder: dir,
+	})
+	wid := c.waitDialog(sandbox)
+	if got, want := c.xdo("getwindowname", wid), sandbox+" wants to open a file"; got != want {
+		t.Errorf("window name %q, want %q", got, want)
+	}
+	if w := c.windows("--class", "^airlock-chooser$"); len(w) != 1 || w[0] != wid {
+		t.Errorf("windows of class airlock-chooser: %v, want [%s]", w, wid)
+	}
+	shot := filepath.Join(os.TempDir(), "airlock-chooser-screenshot.png")
+	imp := exec.Command("import", "-window", "root", shot)
+	imp.Env = []string{"DISPLAY=" + display, "PATH=" + os.Getenv("PATH")}
+	if out, err := imp.CombinedOutput(); err != nil {
+		t.Logf("no screenshot (ImageMagick import): %v %s", err, out)
+	} else {
+		t.Logf("screenshot: %s", shot)
+	}
+
+	want := filepath.Join(dir, "beta.txt")
+	c.typeLocation(want)
+	r := c.response()
+	if r.Response != protocol.ResponseSuccess || !reflect.DeepEqual(r.Paths, []string{want}) {
+		t.Fatalf("response %+v, want success with [%s]", r, want)
+	}
+}
+
+func TestEscapeCancels(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	c := startChooser(t, display, protocol.Request{Mode: protocol.ModeOpen, SandboxName: sandbox, CurrentFolder: t.TempDir()})
+	c.waitDialog(sandbox)
+	c.key("Escape")
+	if r := c.response(); r.Response != protocol.ResponseCancelled || len(r.Paths) != 0 {
+		t.Fatalf("response %+v, want cancelled without paths", r)
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	start := time.Now()
+	c := startChooser(t, display, protocol.Request{Mode: protocol.ModeOpen, SandboxName: sandbox, TimeoutSeconds: 1})
+	c.waitWindows("--name", sandbox, 1)
+	r := c.response()
+	if r.Response != protocol.ResponseOther || r.Error != "timed out" || len(r.Paths) != 0 {
+		t.Fatalf("response %+v, want 2 \"timed out\"", r)
+	}
+	// The GLib timer answers, not the 10 s backstop in main.
+	if d := time.Since(start); d > 9*time.Second {
+		t.Errorf("timed out after %v, want about 1 s", d)
+	}
+}
+
+func TestTimeoutDuringConfirmation(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, "exists.txt")
+	c := startChooser(t, display, protocol.Request{
+		Mode: protocol.ModeSave, SandboxName: sandbox, CurrentFolder: dir, CurrentName: "exists.txt", TimeoutSeconds: 3,
+	})
+	c.waitDialog(sandbox)
+	c.key("Return")
+	c.waitWindows("--class", "^airlock-chooser$", 2) // GTK's overwrite confirmation, left open
+	r := c.response()
+	if r.Response != protocol.ResponseOther || r.Error != "timed out" {
+		t.Fatalf("response %+v, want 2 \"timed out\"", r)
+	}
+}
+
+func TestSaveOverwriteConfirmation(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, "exists.txt")
+	c := startChooser(t, display, protocol.Request{
+		Mode: protocol.ModeSave, SandboxName: sandbox, CurrentFolder: dir, CurrentName: "exists.txt",
+		AppTitle: "Save As", AcceptLabel: "_Export",
+	})
+	wid := c.waitDialog(sandbox)
+	if got, want := c.xdo("getwindowname", wid), sandbox+" wants to save a file"; got != want {
+		t.Errorf("window name %q, want %q", got, want)
+	}
+	// The name entry has the focus: Return asks whether to replace.
+	c.key("Return")
+	confirm := otherWindow(c.waitWindows("--class", "^airlock-chooser$", 2), wid)
+	// Declining goes back to the chooser, which must not answer.
+	c.focus(confirm)
+	c.key("Escape")
+	c.waitWindows("--class", "^airlock-chooser$", 1)
+	time.Sleep(200 * time.Millisecond)
+	if !c.running() {
+		t.Fatalf("declining the replacement ended the chooser: %q", c.stdout.String())
+	}
+	c.focus(wid)
+	c.key("Return")
+	confirm = otherWindow(c.waitWindows("--class", "^airlock-chooser$", 2), wid)
+	c.focus(confirm)
+	c.key("alt+r") // "_Replace"
+	want := filepath.Join(dir, "exists.txt")
+	if r := c.response(); r.Response != protocol.ResponseSuccess || !reflect.DeepEqual(r.Paths, []string{want}) {
+		t.Fatalf("response %+v, want success with [%s]", r, want)
+	}
+}
+
+func otherWindow(ws []string, not string) string {
+	for _, w := range ws {
+		if w != not {
+			return w
+		}
+	}
+	return ""
+}
+
+func TestSaveNewFileTyped(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	dir := t.TempDir()
+	c := startChooser(t, display, protocol.Request{Mode: protocol.ModeSave, SandboxName: sandbox, CurrentFolder: dir, CurrentName: "draft.odt"})
+	c.waitDialog(sandbox)
+	c.key("ctrl+a")
+	c.typeText("report.txt")
+	c.key("Return")
+	want := filepath.Join(dir, "report.txt")
+	if r := c.response(); r.Response != protocol.ResponseSuccess || !reflect.DeepEqual(r.Paths, []string{want}) {
+		t.Fatalf("response %+v, want success with [%s]", r, want)
+	}
+}
+
+func TestSaveFilesConfirmsReplacement(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, "one.txt")
+	c := startChooser(t, display, protocol.Request{
+		Mode: protocol.ModeSaveFiles, SandboxName: sandbox, CurrentFolder: dir, Files: []string{"one.txt", "two.txt"},
+	})
+	wid := c.waitDialog(sandbox)
+	if got, want := c.xdo("getwindowname", wid), sandbox+" wants to save files into a folder"; got != want {
+		t.Errorf("window name %q, want %q", got, want)
+	}
+	c.key("Return")
+	confirm := otherWindow(c.waitWindows("--class", "^airlock-chooser$", 2), wid)
+	c.focus(confirm)
+	c.key("Escape")
+	c.waitWindows("--class", "^airlock-chooser$", 1)
+	if !c.running() {
+		t.Fatalf("declining the replacement ended the chooser: %q", c.stdout.String())
+	}
+	c.focus(wid)
+	c.key("Return")
+	confirm = otherWindow(c.waitWindows("--class", "^airlock-chooser$", 2), wid)
+	c.focus(confirm)
+	c.key("alt+r")
+	if r := c.response(); r.Response != protocol.ResponseSuccess || !reflect.DeepEqual(r.Paths, []string{dir}) {
+		t.Fatalf("response %+v, want success with the folder [%s]", r, dir)
+	}
+}
+
+func TestMultipleSelection(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, "a.txt", "b.txt", "c.txt")
+	c := startChooser(t, display, protocol.Request{Mode: protocol.ModeOpen, SandboxName: sandbox, CurrentFolder: dir, Multiple: true})
+	wid := c.waitDialog(sandbox)
+	if got, want := c.xdo("getwindowname", wid), sandbox+" wants to open files"; got != want {
+		t.Errorf("window name %q, want %q", got, want)
+	}
+	// The file list has the focus: select everything, accept.
+	c.key("ctrl+a", "Return")
+	r := c.response()
+	want := []string{filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.txt"), filepath.Join(dir, "c.txt")}
+	got := append([]string(nil), r.Paths...)
+	sortStrings(got)
+	if r.Response != protocol.ResponseSuccess || !reflect.DeepEqual(got, want) {
+		t.Fatalf("response %+v, want success with %v", r, want)
+	}
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+func TestFolderSelection(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "photos")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFiles(t, dir, "not-a-folder.txt")
+	c := startChooser(t, display, protocol.Request{Mode: protocol.ModeOpen, SandboxName: sandbox, CurrentFolder: dir, Directory: true})
+	wid := c.waitDialog(sandbox)
+	if got, want := c.xdo("getwindowname", wid), sandbox+" wants to choose a folder"; got != want {
+		t.Errorf("window name %q, want %q", got, want)
+	}
+	c.typeLocation(sub)
+	if r := c.response(); r.Response != protocol.ResponseSuccess || !reflect.DeepEqual(r.Paths, []string{sub}) {
+		t.Fatalf("response %+v, want success with [%s]", r, sub)
+	}
+}
+
+func TestChoicesAndFilter(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, "doc.txt")
+	text := protocol.Filter{Name: "Text", Patterns: []protocol.Pattern{{Kind: protocol.PatternGlob, Value: "*.txt"}}}
+	images := protocol.Filter{Name: "Images", Patterns: []protocol.Pattern{{Kind: protocol.PatternMIME, Value: "image/*"}}}
+	c := startChooser(t, display, protocol.Request{
+		Mode: protocol.ModeOpen, SandboxName: sandbox, CurrentFolder: dir,
+		Filters:       []protocol.Filter{images, text},
+		CurrentFilter: &text,
+		Choices: []protocol.Choice{
+			{ID: "encoding", Label: "Encoding", Options: [][2]string{{"utf8", "UTF-8"}, {"latin1", "Latin-1"}}, Default: "latin1"},
+			{ID: "compress", Label: "Compress", Default: "true"},
+			{ID: "strip", Label: "Strip metadata"},
+		},
+		ShowReadOnly: true, ReadOnlyDefault: true,
+	})
+	c.waitDialog(sandbox)
+	want := filepath.Join(dir, "doc.txt")
+	c.typeLocation(want)
+	r := c.response()
+	if r.Response != protocol.ResponseSuccess || !reflect.DeepEqual(r.Paths, []string{want}) {
+		t.Fatalf("response %+v, want success with [%s]", r, want)
+	}
+	wantChoices := [][2]string{{"encoding", "latin1"}, {"compress", "true"}, {"strip", "false"}}
+	if !reflect.DeepEqual(r.Choices, wantChoices) {
+		t.Errorf("choices %v, want %v", r.Choices, wantChoices)
+	}
+	if !r.ReadOnly {
+		t.Error("read-only switch: got false, want its default true")
+	}
+	if !r.CurrentFilter.Equal(&text) {
+		t.Errorf("current filter %+v, want %+v", r.CurrentFilter, text)
+	}
+}
+
+func TestSIGTERMEndsChooser(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	c := startChooser(t, display, protocol.Request{Mode: protocol.ModeOpen, SandboxName: sandbox})
+	c.waitWindows("--name", sandbox, 1)
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.done:
+		c.done <- nil
+	case <-time.After(10 * time.Second):
+		t.Fatal("chooser still running 10 s after SIGTERM")
+	}
+}
+
+// Without a display the chooser must still answer, and at once.
+func TestNoDisplay(t *testing.T) {
+	t.Parallel()
+	c := startChooser(t, "", protocol.Request{Mode: protocol.ModeOpen, SandboxName: sandbox})
+	r := c.response()
+	if r.Response != protocol.ResponseOther || r.Error == "" {
+		t.Fatalf("response %+v, want 2 with an error", r)
+	}
+}
+
+func TestInvalidRequests(t *testing.T) {
+	t.Parallel()
+	for name, in := range map[string]string{
+		"not json":       "{",
+		"empty":          "",
+		"unknown mode":   `{"mode":"delete","sandbox_name":"x"}`,
+		"relative path":  `{"mode":"open","sandbox_name":"x","current_folder":"tmp"}`,
+		"no sandbox":     `{"mode":"open"}`,
+		"reserved id":    `{"mode":"open","sandbox_name":"x","choices":[{"id":"airlock.read-only","label":"x"}]}`,
+		"slash in files": `{"mode":"save-files","sandbox_name":"x","files":["../x"]}`,
+	} {
+		cmd := exec.Command(chooserBin)
+		cmd.Env = chooserEnv(t, "")
+		cmd.Stdin = strings.NewReader(in)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		var r protocol.Response
+		if err := json.Unmarshal(out, &r); err != nil || r.Response != protocol.ResponseOther || !strings.Contains(r.Error, "invalid request") {
+			t.Errorf("%s: response %q (%v), want 2 \"invalid request: …\"", name, out, err)
+		}
+	}
+}

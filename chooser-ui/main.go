@@ -1,0 +1,73 @@
+// Command airlock-chooser is Airlock's trusted file chooser. The broker
+// (airlock-portal) spawns it on the host display once per dialog, writes one
+// protocol.Request as JSON on its stdin and reads one protocol.Response from
+// its stdout. It always prints a response and exits 0, also on cancel and
+// error; diagnostics go to stderr.
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"log"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+
+	"airlock/chooser-ui/filechooser"
+	"airlock/chooser-ui/protocol"
+)
+
+// GTK must only ever run on the main OS thread.
+func init() { runtime.LockOSThread() }
+
+const maxRequest = 1 << 20
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("airlock-chooser: ")
+
+	// The response channel is a private copy of stdout; fd 1 then points at
+	// stderr, so that nothing GTK or a loaded module prints can corrupt it.
+	out := os.Stdout
+	if fd, err := syscall.Dup(1); err == nil {
+		syscall.CloseOnExec(fd)
+		out = os.NewFile(uintptr(fd), "response")
+		if err := syscall.Dup3(2, 1, 0); err != nil {
+			log.Printf("cannot redirect stdout: %v", err)
+		}
+	}
+	var once sync.Once
+	respond := func(r protocol.Response) {
+		once.Do(func() {
+			if err := json.NewEncoder(out).Encode(r); err != nil {
+				log.Printf("cannot write response: %v", err)
+			}
+		})
+	}
+
+	var req protocol.Request
+	if err := json.NewDecoder(io.LimitReader(os.Stdin, maxRequest)).Decode(&req); err != nil {
+		respond(filechooser.Errorf("invalid request: %v", err))
+		return
+	}
+	if err := protocol.Validate(&req); err != nil {
+		respond(filechooser.Errorf("invalid request: %v", err))
+		return
+	}
+	if req.TimeoutSeconds > 0 {
+		// Backstop only, and it never touches GTK: the dialog's own timer
+		// (a GLib source on the main thread) normally answers first.
+		go func() {
+			time.Sleep(time.Duration(req.TimeoutSeconds)*time.Second + 10*time.Second)
+			respond(filechooser.Errorf("timed out"))
+			os.Exit(0)
+		}()
+	}
+	if err := filechooser.Init(); err != nil {
+		respond(filechooser.Errorf("%v", err))
+		return
+	}
+	respond(filechooser.Run(&req))
+}

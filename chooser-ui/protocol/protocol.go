@@ -1,0 +1,109 @@
+// Package protocol is the contract between the broker (airlock-portal) and
+// airlock-chooser: one JSON Request on the chooser's stdin, one JSON Response
+// on its stdout. It has no cgo and no GTK so that the broker can import it.
+package protocol
+
+// Modes of a Request.
+const (
+	ModeOpen      = "open"
+	ModeSave      = "save"
+	ModeSaveFiles = "save-files"
+)
+
+// Response codes, as in org.freedesktop.portal.Request.Response.
+const (
+	ResponseSuccess   uint32 = 0
+	ResponseCancelled uint32 = 1
+	ResponseOther     uint32 = 2
+)
+
+// Pattern kinds of a filter rule, as in the portal's a(us) filter rules.
+const (
+	PatternGlob = 0
+	PatternMIME = 1
+)
+
+// Display caps, in runes, applied by Clean to the strings the chooser shows.
+// Untrusted strings come from the sandboxed application through the broker.
+const (
+	MaxAppTitle    = 80
+	MaxAcceptLabel = 40
+	MaxSandboxName = 64
+	MaxFilterName  = 60
+	MaxChoiceLabel = 60
+)
+
+// ReadOnlyChoiceID is the id of the chooser's own read-only switch. An
+// application cannot declare a choice with this id (Validate refuses it), so
+// the app can neither hide nor pre-empt the switch.
+const ReadOnlyChoiceID = "airlock.read-only"
+
+// Pattern is one rule of a filter: a glob or a MIME type.
+type Pattern struct {
+	Kind  int    `json:"kind"` // PatternGlob or PatternMIME
+	Value string `json:"value"`
+}
+
+// Filter is a named set of rules.
+type Filter struct {
+	Name     string    `json:"name"`
+	Patterns []Pattern `json:"patterns"`
+}
+
+// Choice is an extra control offered by the application: a combo box of
+// Options (id, label), or a check box when Options is empty, whose values are
+// "true" and "false".
+type Choice struct {
+	ID      string      `json:"id"`
+	Label   string      `json:"label"`
+	Options [][2]string `json:"options"`
+	Default string      `json:"default"`
+}
+
+// Request asks the chooser for one dialog.
+type Request struct {
+	Mode            string   `json:"mode"`              // ModeOpen, ModeSave, ModeSaveFiles
+	SandboxName     string   `json:"sandbox_name"`      // trusted: the profile's display name
+	SandboxIcon     string   `json:"sandbox_icon"`      // trusted: icon name
+	AppTitle        string   `json:"app_title"`         // UNTRUSTED: shown as secondary text only, cleaned and capped
+	AcceptLabel     string   `json:"accept_label"`      // UNTRUSTED: cleaned and capped
+	Multiple        bool     `json:"multiple"`          // open only
+	Directory       bool     `json:"directory"`         // open only: choose folders
+	Filters         []Filter `json:"filters"`           // untrusted names, cleaned
+	CurrentFilter   *Filter  `json:"current_filter"`    // selected if equal to one of Filters, else added
+	Choices         []Choice `json:"choices"`           // untrusted labels, cleaned
+	CurrentName     string   `json:"current_name"`      // save: suggested name
+	CurrentFolder   string   `json:"current_folder"`    // absolute host path, validated by the broker
+	CurrentFile     string   `json:"current_file"`      // save: absolute host path, validated by the broker
+	Files           []string `json:"files"`             // save-files: names to save into the chosen folder
+	ShowReadOnly    bool     `json:"show_read_only"`    // open: offer the read-only switch
+	ReadOnlyDefault bool     `json:"read_only_default"` // its initial state
+	TimeoutSeconds  int      `json:"timeout_seconds"`   // respond ResponseOther after this (0 = none)
+}
+
+// Response is the chooser's answer. The chooser always prints one, even when
+// it cannot open the display.
+type Response struct {
+	Response      uint32      `json:"response"`       // ResponseSuccess, ResponseCancelled, ResponseOther
+	Paths         []string    `json:"paths"`          // absolute host paths (save-files: the folder)
+	Choices       [][2]string `json:"choices"`        // (id, value) for every application choice
+	CurrentFilter *Filter     `json:"current_filter"` // the filter selected when the user accepted
+	ReadOnly      bool        `json:"read_only"`      // the read-only switch, when it was shown
+	Error         string      `json:"error,omitempty"`
+}
+
+// Equal reports whether f and g have the same name and rules in the same order.
+func (f *Filter) Equal(g *Filter) bool {
+	if f == nil || g == nil {
+		return f == g
+	}
+	if f.Name != g.Name || len(f.Patterns) != len(g.Patterns) {
+		return false
+	}
+	for i := range f.Patterns {
+		if f.Patterns[i] != g.Patterns[i] {
+			return false
+		}
+	}
+	return true
+}
