@@ -234,7 +234,17 @@ func callCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 10*time.Second)
 }
 
-func (b *portalBroker) Register(p *profile.Profile, id, name string) (string, error) {
+func (b *portalBroker) A11yBus() string {
+	ctx, cancel := callCtx()
+	defer cancel()
+	var addr string
+	if err := b.c.Conn().Object("org.a11y.Bus", "/org/a11y/bus").CallWithContext(ctx, "org.a11y.Bus.GetAddress", 0).Store(&addr); err != nil {
+		return ""
+	}
+	return addr
+}
+
+func (b *portalBroker) Register(p *profile.Profile, id, name, a11yInside string) (string, error) {
 	ctx, cancel := callCtx()
 	defer cancel()
 	dn := p.DisplayName
@@ -247,6 +257,7 @@ func (b *portalBroker) Register(p *profile.Profile, id, name string) (string, er
 		control.OptBusNames:         dbus.MakeVariant(append([]string{}, p.BusNames...)),
 		control.OptDefaultGrant:     dbus.MakeVariant(p.DefaultGrant),
 		control.OptPersistentGrants: dbus.MakeVariant(p.PersistentGrants),
+		control.OptA11yBus:          dbus.MakeVariant(a11yInside),
 	}
 	return b.c.Register(ctx, id, name, p.Name, opts)
 }

@@ -94,7 +94,9 @@ func Defaults() Profile {
 		XephyrRes:    "1280x800",
 		Hostname:     "localhost",
 		DefaultGrant: GrantReadOnly,
-		BusNames:     []string{"org.freedesktop.Notifications", "org.a11y.Bus"},
+		// Not org.a11y.Bus: the accessibility bus is shared by every
+		// application of the session, unfiltered; a profile opts in.
+		BusNames: []string{"org.freedesktop.Notifications"},
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -32,8 +33,11 @@ type Doc struct {
 // Broker is the seam to airlock-portal. Nil runs the sandbox without a bus.
 type Broker interface {
 	// Register announces the sandbox before it starts; docView is the host
-	// folder bound at /run/user/UID/doc inside ("" for none).
-	Register(p *profile.Profile, id, name string) (docView string, err error)
+	// folder bound at /run/user/UID/doc inside ("" for none). a11yInside is
+	// the accessibility bus address inside, when the launcher binds it.
+	Register(p *profile.Profile, id, name, a11yInside string) (docView string, err error)
+	// A11yBus is the host's accessibility bus address ("" if none).
+	A11yBus() string
 	// Grant makes a host file visible inside and returns its inside path.
 	Grant(id, hostPath string, writable bool) (inside string, err error)
 	// AttachBus hands over the sandbox's listening bus socket.
@@ -92,7 +96,19 @@ func Prepare(o Options) (*Sandbox, error) {
 	}
 	docView := ""
 	if o.Broker != nil {
-		v, err := o.Broker.Register(p, id, name)
+		a11yInside := ""
+		if slices.Contains(p.BusNames, "org.a11y.Bus") {
+			// Orca reads applications over the session's accessibility
+			// bus: its socket is bound in, and the broker answers
+			// org.a11y.Bus.GetAddress with the path inside.
+			if hp, ok := strings.CutPrefix(o.Broker.A11yBus(), "unix:path="); ok {
+				hp, _, _ = strings.Cut(hp, ",")
+				a11yInside = runtimeIn + "/at-spi/bus"
+				s.spec.Binds = append(s.spec.Binds, Bind{Src: hp, Dst: a11yInside, RW: true, Optional: true})
+				a11yInside = "unix:path=" + a11yInside
+			}
+		}
+		v, err := o.Broker.Register(p, id, name, a11yInside)
 		if err != nil {
 			log.Warn("the sandbox runs without a portal", "err", err)
 			s.opts.Broker = nil

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +52,7 @@ type Sandbox struct {
 	DefaultGrant      string
 	PersistentGrants  bool
 	BusNames          []string
+	A11yBus           string // the accessibility bus address inside ("" for none)
 	Pid               uint32
 	Started           time.Time
 	owner             string // the launcher's unique name on the host bus
@@ -251,6 +253,9 @@ func readOpts(sb *Sandbox, opts map[string]dbus.Variant) {
 	if v, ok := opts[control.OptPersistentGrants].Value().(bool); ok {
 		sb.PersistentGrants = v
 	}
+	if v, ok := opts[control.OptA11yBus].Value().(string); ok && strings.HasPrefix(v, "unix:path=/run/user/") {
+		sb.A11yBus = v
+	}
 	if v, ok := opts[control.OptPid].Value().(uint32); ok {
 		sb.Pid = v
 	}
@@ -321,7 +326,7 @@ func (b *Broker) add(sb *Sandbox) error {
 func (b *Broker) serve(sb *Sandbox) {
 	var relay busserver.Relay
 	if b.host != nil && len(sb.BusNames) > 0 {
-		relay = newHostRelay(b.host, sb.BusNames)
+		relay = newHostRelay(b.host, sb.BusNames, sb.A11yBus)
 	}
 	sb.Server = busserver.New(busserver.Config{SandboxID: sb.ID, SandboxName: sb.DisplayName, UID: b.uid, Logger: b.log, Relay: relay})
 	sb.Desktop = desktop.Install(sb.Server, desktop.Options{Settings: b.settings, Logger: b.log.With("sandbox", sb.DisplayName, "sandbox_id", sb.ID)})

@@ -13,10 +13,11 @@ import (
 type hostRelay struct {
 	conn    *dbus.Conn
 	allowed map[string]bool
+	a11y    string // the accessibility bus address inside the sandbox
 }
 
-func newHostRelay(conn *dbus.Conn, names []string) *hostRelay {
-	r := &hostRelay{conn: conn, allowed: map[string]bool{}}
+func newHostRelay(conn *dbus.Conn, names []string, a11y string) *hostRelay {
+	r := &hostRelay{conn: conn, allowed: map[string]bool{}, a11y: a11y}
 	for _, n := range names {
 		r.allowed[n] = true
 	}
@@ -37,6 +38,16 @@ func (r *hostRelay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message,
 	if iface != "" {
 		method = iface + "." + member
 	}
+	// org.a11y.Bus.GetAddress would hand out the host's address, a host
+	// path that does not exist inside. The launcher bound the host's
+	// accessibility bus socket into the sandbox; answer with that path.
+	if dest == "org.a11y.Bus" && member == "GetAddress" && (iface == "" || iface == "org.a11y.Bus") {
+		if r.a11y == "" {
+			return errorReply("org.freedesktop.DBus.Error.AccessDenied", "the accessibility bus is not shared with this sandbox"), nil
+		}
+		return &dbus.Message{Type: dbus.TypeMethodReply, Headers: map[dbus.HeaderField]dbus.Variant{
+			dbus.FieldSignature: dbus.MakeVariant(dbus.SignatureOf(r.a11y))}, Body: []any{r.a11y}}, nil
+	}
 	call := r.conn.Object(dest, path).CallWithContext(ctx, method, 0, msg.Body...)
 	out := &dbus.Message{Headers: map[dbus.HeaderField]dbus.Variant{}}
 	var de dbus.Error
@@ -55,4 +66,10 @@ func (r *hostRelay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message,
 		out.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(out.Body...))
 	}
 	return out, nil
+}
+
+func errorReply(name, text string) *dbus.Message {
+	return &dbus.Message{Type: dbus.TypeError, Headers: map[dbus.HeaderField]dbus.Variant{
+		dbus.FieldErrorName: dbus.MakeVariant(name),
+		dbus.FieldSignature: dbus.MakeVariant(dbus.SignatureOf(text))}, Body: []any{text}}
 }

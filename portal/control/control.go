@@ -32,6 +32,7 @@ const (
 	OptDefaultGrant     = "default_grant"     // s: "ro" or "rw"
 	OptPersistentGrants = "persistent_grants" // b
 	OptPid              = "pid"               // u: host pid of the sandbox's init, for listings only
+	OptA11yBus          = "a11y_bus"          // s: the accessibility bus address inside, when the launcher bound it
 )
 
 // Sandbox is one registered sandbox as the broker lists it.
