@@ -1,0 +1,89 @@
+package portal_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestGTK4FileChooserNative runs a GTK 4 application (Debian 12: GTK 4.8,
+// no Gtk.FileDialog) in a sandbox with its own nested display (Xephyr on a
+// host Xvfb). Its Gtk.FileChooserNative goes to
+// org.freedesktop.portal.FileChooser on the sandbox's bus (GDK_DEBUG=portals,
+// set by airlock). Exactly two outcomes are accepted, and a hang fails:
+//   - no FileChooser portal in the broker: the call fails and GTK reports
+//     the dialog as closed (GTK_RESPONSE_DELETE_EVENT), with the broker's
+//     D-Bus error in GTK's warning;
+//   - the FileChooser portal is there: airlock-chooser opens a window on
+//     the host display (not in the sandbox's Xephyr); Escape closes it and
+//     the application gets GTK_RESPONSE_CANCEL.
+func TestGTK4FileChooserNative(t *testing.T) {
+	t.Parallel()
+	needBins(t, "Xvfb", "Xephyr", "xdotool")
+	s := newSession(t)
+	x := startXvfb(t, s.e)
+	s.e = s.e.WithEnv(x.env()...)
+	py := script(t, "gtk4_chooser.py")
+	const name = "gtk4probe"
+	app := s.sandbox(t, "run", "--display", "xephyr", "--name", name, "--ro", py, "--", "/usr/bin/python3", py)
+
+	// Wait for one of the two outcomes. The limit guards against a hang
+	// only; the application's own watchdog (90 s) prints TIMEOUT first.
+	var chooser string
+	deadline := time.Now().Add(150 * time.Second)
+	for chooser == "" && !app.exited() {
+		if time.Now().After(deadline) {
+			t.Fatalf("neither a response nor a chooser window: the dialog hangs\nstdout:\n%s\nstderr:\n%s\nportal log:\n%s", app.out.String(), app.errOut.String(), s.portalLog())
+		}
+		chooser = chooserWindow(x, name)
+		time.Sleep(100 * time.Millisecond)
+	}
+	if chooser != "" {
+		title, _ := x.host("xdotool", "getwindowname", chooser)
+		t.Logf("chooser window %s on the host display: %q", chooser, strings.TrimSpace(title))
+		if out, err := x.host("xdotool", "windowfocus", "--sync", chooser); err != nil {
+			t.Fatalf("xdotool windowfocus: %v: %s", err, out)
+		}
+		if out, err := x.host("xdotool", "key", "--window", chooser, "Escape"); err != nil {
+			t.Fatalf("xdotool key Escape: %v: %s", err, out)
+		}
+	}
+	res := app.wait(t, 120*time.Second)
+	t.Logf("application: %v", res)
+	if strings.Contains(res.Stdout, "TIMEOUT") {
+		t.Fatalf("the application got no response within its 90 s watchdog (a hang):\n%v\nportal log:\n%s", res, s.portalLog())
+	}
+	if !strings.Contains(res.Stdout, "gtk=4.") || !strings.Contains(res.Stdout, "shown\n") {
+		t.Fatalf("the GTK 4 application did not start its dialog: %v", res)
+	}
+	if chooser != "" {
+		if !strings.Contains(res.Stdout, "response=-6 name=cancel files=[]") {
+			t.Errorf("after Escape in the chooser, want GTK_RESPONSE_CANCEL: %v", res)
+		}
+		return
+	}
+	// No chooser: the call must have reached the broker and been refused
+	// there, with one of the bus's error names, not hung or fallen back
+	// to GTK's own dialog.
+	if !strings.Contains(res.Stdout, "response=-4 name=delete-event files=[]") {
+		t.Errorf("without a FileChooser portal, want GTK_RESPONSE_DELETE_EVENT: %v", res)
+	}
+	if !strings.Contains(res.Stderr, "Can't open portal file chooser: GDBus.Error:org.freedesktop.DBus.Error.Unknown") {
+		t.Errorf("GTK's warning does not show the broker's refusal: %v", res)
+	}
+}
+
+// chooserWindow returns a visible window on the host display other than the
+// sandbox's Xephyr window, or "".
+func chooserWindow(x *xvfb, sandboxName string) string {
+	out, _ := x.host("xdotool", "search", "--onlyvisible", "--name", ".")
+	for _, w := range strings.Fields(out) {
+		title, err := x.host("xdotool", "getwindowname", w)
+		title = strings.TrimSpace(title)
+		if err != nil || title == "" || strings.Contains(title, sandboxName+" (Airlock sandbox)") {
+			continue
+		}
+		return w
+	}
+	return ""
+}
