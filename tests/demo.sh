@@ -8,6 +8,7 @@ set -euo pipefail
 
 ensure_packages
 ensure_go
+ensure_fuse
 log "building into $AIRLOCK_BUILD"
 build_airlock
 ensure_user

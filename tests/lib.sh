@@ -59,6 +59,13 @@ ensure_go() {
 	go_ok
 }
 
+# ensure_fuse makes /dev/fuse usable by ordinary users, as desktop systems
+# ship it (0666); the document store is a FUSE file system of the user's.
+ensure_fuse() {
+	[ -c /dev/fuse ] || modprobe fuse 2>/dev/null || true
+	if [ -c /dev/fuse ] && [ "$(id -u)" -eq 0 ]; then chmod 0666 /dev/fuse; fi
+}
+
 # build_airlock builds every binary into $AIRLOCK_BUILD, world-readable so
 # that an ordinary user can run them from a root-owned checkout.
 build_airlock() {

@@ -8,6 +8,7 @@ set -euo pipefail
 
 ensure_packages
 ensure_go
+ensure_fuse
 cd "$AIRLOCK_ROOT"
 log "go $(go env GOVERSION), $(nproc) cores"
 log "building"
