@@ -204,6 +204,14 @@ func (p *Portal) hostFolder(inside string) string {
 	return g.HostPath
 }
 
+// emptyResults is what a cancelled or failed request answers. "uris" is
+// always present: GTK 3.24's portal client walks the list without checking
+// for its absence, and crashes (as xdg-desktop-portal-gtk always sends it,
+// zenity --file-selection segfaulted on Cancel until this was added).
+func emptyResults() map[string]dbus.Variant {
+	return map[string]dbus.Variant{"uris": dbus.MakeVariant([]string{})}
+}
+
 func (p *Portal) run(req *desktop.Request, method string, po *parsed, creq protocol.Request) {
 	defer p.release()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -226,7 +234,7 @@ func (p *Portal) run(req *desktop.Request, method string, po *parsed, creq proto
 	}
 	if err != nil {
 		p.log.Warn("file chooser failed", "method", method, "err", err)
-		req.Respond(desktop.ResponseOther, map[string]dbus.Variant{})
+		req.Respond(desktop.ResponseOther, emptyResults())
 		return
 	}
 	if resp.Response != protocol.ResponseSuccess {
@@ -235,13 +243,13 @@ func (p *Portal) run(req *desktop.Request, method string, po *parsed, creq proto
 		if code != protocol.ResponseCancelled {
 			code = desktop.ResponseOther
 		}
-		req.Respond(code, map[string]dbus.Variant{})
+		req.Respond(code, emptyResults())
 		return
 	}
 	results, err := p.grant(method, po, resp)
 	if err != nil {
 		p.log.Warn("cannot grant the chosen files", "method", method, "err", err)
-		req.Respond(desktop.ResponseOther, map[string]dbus.Variant{})
+		req.Respond(desktop.ResponseOther, emptyResults())
 		return
 	}
 	req.Respond(desktop.ResponseSuccess, results)

@@ -163,8 +163,13 @@ func TestCancelAndFailure(t *testing.T) {
 	answer := protocol.Response{Response: 1}
 	var err2 error
 	h := start(t, func(protocol.Request) (protocol.Response, error) { return answer, err2 })
-	if code, _, err := h.call(t, "OpenFile", "t", map[string]dbus.Variant{}); err != nil || code != 1 {
+	code, res, err := h.call(t, "OpenFile", "t", map[string]dbus.Variant{})
+	if err != nil || code != 1 {
 		t.Fatalf("cancel: code %d, %v; want 1", code, err)
+	}
+	// GTK 3.24 dereferences "uris" unchecked: zenity crashed without it.
+	if u, ok := res["uris"].Value().([]string); !ok || len(u) != 0 {
+		t.Fatalf("cancel results %v: want an empty uris list", res)
 	}
 	answer = protocol.Response{Response: 2, Error: "timed out"}
 	if code, _, _ := h.call(t, "OpenFile", "t", map[string]dbus.Variant{}); code != 2 {
