@@ -8,3 +8,8 @@ require (
 	github.com/leonelquinteros/gotext v1.7.2
 	golang.org/x/sys v0.50.0
 )
+
+require (
+	github.com/fsnotify/fsnotify v1.10.1
+	github.com/hanwen/go-fuse/v2 v2.12.1
+)

@@ -1,0 +1,210 @@
+// Command docbench measures the document store against the host file system
+// in the same run: warm sequential read of a large file, sequential write
+// (buffered, then with fsync) and open+stat+close latency. Started as root it
+// re-executes itself as the ordinary user airlock-test, as the broker runs.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"airlock/portal/docstore"
+	"airlock/portal/docstore/internal/asuser"
+)
+
+var (
+	sizeMiB = flag.Int("size", 512, "file size in MiB")
+	iters   = flag.Int("n", 20000, "open+stat+close iterations")
+	dirFlag = flag.String("dir", "", "folder for the test files (default: $TMPDIR)")
+	hold    = flag.Duration("hold", 0, "after writing, keep the store mounted this long and print the paths (for perf)")
+)
+
+func main() {
+	flag.Parse()
+	if os.Getuid() == 0 && !asuser.IsChild() {
+		code, err := asuser.Run(os.Args[1:])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "docbench:", err)
+			os.Exit(1)
+		}
+		os.Exit(code)
+	}
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "docbench:", err)
+		os.Exit(1)
+	}
+}
+
+const chunk = 1 << 20
+
+func run() error {
+	dir := *dirFlag
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	dir, err := os.MkdirTemp(dir, "docbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	mnt := filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "airlock", "doc")
+	if os.Getenv("XDG_RUNTIME_DIR") == "" {
+		mnt = filepath.Join(dir, "mnt")
+	}
+	s, err := docstore.Mount(mnt, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	view, err := s.AddSandbox("bench")
+	if err != nil {
+		return err
+	}
+	size := int64(*sizeMiB) << 20
+	fmt.Printf("docbench: %d MiB file on %s, uid %d, store at %s\n\n", *sizeMiB, dir, os.Getuid(), mnt)
+
+	// Writes.
+	nativeW := filepath.Join(dir, "native-write.bin")
+	nb, nf, err := writeFile(nativeW, size)
+	if err != nil {
+		return err
+	}
+	g, err := s.GrantNew("bench", filepath.Join(dir, "store-write.bin"))
+	if err != nil {
+		return err
+	}
+	sb, sf, err := writeFile(filepath.Join(view, g.DocID, g.Name), size)
+	if err != nil {
+		return err
+	}
+
+	// Reads: the native file, directly and through a read-only grant.
+	rg, err := s.Grant("bench", nativeW, false, false)
+	if err != nil {
+		return err
+	}
+	inside := filepath.Join(view, rg.DocID, rg.Name)
+	if _, err := readFile(nativeW); err != nil { // warm the host page cache
+		return err
+	}
+	cold, err := readFile(inside) // first read through FUSE: fills the FUSE inode's cache
+	if err != nil {
+		return err
+	}
+	nr, err := best(3, func() (float64, error) { return readFile(nativeW) })
+	if err != nil {
+		return err
+	}
+	sr, err := best(3, func() (float64, error) { return readFile(inside) })
+	if err != nil {
+		return err
+	}
+
+	if *hold > 0 {
+		fmt.Printf("HOLD native=%s store=%s\n", nativeW, inside)
+		time.Sleep(*hold)
+	}
+
+	// Latency.
+	nl, err := openStatClose(nativeW, *iters)
+	if err != nil {
+		return err
+	}
+	sl, err := openStatClose(inside, *iters)
+	if err != nil {
+		return err
+	}
+
+	fmt.Printf("%-34s %12s %12s %8s\n", "", "native", "store", "ratio")
+	row := func(name string, n, s float64, unit string) {
+		fmt.Printf("%-34s %9.2f %-2s %9.2f %-2s %7.2fx\n", name, n, unit, s, unit, s/n)
+	}
+	row("warm sequential read", nr, sr, "GB/s")
+	row("first read via store (host warm)", nr, cold, "GB/s")
+	row("sequential write, buffered", nb, sb, "GB/s")
+	row("sequential write incl. fsync", nf, sf, "GB/s")
+	row("open+stat+close", nl, sl, "µs")
+	return nil
+}
+
+func gbps(n int64, d time.Duration) float64 { return float64(n) / d.Seconds() / 1e9 }
+
+func writeFile(p string, size int64) (buffered, synced float64, err error) {
+	buf := make([]byte, chunk)
+	for i := range buf {
+		buf[i] = byte(i * 7)
+	}
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	start := time.Now()
+	for off := int64(0); off < size; off += chunk {
+		if _, err := f.Write(buf); err != nil {
+			return 0, 0, fmt.Errorf("write %s: %w", p, err)
+		}
+	}
+	b := time.Since(start)
+	if err := f.Sync(); err != nil {
+		return 0, 0, err
+	}
+	return gbps(size, b), gbps(size, time.Since(start)), f.Close()
+}
+
+func readFile(p string) (float64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	buf := make([]byte, chunk)
+	start := time.Now()
+	var n int64
+	for {
+		m, err := f.Read(buf)
+		n += int64(m)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	return gbps(n, time.Since(start)), nil
+}
+
+func best(n int, fn func() (float64, error)) (float64, error) {
+	var r []float64
+	for range n {
+		v, err := fn()
+		if err != nil {
+			return 0, err
+		}
+		r = append(r, v)
+	}
+	sort.Float64s(r)
+	return r[len(r)-1], nil
+}
+
+// openStatClose returns the mean time of stat + open + close in µs.
+func openStatClose(p string, n int) (float64, error) {
+	start := time.Now()
+	for range n {
+		if _, err := os.Stat(p); err != nil {
+			return 0, err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return 0, err
+		}
+		f.Close()
+	}
+	return float64(time.Since(start).Microseconds()) / float64(n), nil
+}
