@@ -268,7 +268,9 @@ func (h *HostSettings) fromPortal(ctx context.Context, log *slog.Logger) bool {
 	defer cancel()
 	obj := conn.Object(BusName, ObjectPath)
 	var all map[string]map[string]dbus.Variant
-	if err := obj.CallWithContext(ctx, settingsIface+".ReadAll", 0, []string{AppearanceNS}).Store(&all); err != nil {
+	// NoAutoStart: reading a setting must not start xdg-desktop-portal and
+	// its GTK backend (tens of MB) on a session that does not run them.
+	if err := obj.CallWithContext(ctx, settingsIface+".ReadAll", dbus.FlagNoAutoStart, []string{AppearanceNS}).Store(&all); err != nil {
 		log.Debug("host settings portal unavailable", "error", err)
 		conn.Close()
 		connCancel()
