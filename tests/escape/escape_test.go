@@ -285,7 +285,9 @@ func randHex(n int) string {
 }
 
 func setup(t *testing.T) *world {
-	e := harness.Get(t)
+	// With a session bus, as on a desktop: the launcher starts the broker
+	// and files handed in come through its document store.
+	e := harness.Get(t).SessionBus(t)
 	w := &world{e: e, missing: map[string]bool{}}
 	built := e.BuildGo(t, "./tests/escape/probe")
 
@@ -296,7 +298,10 @@ func setup(t *testing.T) *world {
 	copyFile(t, built, w.probe, 0o755)
 	if e.AsRoot() {
 		os.Chown(w.probe, e.UID, e.GID)
-		sdir, err := os.MkdirTemp("", "airlock-escape-suid-")
+		// Outside /tmp: its folder is exposed at the same path inside,
+		// and the sandbox's /tmp must stay empty.
+		os.MkdirAll("/srv", 0o755)
+		sdir, err := os.MkdirTemp("/srv", "airlock-escape-suid-")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -613,7 +618,12 @@ func TestEscape(t *testing.T) {
 	// rewrites the arguments equal to their paths.
 	grants := []string{"run", "--ro", w.probe}
 	if w.setuid != "" {
-		grants = append(grants, "--ro", w.setuid)
+		// The setuid copy keeps its mode only through a bind at the same
+		// path (the document store shows no setuid bit at all): a profile
+		// exposes its folder read-only, and that mount is nosuid.
+		prof := filepath.Join(e.UserDir(t), "suid.toml")
+		e.WriteUserFile(t, prof, fmt.Sprintf("expose_ro = [%q]\n", filepath.Dir(w.setuid)), 0o644)
+		grants = append(grants, "--profile", prof)
 	}
 	args := append(append(grants, "--", w.probe, "all"), w.flags...)
 	res, term := runOnTerminal(t, e.Airlock(ctx, args...))

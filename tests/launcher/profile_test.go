@@ -222,7 +222,7 @@ bus_names = ["org.example.Thing"]
 		}
 	}
 	r = e.Run(t, "profile", "show", "default")
-	if r.Code != 0 || !strings.Contains(r.Stdout, `bus_names = ["org.freedesktop.Notifications", "org.a11y.Bus"]`) {
+	if r.Code != 0 || !strings.Contains(r.Stdout, `bus_names = ["org.freedesktop.Notifications"]`) {
 		t.Errorf("profile show default: %v", r)
 	}
 	// An invalid one is refused with its location.

@@ -333,6 +333,11 @@ func assertGone(t *testing.T, e *harness.Env, runtimeDir, name, id, marker strin
 	}
 	if before != nil {
 		for m := range hostMounts(t) {
+			// Brokers of tests running in parallel mount their document
+			// stores; a sandbox itself never mounts anything on the host.
+			if strings.Contains(m, "/airlock/doc-") {
+				continue
+			}
 			if !before[m] {
 				t.Errorf("new host mount after the sandbox ended: %s", m)
 			}

@@ -1,0 +1,497 @@
+// Package filechooser_test runs real GTK applications (zenity, python3-gi
+// GTK 3 and GTK 4 programs) inside real sandboxes, lets them ask
+// org.freedesktop.portal.FileChooser for files, drives Airlock's own chooser
+// on the host display with xdotool as a person would, and checks the bytes
+// on the host.
+package filechooser_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"airlock/tests/harness"
+)
+
+// screenshotPath is where a run leaves a picture of the chooser, for
+// visual review.
+var screenshotPath = filepath.Join(os.TempDir(), "airlock-filechooser-screenshot.png")
+
+// session is one test's private world: its session bus (and so its own
+// broker), its own XDG_RUNTIME_DIR and XDG_STATE_HOME, and its own host
+// X display on which the broker shows the chooser.
+type session struct {
+	e       *harness.Env
+	runtime string // XDG_RUNTIME_DIR of the test user for this test
+	x       *xvfb  // nil for a session without a display
+}
+
+// newSession starts a private session bus; withDisplay adds a host Xvfb.
+func newSession(t *testing.T, withDisplay bool) *session {
+	t.Helper()
+	if withDisplay {
+		needBins(t, "Xvfb", "Xephyr", "xdotool")
+	}
+	if err := os.Chmod("/dev/fuse", 0o666); err != nil && os.Geteuid() == 0 {
+		t.Fatalf("chmod /dev/fuse: %v", err)
+	}
+	base := harness.Get(t)
+	if base.Chooser == "" {
+		t.Fatal("airlock-chooser was not built")
+	}
+	e := base.SessionBus(t)
+	rt := base.UserDir(t)
+	if err := os.Chmod(rt, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	// A state folder of its own: the broker remembers the last folder per
+	// profile there, and parallel tests must not see each other's.
+	e = e.WithEnv("XDG_RUNTIME_DIR="+rt, "XDG_STATE_HOME="+base.UserDir(t))
+	s := &session{e: e, runtime: rt}
+	if withDisplay {
+		s.x = startXvfb(t, e)
+		s.e = s.e.WithEnv(s.x.env()...)
+	}
+	return s
+}
+
+// portalLog is what this session's broker has logged.
+func (s *session) portalLog() string {
+	b, _ := os.ReadFile(filepath.Join(s.runtime, "airlock", "portal.log"))
+	return string(b)
+}
+
+// airlock runs `airlock args...` as the test user, bounded against hangs.
+func (s *session) airlock(t *testing.T, args ...string) harness.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	return harness.RunCmd(s.e.Airlock(ctx, args...))
+}
+
+// grant is one line of `airlock grants`.
+type grant struct {
+	Sandbox, Doc, Mode, Host, Inside string
+}
+
+// grants lists the broker's grants (of one sandbox when key is not "").
+func (s *session) grants(t *testing.T, key string) []grant {
+	t.Helper()
+	args := []string{"grants"}
+	if key != "" {
+		args = append(args, key)
+	}
+	r := s.airlock(t, args...)
+	if r.Code != 0 {
+		t.Fatalf("airlock %v: %v\nportal log:\n%s", args, r, s.portalLog())
+	}
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	if len(lines) == 0 || !strings.HasPrefix(lines[0], "SANDBOX") {
+		t.Fatalf("airlock grants: no header: %v", r)
+	}
+	var out []grant
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		if len(f) != 5 {
+			t.Fatalf("airlock grants: unexpected line %q", l)
+		}
+		out = append(out, grant{f[0], f[1], f[2], f[3], f[4]})
+	}
+	return out
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// app is a sandbox left running while the test drives the chooser.
+type app struct {
+	s           *session
+	cmd         *exec.Cmd
+	stdin       *os.File // the write end of the application's stdin
+	out, errOut syncBuffer
+	done        chan struct{}
+	res         harness.Result
+}
+
+// sandbox starts `airlock run flags... -- command...` in the background and
+// makes sure it is gone by the end of the test.
+func (s *session) sandbox(t *testing.T, flags []string, command ...string) *app {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	args := append(append([]string{"run"}, flags...), "--")
+	cmd := s.e.Airlock(ctx, append(args, command...)...)
+	a := &app{s: s, cmd: cmd, done: make(chan struct{})}
+	r, w, err := os.Pipe()
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	a.stdin = w
+	cmd.Stdin = r
+	cmd.Stdout, cmd.Stderr = &a.out, &a.errOut
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("cannot start %v: %v", cmd.Args, err)
+	}
+	r.Close()
+	go func() {
+		err := cmd.Wait()
+		a.res = harness.Result{Stdout: a.out.String(), Stderr: a.errOut.String()}
+		if err != nil {
+			a.res.Code = -1
+			if ee, ok := err.(*exec.ExitError); ok {
+				a.res.Code = ee.ExitCode()
+				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+					a.res.Code = 128 + int(ws.Signal())
+				}
+			}
+		}
+		close(a.done)
+	}()
+	t.Cleanup(func() {
+		w.Close()
+		select {
+		case <-a.done:
+			cancel()
+			return
+		default:
+		}
+		// Ask first (the launcher forwards SIGTERM to the application),
+		// then kill the group.
+		syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-a.done:
+		case <-time.After(10 * time.Second):
+		}
+		cancel()
+		<-a.done
+	})
+	return a
+}
+
+// send writes a line to the application's stdin.
+func (a *app) send(t *testing.T, line string) {
+	t.Helper()
+	if _, err := fmt.Fprintln(a.stdin, line); err != nil {
+		t.Fatalf("cannot write to the sandbox's stdin: %v", err)
+	}
+}
+
+func (a *app) exited() bool {
+	select {
+	case <-a.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait waits for the sandbox to end (bounded, against hangs).
+func (a *app) wait(t *testing.T) harness.Result {
+	t.Helper()
+	select {
+	case <-a.done:
+		return a.res
+	case <-time.After(120 * time.Second):
+		t.Fatalf("%v did not end within 120 s\nstdout:\n%s\nstderr:\n%s\nportal log:\n%s", a.cmd.Args, a.out.String(), a.errOut.String(), a.s.portalLog())
+	}
+	return harness.Result{}
+}
+
+// waitOutput polls the application's stdout until re matches a line and
+// returns the submatches; the limit only guards against hangs.
+func (a *app) waitOutput(t *testing.T, re string) []string {
+	t.Helper()
+	rx := regexp.MustCompile("(?m)" + re)
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		if m := rx.FindStringSubmatch(a.out.String()); m != nil {
+			return m
+		}
+		if a.exited() {
+			// One last look: the output may have arrived with the exit.
+			if m := rx.FindStringSubmatch(a.out.String()); m != nil {
+				return m
+			}
+			t.Fatalf("the sandbox ended without printing %q: %v\nportal log:\n%s", re, a.res, a.s.portalLog())
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %q\nstdout:\n%s\nstderr:\n%s\nportal log:\n%s", re, a.out.String(), a.errOut.String(), a.s.portalLog())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func needBins(t *testing.T, bins ...string) {
+	t.Helper()
+	for _, b := range bins {
+		if _, err := exec.LookPath(b); err != nil {
+			t.Skipf("%s is not installed", b)
+		}
+	}
+}
+
+// xvfb is a host X display with access control: only clients holding the
+// cookie in auth (readable by the test user and root) may connect.
+type xvfb struct {
+	num  int
+	auth string
+}
+
+func (x *xvfb) env() []string {
+	return []string{fmt.Sprintf("DISPLAY=:%d", x.num), "XAUTHORITY=" + x.auth}
+}
+
+// host runs an X client on the host display, as root.
+func (x *xvfb) host(name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), x.env()...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// xdo runs xdotool on the host display and fails the test when it fails.
+func (x *xvfb) xdo(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := x.host("xdotool", args...)
+	if err != nil {
+		t.Fatalf("xdotool %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(out)
+}
+
+// startXvfb starts Xvfb as the test user on a free display and stops it by
+// PID at the test's end.
+func startXvfb(t *testing.T, e *harness.Env) *xvfb {
+	t.Helper()
+	d := e.UserDir(t)
+	auth := filepath.Join(d, "Xauthority")
+	cookie := make([]byte, 16)
+	rand.Read(cookie)
+	// One FamilyWild entry: it matches whatever display number Xvfb takes.
+	var b bytes.Buffer
+	binary.Write(&b, binary.BigEndian, uint16(0xffff))
+	for _, f := range [][]byte{nil, nil, []byte("MIT-MAGIC-COOKIE-1"), cookie} {
+		binary.Write(&b, binary.BigEndian, uint16(len(f)))
+		b.Write(f)
+	}
+	e.WriteUserFile(t, auth, b.String(), 0o600)
+	unix, _ := os.ReadFile("/proc/net/unix")
+	for try := 0; try < 10; try++ {
+		// Far from the numbers other packages pick (tests/portal uses
+		// 900-1420, chooser-ui 200-4200 at random).
+		n := 5000 + int(binary.BigEndian.Uint16(cookie[try%8*2:]))%3000
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
+			continue
+		}
+		if bytes.Contains(unix, []byte(fmt.Sprintf("@/tmp/.X11-unix/X%d\n", n))) {
+			continue
+		}
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := e.Command(context.Background(), "Xvfb", fmt.Sprintf(":%d", n), "-displayfd", "3", "-auth", auth, "-nolisten", "tcp",
+			"-noreset", "-screen", "0", "1600x1200x24")
+		cmd.ExtraFiles = []*os.File{w}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		numc := make(chan string, 1)
+		go func() {
+			l, _ := bufio.NewReader(r).ReadString('\n')
+			numc <- strings.TrimSpace(l)
+			r.Close()
+		}()
+		select {
+		case got := <-numc:
+			if got == strconv.Itoa(n) {
+				t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+				return &xvfb{num: n, auth: auth}
+			}
+		case <-time.After(30 * time.Second):
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+	t.Fatal("cannot start Xvfb")
+	return nil
+}
+
+// chooserWindows lists the visible windows of airlock-chooser on the host
+// display (the dialog, and GTK's overwrite confirmation when it is up).
+func (x *xvfb) chooserWindows() []string {
+	out, _ := x.host("xdotool", "search", "--onlyvisible", "--class", "^airlock-chooser$") // exit 1 when none
+	return strings.Fields(out)
+}
+
+// waitChooser polls (xdotool --sync polls only twice a second) until n
+// chooser windows are visible, or the application ends.
+func (s *session) waitChooser(t *testing.T, a *app, n int) []string {
+	t.Helper()
+	deadline := time.Now().Add(120 * time.Second)
+	for {
+		if w := s.x.chooserWindows(); len(w) == n {
+			return w
+		}
+		if a != nil && a.exited() {
+			t.Fatalf("the application ended while waiting for %d chooser windows: %v\nportal log:\n%s", n, a.res, s.portalLog())
+		}
+		if time.Now().After(deadline) {
+			out, errOut := "", ""
+			if a != nil {
+				out, errOut = a.out.String(), a.errOut.String()
+			}
+			t.Fatalf("no %d chooser windows on the host display\nstdout:\n%s\nstderr:\n%s\nportal log:\n%s", n, out, errOut, s.portalLog())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// dialog waits for the one chooser window, checks its title and focuses it.
+func (s *session) dialog(t *testing.T, a *app, wantTitle string) string {
+	t.Helper()
+	wid := s.waitChooser(t, a, 1)[0]
+	if got := s.x.xdo(t, "getwindowname", wid); got != wantTitle {
+		t.Errorf("chooser title %q, want %q", got, wantTitle)
+	}
+	s.focus(t, wid)
+	return wid
+}
+
+// focus gives wid the keyboard (there is no window manager) and lets GTK
+// finish loading the folder; the pause is not a timing assertion.
+func (s *session) focus(t *testing.T, wid string) {
+	t.Helper()
+	s.x.xdo(t, "windowfocus", "--sync", wid)
+	time.Sleep(400 * time.Millisecond)
+}
+
+func (s *session) key(t *testing.T, keys ...string) {
+	t.Helper()
+	s.x.xdo(t, append([]string{"key", "--clearmodifiers", "--delay", "60"}, keys...)...)
+}
+
+func (s *session) typeText(t *testing.T, text string) {
+	t.Helper()
+	s.x.xdo(t, "type", "--clearmodifiers", "--delay", "20", text)
+}
+
+// typeLocation opens the chooser's location entry (Ctrl+L), types path and
+// presses Return, as a person who knows the path does.
+func (s *session) typeLocation(t *testing.T, path string) {
+	t.Helper()
+	s.key(t, "ctrl+l")
+	time.Sleep(200 * time.Millisecond)
+	s.typeText(t, path)
+	time.Sleep(400 * time.Millisecond) // let inline completion settle before Return
+	s.key(t, "Return")
+}
+
+// screenshot saves the whole host display to screenshotPath.
+func (s *session) screenshot(t *testing.T) {
+	t.Helper()
+	if out, err := s.x.host("import", "-window", "root", screenshotPath); err != nil {
+		t.Logf("no screenshot (ImageMagick import): %v %s", err, out)
+		return
+	}
+	t.Logf("screenshot of the chooser: %s", screenshotPath)
+}
+
+// userScript copies a file (relative to the repository root) to a place
+// the test user can read and returns that path.
+func userScript(t *testing.T, rel string) string {
+	t.Helper()
+	e := harness.Get(t)
+	b, err := os.ReadFile(filepath.Join(e.Root, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(e.UserDir(t), filepath.Base(rel))
+	e.WriteUserFile(t, p, string(b), 0o644)
+	return p
+}
+
+// hostFiles makes a folder owned by the test user with the given files
+// (name -> content) in it.
+func hostFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	e := harness.Get(t)
+	d := e.UserDir(t)
+	for n, c := range files {
+		e.WriteUserFile(t, filepath.Join(d, n), c, 0o644)
+	}
+	return d
+}
+
+// randomText is content no other test writes.
+func randomText(label string) string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return fmt.Sprintf("%s %s\nsecond line\n", label, hex.EncodeToString(b))
+}
+
+// listDir names the entries of a host folder, sorted.
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	sort.Strings(out)
+	return out
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// insideDoc matches the path of a granted file inside a sandbox.
+func insideDoc(uid int, name string) *regexp.Regexp {
+	return regexp.MustCompile(fmt.Sprintf(`^/run/user/%d/doc/([A-Za-z0-9_-]+)/%s$`, uid, regexp.QuoteMeta(name)))
+}
