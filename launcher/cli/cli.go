@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -194,10 +195,20 @@ func cmdRun(args []string) int {
 		docs = append(docs, sandbox.Doc{Path: f, RW: true})
 	}
 	log := newLogger(*verbose)
-	sb, err := sandbox.Prepare(sandbox.Options{Profile: p, Name: *name, Docs: docs, Args: command, Logger: log, Broker: broker(log)})
+	br := broker(log)
+	var opts = sandbox.Options{Profile: p, Name: *name, Docs: docs, Args: command, Logger: log}
+	if br != nil {
+		opts.Broker = br
+	}
+	sb, err := sandbox.Prepare(opts)
 	if err != nil {
 		errorf("%v", err)
 		return exitFailed
+	}
+	if br != nil {
+		if err := br.serve(sb); err != nil {
+			log.Warn("grants through the document store only", "err", err)
+		}
 	}
 	code, err := sb.Run()
 	if err != nil {
@@ -212,7 +223,7 @@ func cmdRun(args []string) int {
 // broker connects to airlock-portal, starting it when it does not run. With
 // no session bus at all (a bare console, the benchmarks) the sandbox runs
 // without a bus: it then has no portal either, and says so.
-func broker(log *slog.Logger) sandbox.Broker {
+func broker(log *slog.Logger) *portalBroker {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	c, err := control.Connect(ctx)
@@ -228,7 +239,65 @@ func broker(log *slog.Logger) sandbox.Broker {
 }
 
 // portalBroker registers sandboxes with airlock-portal.
-type portalBroker struct{ c *control.Client }
+type portalBroker struct {
+	c *control.Client
+
+	// mu guards the fields below.
+	mu     sync.Mutex
+	sb     *sandbox.Sandbox
+	broker string // unique name of the broker the sandbox was registered with
+}
+
+// serve answers the broker's requests for the running sandbox: binding a
+// read-only grant natively (org.airlock.Launcher1 on this connection).
+func (b *portalBroker) serve(sb *sandbox.Sandbox) error {
+	var owner string
+	if err := b.c.Conn().BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, control.BusName).Store(&owner); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.sb, b.broker = sb, owner
+	b.mu.Unlock()
+	return b.c.Conn().Export(launcherObject{b}, control.LauncherPath, control.LauncherInterface)
+}
+
+// launcherObject carries the methods the broker may call.
+type launcherObject struct{ b *portalBroker }
+
+func (o launcherObject) target(sender dbus.Sender, id string) (*sandbox.Sandbox, *dbus.Error) {
+	o.b.mu.Lock()
+	defer o.b.mu.Unlock()
+	// Only the broker this sandbox is registered with.
+	if string(sender) != o.b.broker {
+		return nil, &dbus.Error{Name: "org.freedesktop.DBus.Error.AccessDenied", Body: []any{"not this sandbox's broker"}}
+	}
+	if o.b.sb == nil || o.b.sb.ID() != id {
+		return nil, &dbus.Error{Name: "org.freedesktop.DBus.Error.Failed", Body: []any{"no such sandbox here"}}
+	}
+	return o.b.sb, nil
+}
+
+func (o launcherObject) Bind(sender dbus.Sender, id, host, inside string) *dbus.Error {
+	sb, derr := o.target(sender, id)
+	if derr != nil {
+		return derr
+	}
+	if err := sb.Bind(host, inside); err != nil {
+		return &dbus.Error{Name: "org.freedesktop.DBus.Error.Failed", Body: []any{err.Error()}}
+	}
+	return nil
+}
+
+func (o launcherObject) Unbind(sender dbus.Sender, id, inside string) *dbus.Error {
+	sb, derr := o.target(sender, id)
+	if derr != nil {
+		return derr
+	}
+	if err := sb.Unbind(inside); err != nil {
+		return &dbus.Error{Name: "org.freedesktop.DBus.Error.Failed", Body: []any{err.Error()}}
+	}
+	return nil
+}
 
 func callCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 10*time.Second)
@@ -258,6 +327,7 @@ func (b *portalBroker) Register(p *profile.Profile, id, name, a11yInside string)
 		control.OptDefaultGrant:     dbus.MakeVariant(p.DefaultGrant),
 		control.OptPersistentGrants: dbus.MakeVariant(p.PersistentGrants),
 		control.OptA11yBus:          dbus.MakeVariant(a11yInside),
+		control.OptNativeGrants:     dbus.MakeVariant(p.Grants == profile.GrantsNative),
 	}
 	return b.c.Register(ctx, id, name, p.Name, opts)
 }

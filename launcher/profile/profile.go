@@ -38,6 +38,12 @@ const (
 	DisplayX11    = "x11"    // the host X server, untrusted cookie: weak
 )
 
+// How read-only file grants reach the sandbox.
+const (
+	GrantsNative  = "native"
+	GrantsPrivate = "private"
+)
+
 // Grant modes for files handed in by the user.
 const (
 	GrantReadOnly  = "ro"
@@ -79,6 +85,11 @@ type Profile struct {
 	// PersistentGrants keeps files the user granted through the chooser across
 	// runs of this profile (off: grants end with the sandbox).
 	PersistentGrants bool `toml:"persistent_grants"`
+	// Grants says how read-only files handed in reach the sandbox:
+	// "native" (a read-only mount of the host file: native speed, but
+	// /proc/self/mountinfo inside shows the file's host path) or
+	// "private" (only through the document store: no host path shows).
+	Grants string `toml:"grants"`
 	// BusNames lists host session bus names that the broker relays for this
 	// sandbox (for example org.freedesktop.Notifications).
 	BusNames []string `toml:"bus_names"`
@@ -94,6 +105,7 @@ func Defaults() Profile {
 		XephyrRes:    "1280x800",
 		Hostname:     "localhost",
 		DefaultGrant: GrantReadOnly,
+		Grants:       GrantsNative,
 		// Not org.a11y.Bus: the accessibility bus is shared by every
 		// application of the session, unfiltered; a profile opts in.
 		BusNames: []string{"org.freedesktop.Notifications"},
@@ -289,6 +301,9 @@ func (p *Profile) validate() error {
 		return err
 	}
 	if err := oneOf("default_grant", p.DefaultGrant, GrantReadOnly, GrantReadWrite); err != nil {
+		return err
+	}
+	if err := oneOf("grants", p.Grants, GrantsNative, GrantsPrivate); err != nil {
 		return err
 	}
 	if err := checkHostPort(p.TorSocks); err != nil {

@@ -58,6 +58,12 @@ func initStage() (int, error) {
 	specFile.Close()
 	control := os.NewFile(fdControl, "control")
 
+	// The host view is taken before the host's tree leaves this mount
+	// namespace.
+	binds, err := startHostView()
+	if err != nil {
+		return ExitSetup, err
+	}
 	if err := buildRoot(&spec); err != nil {
 		return ExitSetup, fmt.Errorf("cannot set up sandbox %s: %w", spec.Name, err)
 	}
@@ -92,6 +98,7 @@ func initStage() (int, error) {
 		}
 		unix.Close(fd)
 	}
+	binds.startMounter()
 	if err := dropPrivileges(); err != nil {
 		return ExitSetup, err
 	}
@@ -99,7 +106,9 @@ func initStage() (int, error) {
 	if err != nil {
 		return ExitSetup, err
 	}
-	if err := seccomp.Install(prog); err != nil {
+	// This thread only: the grant threads keep mount(2) and friends. The
+	// application is forked from this thread and inherits the filter.
+	if err := seccomp.InstallThread(prog); err != nil {
 		return ExitSetup, err
 	}
 	if err := sendFD(control, tagReady, -1); err != nil {
@@ -110,12 +119,12 @@ func initStage() (int, error) {
 	if n, err := control.Read(b[:]); err != nil || n != 1 || b[0] != msgGo {
 		return ExitSetup, errors.New("launcher went away before the sandbox started")
 	}
-	return runApp(&spec, control)
+	return runApp(&spec, control, binds)
 }
 
 // runApp starts the application as init's child in a new session and reaps
 // every process until the application exits, forwarding signals to it.
-func runApp(spec *Spec, control *os.File) (int, error) {
+func runApp(spec *Spec, control *os.File, binds *binder) (int, error) {
 	env := spec.Env
 	for _, e := range env {
 		if v, ok := strings.CutPrefix(e, "PATH="); ok {
@@ -146,7 +155,7 @@ func runApp(spec *Spec, control *os.File) (int, error) {
 	if err := cmd.Start(); err != nil {
 		return ExitNoExec, fmt.Errorf("cannot run %s: %w", spec.Args[0], err)
 	}
-	control.Close()
+	go binds.serveControl(int(control.Fd()))
 	pid := cmd.Process.Pid
 	go func() {
 		for s := range sigs {

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -62,6 +63,54 @@ type Sandbox struct {
 	log     *slog.Logger
 	cleanup []func()
 	extra   []*os.File // the sandbox's display and the like, kept open by the launcher
+
+	// ctlMu guards ctl, init's control socket while the application runs
+	// (nil before and after): one request and its answer at a time.
+	ctlMu sync.Mutex
+	ctl   *os.File
+}
+
+// ErrNotRunning: the sandbox's init cannot take requests (not started yet,
+// or ended).
+var ErrNotRunning = errors.New("the sandbox is not running")
+
+// ID is the sandbox's id.
+func (s *Sandbox) ID() string { return s.spec.ID }
+
+// request sends one control request to init and waits for its answer.
+func (s *Sandbox) request(op byte, r bindRequest) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	s.ctlMu.Lock()
+	defer s.ctlMu.Unlock()
+	if s.ctl == nil {
+		return ErrNotRunning
+	}
+	if _, err := s.ctl.Write(append([]byte{op}, b...)); err != nil {
+		return fmt.Errorf("cannot reach the sandbox's init: %w", err)
+	}
+	buf := make([]byte, 4096)
+	n, err := s.ctl.Read(buf)
+	if err != nil || n < 2 {
+		return fmt.Errorf("no answer from the sandbox's init: %v", err)
+	}
+	if string(buf[:2]) != "ok" {
+		return errors.New(string(buf[2:n]))
+	}
+	return nil
+}
+
+// Bind makes a host file visible read-only at inside (a document's path in
+// the sandbox), through a mount made by init: reads are native speed.
+func (s *Sandbox) Bind(host, inside string) error {
+	return s.request(msgBind, bindRequest{Host: host, Inside: inside})
+}
+
+// Unbind removes a Bind at once.
+func (s *Sandbox) Unbind(inside string) error {
+	return s.request(msgUnbind, bindRequest{Inside: inside})
 }
 
 // Prepare resolves everything on the host side: paths, documents, display,
@@ -143,6 +192,11 @@ func Prepare(o Options) (*Sandbox, error) {
 				return nil, fmt.Errorf("cannot share %s: %w", d.Path, err)
 			}
 			dst = inside
+			if st, err := os.Stat(real); err == nil && st.Mode().IsRegular() && !d.RW && p.Grants == profile.GrantsNative {
+				// Read at native speed: the host file itself, read-only,
+				// over the document's entry in the store's view.
+				s.spec.Binds = append(s.spec.Binds, Bind{Src: real, Dst: inside})
+			}
 		} else {
 			// No broker: a bind mount of its own, read-only unless --rw.
 			dst = filepath.Join(runtimeIn, "doc", RandomHex(4), filepath.Base(abs))
@@ -365,6 +419,14 @@ func (s *Sandbox) Run() (int, error) {
 	if _, err := control.Write([]byte{msgGo}); err != nil {
 		return s.finish(<-done), nil
 	}
+	s.ctlMu.Lock()
+	s.ctl = control
+	s.ctlMu.Unlock()
+	defer func() {
+		s.ctlMu.Lock()
+		s.ctl = nil
+		s.ctlMu.Unlock()
+	}()
 	log.Info("sandbox started", "profile", s.spec.Profile, "command", s.opts.Args[0], "net", s.opts.Profile.Net, "display", s.opts.Profile.Display)
 	for {
 		select {

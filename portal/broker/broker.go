@@ -53,11 +53,17 @@ type Sandbox struct {
 	PersistentGrants  bool
 	BusNames          []string
 	A11yBus           string // the accessibility bus address inside ("" for none)
+	NativeGrants      bool   // read-only file grants are bound natively by the launcher
 	Pid               uint32
 	Started           time.Time
 	owner             string // the launcher's unique name on the host bus
 
 	DocView string // host path of its document view ("" without a store)
+
+	// boundMu guards bound: the inside paths of read-only grants that
+	// the launcher bound natively, by document id.
+	boundMu sync.Mutex
+	bound   map[string]string
 
 	Server  *busserver.Server
 	Desktop *desktop.Desktop
@@ -255,6 +261,9 @@ func readOpts(sb *Sandbox, opts map[string]dbus.Variant) {
 	}
 	if v, ok := opts[control.OptA11yBus].Value().(string); ok && strings.HasPrefix(v, "unix:path=/run/user/") {
 		sb.A11yBus = v
+	}
+	if v, ok := opts[control.OptNativeGrants].Value().(bool); ok {
+		sb.NativeGrants = v
 	}
 	if v, ok := opts[control.OptPid].Value().(uint32); ok {
 		sb.Pid = v

@@ -33,6 +33,12 @@ const (
 	OptPersistentGrants = "persistent_grants" // b
 	OptPid              = "pid"               // u: host pid of the sandbox's init, for listings only
 	OptA11yBus          = "a11y_bus"          // s: the accessibility bus address inside, when the launcher bound it
+	OptNativeGrants     = "native_grants"     // b: read-only file grants are bound natively by the launcher
+
+	// The launcher's own object, on its connection to the host bus: the
+	// broker asks it to bind a read-only grant natively into its sandbox.
+	LauncherPath      = dbus.ObjectPath("/org/airlock/Launcher")
+	LauncherInterface = "org.airlock.Launcher1"
 )
 
 // Sandbox is one registered sandbox as the broker lists it.

@@ -181,13 +181,19 @@ start_anchor_svc() {
 	wait_name "$BUS_B" "$name" || fail "$1 did not take $name: $(tail -5 "$WORK/log/$var.log")"
 }
 
-# start_xvfb_user: Xvfb as the user on a free display; sets DNUM.
+# start_xvfb_user: Xvfb as the user on a free display; sets DNUM and XVFB_PID.
+# -noreset, as a desktop session's X server: without it Xvfb resets whenever
+# its last client leaves, and root-window properties go with it (GTK 3 caches
+# its GL visual choice there, GDK_VISUALS: without it every GTK process
+# initialises Mesa/llvmpipe again, ~35 ms and ~56 MB here).
 start_xvfb_user() {
-	mkfifo "$WORK/displayfd"
-	chmod 666 "$WORK/displayfd"
-	bg_user "$WORK/log/xvfb.log" -- sh -c 'exec Xvfb -displayfd 9 -screen 0 1280x800x24 -nolisten tcp 9>"$1"' sh "$WORK/displayfd"
+	local fifo
+	fifo=$(mktemp -u "$WORK/displayfd.XXXX")
+	mkfifo "$fifo"
+	chmod 666 "$fifo"
+	bg_user "$WORK/log/xvfb-${fifo##*.}.log" -- sh -c 'exec Xvfb -displayfd 9 -noreset -screen 0 1280x800x24 -nolisten tcp 9>"$1"' sh "$fifo"
 	XVFB_PID=$BG_PID
-	read -r -t 20 DNUM <"$WORK/displayfd" || fail "Xvfb did not start: $(cat "$WORK/log/xvfb.log")"
+	read -r -t 20 DNUM <"$fifo" || fail "Xvfb did not start: $(cat "$WORK/log/xvfb-${fifo##*.}.log")"
 }
 
 # mem PID...: "rss_kB pss_kB", summed.

@@ -617,14 +617,19 @@ func TestEscape(t *testing.T) {
 	// make the probe (and the setuid copy) visible inside, and the launcher
 	// rewrites the arguments equal to their paths.
 	grants := []string{"run", "--ro", w.probe}
+	// grants = "private": files handed in show no host path at all, not
+	// even in /proc/self/mountinfo (the "native" default binds read-only
+	// files from the host for speed, and mountinfo shows where from).
+	prof := "grants = \"private\"\n"
 	if w.setuid != "" {
 		// The setuid copy keeps its mode only through a bind at the same
-		// path (the document store shows no setuid bit at all): a profile
-		// exposes its folder read-only, and that mount is nosuid.
-		prof := filepath.Join(e.UserDir(t), "suid.toml")
-		e.WriteUserFile(t, prof, fmt.Sprintf("expose_ro = [%q]\n", filepath.Dir(w.setuid)), 0o644)
-		grants = append(grants, "--profile", prof)
+		// path (the document store shows no setuid bit at all): the
+		// profile exposes its folder read-only, and that mount is nosuid.
+		prof += fmt.Sprintf("expose_ro = [%q]\n", filepath.Dir(w.setuid))
 	}
+	profFile := filepath.Join(e.UserDir(t), "escape.toml")
+	e.WriteUserFile(t, profFile, prof, 0o644)
+	grants = append(grants, "--profile", profFile)
 	args := append(append(grants, "--", w.probe, "all"), w.flags...)
 	res, term := runOnTerminal(t, e.Airlock(ctx, args...))
 	if res.Code != 0 {

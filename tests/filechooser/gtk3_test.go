@@ -1,10 +1,14 @@
 package filechooser_test
 
 import (
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"airlock/tests/harness"
 )
 
 // TestGTK3SaveWritable: a GTK 3 editor (tests/demo/notes.py) opens a file
@@ -63,6 +67,7 @@ func TestGTK3SaveReadOnlyRefused(t *testing.T) {
 		t.Fatalf("the editor did not try to save: %v", res)
 	}
 	msg, _, _ := strings.Cut(res.Stdout[i:], "\n")
+	t.Logf("the editor reports: %s", msg)
 	if !strings.HasPrefix(msg, "save: error ") || !strings.Contains(strings.ToLower(msg), "read-only") {
 		t.Errorf("saving a read-only grant: %q, want a read-only error", msg)
 	}
@@ -75,21 +80,31 @@ func TestGTK3SaveReadOnlyRefused(t *testing.T) {
 }
 
 // untickReadOnly clicks the "Open read-only" check box, as a person does,
-// and checks from a pixel of the screen that it is no longer ticked. The
-// box sits at the bottom left of the dialog, in the row of the
+// and checks from the screen that it was ticked before and is not after.
+// The box sits at the bottom left of the dialog, in the row of the
 // application's choices, above the buttons.
 func (s *session) untickReadOnly(t *testing.T, wid string) {
 	t.Helper()
 	x, y := s.readOnlyBox(t, wid)
-	before := s.pixel(t, x, y)
+	// The box's left edge: Adwaita's selected blue when ticked, grey when
+	// not. Polled: the limit only guards against a box that never shows.
+	ticked := func() bool {
+		r, g, b := s.pixel(t, x-6, y)
+		return b > r+80 && b > g+40
+	}
+	waitScreen(t, s, ticked, "a ticked read-only check box at the bottom left of the chooser")
 	s.x.xdo(t, "mousemove", "--window", wid, strconv.Itoa(x), strconv.Itoa(y))
 	s.x.xdo(t, "click", "1")
-	// Poll for the redraw; the limit only guards against a miss.
-	deadline := time.Now().Add(10 * time.Second)
-	for s.pixel(t, x, y) == before {
+	waitScreen(t, s, func() bool { return !ticked() }, "the read-only check box unticked by the click")
+}
+
+func waitScreen(t *testing.T, s *session, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
 		if time.Now().After(deadline) {
 			s.screenshot(t)
-			t.Fatalf("the read-only check box at %d,%d did not change (colour %s) after a click", x, y, before)
+			t.Fatalf("gave up waiting for %s", what)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -115,12 +130,50 @@ func (s *session) readOnlyBox(t *testing.T, wid string) (int, int) {
 
 // pixel is the colour of the screen at window coordinates x,y of the
 // chooser (which GTK places at the origin: no window manager).
-func (s *session) pixel(t *testing.T, x, y int) string {
+func (s *session) pixel(t *testing.T, x, y int) (r, g, b int) {
 	t.Helper()
-	out, err := s.x.host("import", "-window", "root", "-crop", "1x1+"+strconv.Itoa(x)+"+"+strconv.Itoa(y), "txt:-")
+	out, err := s.x.host("import", "-window", "root", "-crop", "1x1+"+strconv.Itoa(x)+"+"+strconv.Itoa(y), "-depth", "8", "txt:-")
 	if err != nil {
 		t.Fatalf("import: %v %s", err, out)
 	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	return lines[len(lines)-1]
+	// "0,0: (82,150,232)  #5296E8  srgb(82,150,232)"
+	m := regexp.MustCompile(`\n0,0: \((\d+),(\d+),(\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("import: cannot read a pixel from %q", out)
+	}
+	r, _ = strconv.Atoi(m[1])
+	g, _ = strconv.Atoi(m[2])
+	b, _ = strconv.Atoi(m[3])
+	return r, g, b
+}
+
+// TestGTK3SaveWritableProfile: the same save, from a sandbox whose profile
+// file says default_grant = "rw": the chooser's read-only switch starts
+// unticked, so the user only picks the file, and the save reaches the host.
+func TestGTK3SaveWritableProfile(t *testing.T) {
+	t.Parallel()
+	s := newSession(t, true)
+	e := harness.Get(t)
+	content := randomText("notes profile rw")
+	dir := hostFiles(t, map[string]string{"notes.txt": content})
+	prof := filepath.Join(e.UserDir(t), "notes-rw.toml")
+	e.WriteUserFile(t, prof, "display_name = \"Notes RW\"\ndisplay = \"xephyr\"\ndefault_grant = \"rw\"\n", 0o644)
+	notes := userScript(t, "tests/demo/notes.py")
+	const line = "appended under a rw profile"
+	a := s.sandbox(t, []string{"--profile", prof, "--ro", notes},
+		"/usr/bin/python3", notes, "--open", "--append", line, "--quit-after")
+
+	s.dialog(t, a, "Notes RW wants to open a file")
+	s.typeLocation(t, dir+"/notes.txt")
+
+	res := a.wait(t)
+	if res.Code != 0 || !strings.Contains(res.Stdout, "\nsave: /run/user/") {
+		t.Fatalf("the editor did not save: %v\nportal log:\n%s", res, s.portalLog())
+	}
+	if got, want := readFile(t, dir+"/notes.txt"), content+line+"\n"; got != want {
+		t.Errorf("host file after the save:\n%q\nwant\n%q", got, want)
+	}
+	if got := listDir(t, dir); len(got) != 1 || got[0] != "notes.txt" {
+		t.Errorf("host folder after the save holds %v, want only notes.txt", got)
+	}
 }

@@ -134,6 +134,9 @@ func (s *session) untilAnswered(t *testing.T, a *app, act func()) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		if len(s.x.chooserWindows()) == 0 {
+			if try > 0 {
+				t.Logf("the chooser answered at try %d (the folder was still loading before)", try+1)
+			}
 			return
 		}
 		if try == 20 || a.exited() {

@@ -495,3 +495,19 @@ func readFile(t *testing.T, path string) string {
 func insideDoc(uid int, name string) *regexp.Regexp {
 	return regexp.MustCompile(fmt.Sprintf(`^/run/user/%d/doc/([A-Za-z0-9_-]+)/%s$`, uid, regexp.QuoteMeta(name)))
 }
+
+// waitFor polls cond until it holds or the sandbox ends; the limit only
+// guards against hangs.
+func waitFor(t *testing.T, a *app, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if a.exited() {
+			t.Fatalf("the sandbox ended while waiting for %s: %v\nportal log:\n%s", what, a.res, a.s.portalLog())
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s\nportal log:\n%s", what, a.s.portalLog())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -15,8 +15,11 @@
 //	    to open, polls `xdotool search --onlyvisible --name PATTERN` every
 //	    POLL until the dialog is mapped, notes the dialog's RSS
 //	    (_NET_WM_PID), focuses it, presses Escape, waits for the Response
-//	    (it must be 1, cancelled) and for the window to go away.
+//	    (its code must be -want) and for the window to go away.
 //	    PATTERN may contain %s for the run's title.
+//	chooserbench drive -chooser AIRLOCK-CHOOSER [-runs R] [-window PATTERN]
+//	    Reference: no portal, no sandbox; spawns airlock-chooser itself with
+//	    the request the broker sends for OpenFile, same polling and Escape.
 //
 // CLOCK_MONOTONIC is the same inside an Airlock sandbox (it has no time
 // namespace), so the client's t0 and the driver's map time compare.
@@ -24,6 +27,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -143,7 +147,13 @@ func drive(args []string) {
 	pattern := fs.String("window", "^%s$", "window name to wait for (regular expression; %s is the run's title)")
 	poll := fs.Duration("poll", 2*time.Millisecond, "pause between two window searches")
 	prefix := fs.String("title", "ChooserBench", "title prefix the application passes")
+	want := fs.String("want", "1", "the Response code Escape must give")
+	chooser := fs.String("chooser", "", "no client: spawn this airlock-chooser directly for each dialog (reference: the chooser alone)")
 	fs.Parse(args)
+	if *chooser != "" {
+		driveChooser(*chooser, *runs, *pattern, *poll, *prefix, *want)
+		return
+	}
 	if fs.NArg() == 0 {
 		die("drive: no client command")
 	}
@@ -201,49 +211,22 @@ func drive(args []string) {
 			die("client: %v", err)
 		}
 		// Poll from now on, not from the reply: the dialog may map first.
-		var win string
 		deadline := time.Now().Add(30 * time.Second)
-		for time.Now().Before(deadline) {
-			if out, err := xdo("search", "--onlyvisible", "--name", name); err == nil && out != "" {
-				win = strings.Fields(out)[0]
-				break
-			}
-			time.Sleep(*poll)
-		}
-		tMap := mono()
-		if win == "" {
-			die("run %d: no visible window named %q within 30 s", i, name)
-		}
+		win, tMap := waitMapped(i, name, *poll)
 		called := next("called", 10*time.Second)
 		t0, _ := strconv.ParseInt(kv(called, "t0_ns"), 10, 64)
 		callMs, _ := strconv.ParseFloat(kv(called, "call_ms"), 64)
 		mapMs := float64(tMap-t0) / 1e6
-		rss := 0
-		if pid, err := xdo("getwindowpid", win); err == nil {
-			rss = rssKB(pid)
-		}
-		// There is no window manager: give the dialog the focus, then Escape.
-		if out, err := xdo("windowfocus", "--sync", win); err != nil {
-			die("windowfocus: %v %s", err, out)
-		}
-		tEsc := mono()
-		if out, err := xdo("key", "Escape"); err != nil {
-			die("key Escape: %v %s", err, out)
-		}
+		rss := windowRSS(win)
+		tEsc := escape(win)
 		resp := next("response", 30*time.Second)
 		tResp, _ := strconv.ParseInt(kv(resp, "t_ns"), 10, 64)
 		code := kv(resp, "code")
-		if code != "1" {
-			die("run %d: Response code %s after Escape, want 1 (cancelled)", i, code)
+		if code != *want {
+			die("run %d: Response code %s after Escape, want %s", i, code, *want)
 		}
 		escMs := float64(tResp-tEsc) / 1e6
-		// The next dialog must not be confused with this one.
-		for time.Now().Before(deadline) {
-			if out, _ := xdo("search", "--onlyvisible", "--name", name); out == "" {
-				break
-			}
-			time.Sleep(*poll)
-		}
+		waitGone(name, *poll, deadline)
 		what := "warm"
 		if i == 0 {
 			what = "first"
@@ -275,4 +258,95 @@ func pct(v []float64, p int) float64 {
 		return (s[len(s)/2-1] + s[len(s)/2]) / 2
 	}
 	return s[(len(s)-1)*p/100]
+}
+
+// waitMapped polls until a visible window is named name; returns it and when.
+func waitMapped(run int, name string, poll time.Duration) (string, int64) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if out, err := xdo("search", "--onlyvisible", "--name", name); err == nil && out != "" {
+			return strings.Fields(out)[0], mono()
+		}
+		time.Sleep(poll)
+	}
+	die("run %d: no visible window named %q within 30 s", run, name)
+	return "", 0
+}
+
+// waitGone: the next dialog must not be confused with this one.
+func waitGone(name string, poll time.Duration, deadline time.Time) {
+	for time.Now().Before(deadline) {
+		if out, _ := xdo("search", "--onlyvisible", "--name", name); out == "" {
+			return
+		}
+		time.Sleep(poll)
+	}
+}
+
+func windowRSS(win string) int {
+	if pid, err := xdo("getwindowpid", win); err == nil {
+		return rssKB(pid)
+	}
+	return 0
+}
+
+// escape focuses win (there is no window manager) and presses Escape.
+func escape(win string) int64 {
+	if out, err := xdo("windowfocus", "--sync", win); err != nil {
+		die("windowfocus: %v %s", err, out)
+	}
+	t := mono()
+	if out, err := xdo("key", "Escape"); err != nil {
+		die("key Escape: %v %s", err, out)
+	}
+	return t
+}
+
+// driveChooser spawns airlock-chooser itself with the request the broker
+// would send for OpenFile: the chooser's own share of the time.
+func driveChooser(bin string, runs int, pattern string, poll time.Duration, prefix, want string) {
+	home, _ := os.UserHomeDir()
+	var maps, escs []float64
+	for i := 0; i <= runs; i++ {
+		title := fmt.Sprintf("%s%d", prefix, i)
+		name := strings.ReplaceAll(pattern, "%s", title)
+		req := fmt.Sprintf(`{"mode":"open","sandbox_name":"chooserbench","app_title":%q,"current_folder":%q,"show_read_only":true,"timeout_seconds":600}`, title, home)
+		cmd := exec.Command(bin)
+		cmd.Stdin = strings.NewReader(req)
+		var out strings.Builder
+		cmd.Stdout = &out
+		t0 := mono()
+		if err := cmd.Start(); err != nil {
+			die("start %s: %v", bin, err)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		win, tMap := waitMapped(i, name, poll)
+		rss := windowRSS(win)
+		tEsc := escape(win)
+		cmd.Wait()
+		tResp := mono()
+		code := "?"
+		var r struct{ Response uint32 }
+		if err := json.Unmarshal([]byte(out.String()), &r); err == nil {
+			code = strconv.Itoa(int(r.Response))
+		}
+		if code != want {
+			die("run %d: the chooser answered %q after Escape, want response %s", i, out.String(), want)
+		}
+		waitGone(name, poll, deadline)
+		mapMs, escMs := float64(tMap-t0)/1e6, float64(tResp-tEsc)/1e6
+		what := "warm"
+		if i == 0 {
+			what = "first"
+		} else {
+			maps = append(maps, mapMs)
+			escs = append(escs, escMs)
+		}
+		fmt.Printf("run %d %s map_ms=%.1f escape_to_exit_ms=%.1f response=%s dialog_rss_kB=%d\n", i, what, mapMs, escMs, code, rss)
+		if i == 0 {
+			fmt.Printf("first map_ms=%.1f\n", mapMs)
+		}
+	}
+	fmt.Printf("warm runs=%d map_ms=%.1f map_p10_ms=%.1f map_p90_ms=%.1f escape_to_exit_ms=%.1f\n",
+		len(maps), med(maps), pct(maps, 10), pct(maps, 90), med(escs))
 }

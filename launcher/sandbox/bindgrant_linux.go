@@ -1,0 +1,184 @@
+package sandbox
+
+// IMPORTANT: the two threads started here keep init's capabilities in the
+// sandbox's user namespace for the sandbox's whole life, and carry no
+// seccomp filter: they are the trusted companion (gVisor's gofer plays the
+// same role) that makes a host file appear in a running sandbox at native
+// speed. They act only on requests from the launcher, over the control
+// socket that nothing in the sandbox holds; init is non-dumpable, so no
+// process in the sandbox can reach their memory, and the application is
+// forked from the main thread, which dropped everything.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// Control requests after the go-ahead, launcher to init.
+const (
+	msgBind   = 'b'
+	msgUnbind = 'u'
+)
+
+// bindRequest asks init to bind Host (a host path, resolved by the broker)
+// read-only over Inside (a granted document's path inside, in the document
+// store's view), or to remove such a bind.
+type bindRequest struct {
+	Host   string `json:"host,omitempty"`
+	Inside string `json:"inside"`
+}
+
+type cloneReq struct {
+	path  string
+	reply chan cloneResp
+}
+
+type cloneResp struct {
+	fd  int
+	err error
+}
+
+type mountReq struct {
+	fd     int // -1 to unbind
+	inside string
+	reply  chan error
+}
+
+// binder owns the host-view thread and the mounter thread.
+type binder struct {
+	clones chan cloneReq
+	mounts chan mountReq
+}
+
+// startHostView starts, before the sandbox's root is built, a thread with a
+// mount namespace of its own: a copy of the host's view, owned by the
+// sandbox's user namespace, where open_tree(2) can clone a host file into a
+// detached mount. Only this thread ever sees the host's tree after init pivots.
+func startHostView() (*binder, error) {
+	b := &binder{clones: make(chan cloneReq), mounts: make(chan mountReq)}
+	ready := make(chan error)
+	go func() {
+		// Never unlocked: the thread is this goroutine's for good, and
+		// its mount namespace is never seen by another goroutine.
+		runtime.LockOSThread()
+		// CLONE_NEWNS needs a private fs_struct (CLONE_FS); both are
+		// per thread, so a threaded process may do it (unshare(2)).
+		if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_FS); err != nil {
+			ready <- fmt.Errorf("cannot unshare the host view: %w", err)
+			return
+		}
+		// Host mounts made later (a USB stick) still show up here.
+		if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+			ready <- fmt.Errorf("cannot make the host view a slave: %w", err)
+			return
+		}
+		ready <- nil
+		for r := range b.clones {
+			fd, err := cloneFile(r.path)
+			r.reply <- cloneResp{fd, err}
+		}
+	}()
+	return b, <-ready
+}
+
+// cloneFile clones one regular host file as a detached, read-only, nosuid,
+// nodev mount. The last component is not followed: the broker resolved the
+// path when the user picked it.
+func cloneFile(path string) (int, error) {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_SYMLINK_NOFOLLOW)
+	if err != nil {
+		return -1, fmt.Errorf("cannot clone %s: %w", path, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return -1, fmt.Errorf("%s is not a regular file", path)
+	}
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("cannot make %s read-only: %w", path, err)
+	}
+	return fd, nil
+}
+
+// startMounter starts, after the sandbox's root is built and before the
+// main thread drops its capabilities, the thread that attaches cloned files
+// in the sandbox's own mount namespace.
+func (b *binder) startMounter() {
+	go func() {
+		runtime.LockOSThread()
+		for r := range b.mounts {
+			r.reply <- mountOnto(r.fd, r.inside)
+		}
+	}()
+}
+
+// mountOnto attaches a detached mount over inside, or (fd < 0) removes what
+// is mounted there. The target is resolved without following any symlink:
+// nothing in the sandbox can redirect the mount elsewhere.
+func mountOnto(fd int, inside string) error {
+	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC | unix.O_NOFOLLOW, Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS}
+	if fd < 0 {
+		return unix.Unmount(inside, unix.MNT_DETACH|unix.UMOUNT_NOFOLLOW)
+	}
+	defer unix.Close(fd)
+	t, err := unix.Openat2(unix.AT_FDCWD, inside, &how)
+	if err != nil {
+		return fmt.Errorf("cannot open %s: %w", inside, err)
+	}
+	defer unix.Close(t)
+	if err := unix.MoveMount(fd, "", t, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
+		return fmt.Errorf("cannot attach %s: %w", inside, err)
+	}
+	return nil
+}
+
+// handle serves one control request.
+func (b *binder) handle(msg []byte) error {
+	if len(msg) < 2 {
+		return errors.New("short request")
+	}
+	var r bindRequest
+	if err := json.Unmarshal(msg[1:], &r); err != nil {
+		return err
+	}
+	reply := make(chan error, 1)
+	switch msg[0] {
+	case msgBind:
+		cr := make(chan cloneResp, 1)
+		b.clones <- cloneReq{r.Host, cr}
+		c := <-cr
+		if c.err != nil {
+			return c.err
+		}
+		b.mounts <- mountReq{fd: c.fd, inside: r.Inside, reply: reply}
+	case msgUnbind:
+		b.mounts <- mountReq{fd: -1, inside: r.Inside, reply: reply}
+	default:
+		return fmt.Errorf("unknown request %q", msg[0])
+	}
+	return <-reply
+}
+
+// serveControl answers the launcher's requests until it goes away.
+func (b *binder) serveControl(control int) {
+	buf := make([]byte, 8192)
+	for {
+		n, err := unix.Read(control, buf)
+		if err != nil || n == 0 {
+			return
+		}
+		answer := "ok"
+		if err := b.handle(buf[:n]); err != nil {
+			answer = "er" + err.Error()
+		}
+		if _, err := unix.Write(control, []byte(answer)); err != nil {
+			return
+		}
+	}
+}

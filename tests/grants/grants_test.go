@@ -1,0 +1,144 @@
+// Package grants_test checks how a file granted to a running sandbox reaches
+// it: natively bound (profile grants = "native", the default, for read-only
+// files) or only through the document store (grants = "private"), and that
+// revoking removes it at once either way.
+package grants_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"airlock/tests/harness"
+)
+
+// shell is an interactive /bin/sh inside a sandbox.
+type shell struct {
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+func startShell(t *testing.T, e *harness.Env, name string, flags ...string) *shell {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	args := append(append([]string{"run", "--name", name}, flags...), "--", "/bin/sh", "-s")
+	cmd := e.Airlock(ctx, args...)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close(); cmd.Wait() })
+	s := &shell{in: in, out: bufio.NewScanner(out)}
+	s.run(t, "true")
+	return s
+}
+
+// run runs script in the sandbox's shell and returns its output lines.
+func (s *shell) run(t *testing.T, script string) []string {
+	t.Helper()
+	fmt.Fprintf(s.in, "%s\necho __END__\n", script)
+	var lines []string
+	for s.out.Scan() {
+		if s.out.Text() == "__END__" {
+			return lines
+		}
+		lines = append(lines, s.out.Text())
+	}
+	t.Fatalf("the sandbox's shell ended during %q: %v", script, lines)
+	return nil
+}
+
+func grant(t *testing.T, e *harness.Env, name, path string) (doc, inside string) {
+	t.Helper()
+	r := e.Run(t, "grant", name, path)
+	if r.Code != 0 {
+		t.Fatalf("airlock grant: %v", r)
+	}
+	f := strings.Fields(r.Stdout)
+	if len(f) != 2 {
+		t.Fatalf("airlock grant printed %q", r.Stdout)
+	}
+	return f[0], f[1]
+}
+
+func hostFile(t *testing.T, e *harness.Env, content string) string {
+	dir := e.UserDir(t)
+	p := filepath.Join(dir, "secret-folder-name", "report.txt")
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	os.Chown(filepath.Dir(p), e.UID, e.GID)
+	e.WriteUserFile(t, p, content, 0o644)
+	return p
+}
+
+func TestNativeReadOnlyGrant(t *testing.T) {
+	t.Parallel()
+	e := harness.Get(t).SessionBus(t)
+	name := fmt.Sprintf("native-%d", time.Now().UnixNano())
+	sh := startShell(t, e, name)
+	p := hostFile(t, e, "native bytes\n")
+	doc, inside := grant(t, e, name, p)
+
+	if got := sh.run(t, "cat "+inside); len(got) != 1 || got[0] != "native bytes" {
+		t.Fatalf("read inside: %q", got)
+	}
+	// A mount of its own, read-only, from the host's file system: the
+	// kernel's page cache of the host file serves reads (native speed).
+	mi := sh.run(t, "grep ' "+inside+" ' /proc/self/mountinfo")
+	if len(mi) != 1 || !strings.Contains(mi[0], " ro,") || strings.Contains(mi[0], "fuse") {
+		t.Fatalf("no native read-only mount at %s: %q", inside, mi)
+	}
+	if got := sh.run(t, "echo x >> "+inside+" 2>/dev/null && echo WROTE || echo REFUSED"); got[0] != "REFUSED" {
+		t.Fatalf("write to a read-only grant: %q", got)
+	}
+	if b, _ := os.ReadFile(p); string(b) != "native bytes\n" {
+		t.Fatalf("host file changed: %q", b)
+	}
+	if r := e.Run(t, "revoke", name, doc); r.Code != 0 {
+		t.Fatalf("revoke: %v", r)
+	}
+	if got := sh.run(t, "cat "+inside+" 2>&1 || echo GONE; grep -c ' "+inside+" ' /proc/self/mountinfo"); got[len(got)-2] != "GONE" || got[len(got)-1] != "0" {
+		t.Fatalf("after revoke: %q", got)
+	}
+}
+
+func TestPrivateGrantShowsNoHostPath(t *testing.T) {
+	t.Parallel()
+	e := harness.Get(t).SessionBus(t)
+	name := fmt.Sprintf("private-%d", time.Now().UnixNano())
+	prof := filepath.Join(e.UserDir(t), "private.toml")
+	e.WriteUserFile(t, prof, "grants = \"private\"\n", 0o644)
+	sh := startShell(t, e, name, "--profile", prof)
+	p := hostFile(t, e, "private bytes\n")
+	doc, inside := grant(t, e, name, p)
+
+	if got := sh.run(t, "cat "+inside); len(got) != 1 || got[0] != "private bytes" {
+		t.Fatalf("read inside: %q", got)
+	}
+	mi := sh.run(t, "cat /proc/self/mountinfo")
+	for _, l := range mi {
+		if strings.Contains(l, "secret-folder-name") || strings.Contains(l, filepath.Dir(p)) {
+			t.Fatalf("the host folder shows inside: %q", l)
+		}
+	}
+	if r := e.Run(t, "revoke", name, doc); r.Code != 0 {
+		t.Fatalf("revoke: %v", r)
+	}
+	if got := sh.run(t, "cat "+inside+" 2>/dev/null || echo GONE"); got[0] != "GONE" {
+		t.Fatalf("after revoke: %q", got)
+	}
+}
