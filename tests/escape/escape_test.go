@@ -148,6 +148,9 @@ func attempts() []attempt {
 		// CVE-2019-5736 (runc): the container rewrote the host runtime
 		// through /proc/<runtime>/exe. Init is the host's airlock binary.
 		{"CVE-2019-5736/proc-1-exe", eacces, true, ""},
+		// Init's grant threads (one sees the host's mounts) are behind
+		// init's ptrace access check like init itself.
+		{"proc(5)/init-threads-host-view", eacces, false, ""},
 		// ... nor through /proc/self/exe: ETXTBSY from the kernel, and the
 		// --ro grant the probe runs from must be a read-only mount.
 		{"CVE-2019-5736/proc-self-exe-overwrite", "ETXTBSY", true, ""},

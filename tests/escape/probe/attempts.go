@@ -529,6 +529,35 @@ func procInit(c0 *config) {
 	_, err = os.ReadFile(p + "/environ")
 	c.errno("read "+p+"/environ", err, unix.EACCES)
 	c.done()
+
+	// Init keeps two threads with capabilities for native grants, one of
+	// them in a mount namespace that still shows the host. Their roots,
+	// namespaces and memory are behind the same ptrace access check as
+	// init's (proc(5): /proc/PID/task/TID/root needs PTRACE_MODE_READ;
+	// init is non-dumpable), so none may be reached.
+	c = start("proc(5)/init-threads-host-view")
+	tasks, err := os.ReadDir(p + "/task")
+	if err != nil || len(tasks) == 0 {
+		c.fail("cannot list %s/task: %v", p, err)
+	}
+	first := true
+	for _, t := range tasks {
+		tp := p + "/task/" + t.Name()
+		for _, sub := range []string{"/root/etc/hostname", "/cwd/etc/hostname", "/ns/mnt", "/mem"} {
+			fd, err := unix.Open(tp+sub, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err == nil {
+				unix.Close(fd)
+			}
+			if first {
+				c.errno("open "+tp+sub, err, unix.EACCES)
+				first = false
+			} else if err != unix.EACCES {
+				c.fail("open %s: %v, want EACCES", tp+sub, err)
+			}
+		}
+	}
+	c.note("%d threads of init checked", len(tasks))
+	c.done()
 }
 
 // personality: ADDR_NO_RANDOMIZE switches off ASLR, READ_IMPLIES_EXEC makes
