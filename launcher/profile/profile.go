@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 )
@@ -168,7 +169,7 @@ func systemDirs() []string {
 	return append(dirs, "/usr/local/share/airlock/profiles", "/usr/share/airlock/profiles")
 }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+var nameRE = lazyRE(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 // List returns every profile name found, with the file that wins for each.
 func List() (map[string]string, error) {
@@ -180,7 +181,7 @@ func List() (map[string]string, error) {
 		}
 		for _, e := range ents {
 			n, ok := strings.CutSuffix(e.Name(), ".toml")
-			if !ok || !nameRE.MatchString(n) {
+			if !ok || !nameRE().MatchString(n) {
 				continue
 			}
 			found[n] = filepath.Join(d, e.Name())
@@ -206,7 +207,7 @@ func Find(nameOrPath string) (*Profile, error) {
 	if strings.ContainsRune(nameOrPath, '/') || strings.HasSuffix(nameOrPath, ".toml") {
 		return LoadFile(nameOrPath)
 	}
-	if !nameRE.MatchString(nameOrPath) {
+	if !nameRE().MatchString(nameOrPath) {
 		return nil, fmt.Errorf("invalid profile name %q", nameOrPath)
 	}
 	m, _ := List()
@@ -238,7 +239,7 @@ func Parse(file, name string, data []byte) (*Profile, error) {
 		}
 		// Type mismatches (net = 5) are plain errors from the decoder,
 		// "toml: line N (last key "K"): MSG": keep their line and key.
-		if m := typeErrRE.FindStringSubmatch(err.Error()); m != nil {
+		if m := typeErrRE().FindStringSubmatch(err.Error()); m != nil {
 			line, _ := strconv.Atoi(m[1])
 			if line == 0 {
 				line = keyLine(data, toml.Key(strings.Split(m[2], ".")))
@@ -274,11 +275,11 @@ func bad(key, format string, args ...any) error {
 }
 
 var (
-	hostnameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	envKeyRE   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	busNameRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)+$`)
-	screenRE   = regexp.MustCompile(`^[1-9][0-9]{2,4}x[1-9][0-9]{2,4}$`)
-	typeErrRE  = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
+	hostnameRE = lazyRE(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	envKeyRE   = lazyRE(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	busNameRE  = lazyRE(`^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)+$`)
+	screenRE   = lazyRE(`^[1-9][0-9]{2,4}x[1-9][0-9]{2,4}$`)
+	typeErrRE  = lazyRE(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
 )
 
 func oneOf(key, v string, allowed ...string) error {
@@ -309,10 +310,10 @@ func (p *Profile) validate() error {
 	if err := checkHostPort(p.TorSocks); err != nil {
 		return bad("tor_socks", "%v", err)
 	}
-	if !screenRE.MatchString(p.XephyrRes) {
+	if !screenRE().MatchString(p.XephyrRes) {
 		return bad("xephyr_screen", "%q is not WIDTHxHEIGHT", p.XephyrRes)
 	}
-	if !hostnameRE.MatchString(p.Hostname) {
+	if !hostnameRE().MatchString(p.Hostname) {
 		return bad("hostname", "%q is not a valid host name", p.Hostname)
 	}
 	if len(p.DisplayName) > 80 || strings.ContainsFunc(p.DisplayName, isControl) {
@@ -348,7 +349,7 @@ func (p *Profile) validate() error {
 		}
 	}
 	for k, v := range p.Env {
-		if !envKeyRE.MatchString(k) || strings.ContainsRune(v, 0) {
+		if !envKeyRE().MatchString(k) || strings.ContainsRune(v, 0) {
 			return bad("env."+k, "not a valid environment variable")
 		}
 		// Variables that would undo the sandbox's own wiring are refused:
@@ -359,7 +360,7 @@ func (p *Profile) validate() error {
 		}
 	}
 	for _, n := range p.BusNames {
-		if !busNameRE.MatchString(n) || len(n) > 255 {
+		if !busNameRE().MatchString(n) || len(n) > 255 {
 			return bad("bus_names", "%q is not a D-Bus well-known name", n)
 		}
 		if strings.HasPrefix(n, "org.freedesktop.DBus") || strings.HasPrefix(n, "org.freedesktop.portal.") || strings.HasPrefix(n, "org.freedesktop.systemd1") || strings.HasPrefix(n, "org.airlock.") {
@@ -471,4 +472,10 @@ func (p *Profile) Show() string {
 	enc.Indent = ""
 	_ = enc.Encode(p)
 	return b.String()
+}
+
+// lazyRE compiles a pattern on first use: the same binary is the sandbox's
+// init, whose start-up should not pay for profile validation.
+func lazyRE(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
 }

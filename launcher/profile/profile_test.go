@@ -45,7 +45,7 @@ TOR_SKIP_LAUNCH = "1"
 		ReadOnly: []string{"~/Public"}, ReadWrite: []string{"/srv/share"},
 		Persist:      []Persist{{Host: "~/.local/share/airlock/tor", Sandbox: "~/.tor"}},
 		Env:          map[string]string{"TOR_SKIP_LAUNCH": "1"},
-		DefaultGrant: GrantReadWrite, PersistentGrants: true, BusNames: []string{"org.example.Foo"},
+		DefaultGrant: GrantReadWrite, PersistentGrants: true, Grants: GrantsNative, BusNames: []string{"org.example.Foo"},
 	}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("got %+v\nwant %+v", p, want)
