@@ -13,24 +13,30 @@
 #              private session bus, the file added with Documents.Add and
 #              granted read+write to an app id, read at doc/by-app/<app>/<id>/<name>:
 #              the path a Flatpak app sees as /run/user/UID/doc/<id>/<name>).
-# Each way: one read to warm the caches, then REPS full reads (1 MiB reads,
-# median); N x stat(path)+open+close (median of the single timings); REPS
-# rewrites of the whole file (O_TRUNC, 1 MiB writes), timed buffered and
-# including fsync (median).
+# Each way: one read to warm the caches (reported as "first read"), then
+# READ_REPS full reads (1 MiB reads; median and best); N x stat(path)+open+close
+# (median of the single timings), then N/2 x stat alone and open+close alone;
+# REPS rewrites of the whole file (O_TRUNC, 1 MiB writes), timed buffered and
+# including fsync (median). The three ways run in ROUNDS interleaved rounds (a
+# new sandbox each round): other load on the machine then hits all three
+# alike; the figures are medians over the rounds.
 # Then the page cache is inspected (grantbench folios, as the user with
 # CAP_SYS_ADMIN and CAP_DAC_READ_SEARCH: /proc/self/pagemap and
 # /proc/kpageflags): how many of the cached pages of each view of the file
 # sit in large folios.
 #
-# Env: SIZE_MB (512), REPS (5), N (20000), AIRLOCK_USER, FOLIOS=0 to skip the
-# page-cache inspection. Everything started here is ended by PID on exit.
+# Env: SIZE_MB (512), ROUNDS (3), READ_REPS (15), REPS (3), N (20000),
+# AIRLOCK_USER, FOLIOS=0 to skip the page-cache inspection.
+# Everything started here is ended by PID on exit; nothing is killed by name.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 BENCH_NAME=grants.sh
 . "$(dirname "$0")/benchlib.sh"
 
 SIZE_MB=${SIZE_MB:-512}
-REPS=${REPS:-5}
+ROUNDS=${ROUNDS:-3}
+READ_REPS=${READ_REPS:-15}
+REPS=${REPS:-3}
 N=${N:-20000}
 APP=org.airlock.Bench
 
@@ -55,7 +61,7 @@ FILE=$WORK/data/payload.bin
 log "creating a ${SIZE_MB} MiB file on $(df --output=fstype "$WORK/data" | tail -1)"
 fg_user -- dd if=/dev/urandom of="$FILE" bs=1M count="$SIZE_MB" conv=fdatasync status=none || fail "cannot create $FILE"
 
-FS_ARGS=(fs -reps "$REPS" -n "$N")
+FS_ARGS=(fs -read-reps "$READ_REPS" -reps "$REPS" -n "$N")
 # folios PATH: page-cache folio sizes of PATH, as the user (whose FUSE mounts
 # admit only the user) with the two capabilities pagemap and kpageflags need.
 folios() {
@@ -65,46 +71,19 @@ folios() {
 		--inh-caps=+sys_admin,+dac_read_search --ambient-caps=+sys_admin,+dac_read_search --reset-env \
 		env $(user_env) "$BIN" folios "$1" </dev/null || echo "folios failed"
 }
-declare -A OUT FOL
+declare -A FOL
+: >"$WORK/figures"
+# record ROUND COLUMN OUTPUT: keep the figures, show them
+record() {
+	sed "s/^/r$1 $2 /" <<<"$3" >>"$WORK/figures"
+	sed "s/^/  round $1 $(printf '%-9s' "$2") /" <<<"$3"
+}
 
-# --- native ------------------------------------------------------------------
-log "native: $FILE"
-OUT[native]=$(fg_user -- "$BIN" "${FS_ARGS[@]}" "$FILE") || fail "native run failed"
-echo "${OUT[native]}" | sed 's/^/  native    /'
-FOL[native]=$(folios "$FILE")
-
-# --- airlock -----------------------------------------------------------------
+# --- set-up: Airlock's broker, the document portal --------------------------
 start_bus_a
 bg_user "$WORK/log/portal.log" DBUS_SESSION_BUS_ADDRESS="$BUS_A" -- "$WORK/bin/airlock-portal"
 PORTAL_PID=$BG_PID
 wait_name "$BUS_A" org.airlock.Portal || fail "airlock-portal did not start: $(tail -5 "$WORK/log/portal.log")"
-log "airlock: inside a sandbox, through the document store"
-# -hold keeps the sandbox (and so its view of the store) alive after the
-# figures, for the page-cache inspection; the sandbox is then ended by PID.
-bg_user "$WORK/log/airlock-run.log" DBUS_SESSION_BUS_ADDRESS="$BUS_A" -- \
-	"$WORK/bin/airlock" run --name grantbench --net none --sound none --display none \
-	--ro "$BIN" --rw "$FILE" -- "$BIN" "${FS_ARGS[@]}" -hold 120s "$FILE"
-RUN_PID=$BG_PID
-for i in $(seq 1200); do
-	grep -qx held "$WORK/log/airlock-run.log" && break
-	kill -0 "$RUN_PID" 2>/dev/null || fail "the sandboxed run ended: $(tail -5 "$WORK/log/airlock-run.log")"
-	sleep 0.1
-done
-grep -qx held "$WORK/log/airlock-run.log" || fail "no figures from the sandbox: $(tail -5 "$WORK/log/airlock-run.log")"
-OUT[airlock]=$(grep -v '^held$' "$WORK/log/airlock-run.log")
-echo "${OUT[airlock]}" | sed 's/^/  airlock   /'
-INSIDE=$(kv path "$(grep '^file ' <<<"${OUT[airlock]}")")
-case $INSIDE in /run/user/*/doc/*/*) ;; *) fail "the sandbox did not see the file through the document store: $INSIDE" ;; esac
-# the same inode seen from the host: the sandbox's view folder of the store
-DOCREL=${INSIDE#/run/user/*/doc/}
-# (looked up as the user: the store's FUSE mount admits only its owner, not root)
-VIEW=$(fg_user -- sh -c 'ls -d "$1"/doc-*/by-sandbox/*/"$2"' sh "$RUN/rt/airlock" "$DOCREL" 2>/dev/null | head -1 || true)
-if [ -n "$VIEW" ]; then FOL[airlock]=$(folios "$VIEW"); else FOL[airlock]="view not found under $RUN/rt/airlock"; fi
-FOL[native_after]=$(folios "$FILE")
-kill_tree "$RUN_PID"
-PORTAL_RSS=$(mem "$PORTAL_PID")
-
-# --- docportal ---------------------------------------------------------------
 start_bus_b
 start_anchor_svc PERM_PID org.freedesktop.impl.portal.PermissionStore /usr/libexec/xdg-permission-store --replace
 start_anchor_svc DOC_PID org.freedesktop.portal.Documents /usr/libexec/xdg-document-portal
@@ -112,23 +91,71 @@ for i in $(seq 100); do grep -qF " $RUN/xdg/doc " /proc/mounts && break; sleep 0
 grep -qF " $RUN/xdg/doc " /proc/mounts || fail "xdg-document-portal did not mount $RUN/xdg/doc: $(tail -5 "$WORK/log/DOC_PID.log")"
 ADD=$(fg_user "${ANCHOR_ENV[@]}" -- "$BIN" docadd -app "$APP" "$FILE") || fail "Documents.Add failed"
 APPP=$(kv app_path "$ADD")
-log "docportal: $APPP"
-OUT[docportal]=$(fg_user "${ANCHOR_ENV[@]}" -- "$BIN" "${FS_ARGS[@]}" "$APPP") || fail "document portal run failed"
-echo "${OUT[docportal]}" | sed 's/^/  docportal /'
-FOL[docportal]=$(folios "$APPP")
+log "document portal: $APPP"
+
+# airlock_round ROUND: the tool inside a new sandbox, the file granted --rw.
+# In round 1 -hold keeps the sandbox (and its view of the store) alive after
+# the figures for the page-cache inspection; it is then ended by PID.
+airlock_round() {
+	local r=$1 out inside docrel view i
+	if [ "$r" != 1 ]; then
+		out=$(fg_user DBUS_SESSION_BUS_ADDRESS="$BUS_A" -- "$WORK/bin/airlock" run --name "grantbench$r" \
+			--net none --sound none --display none --ro "$BIN" --rw "$FILE" -- "$BIN" "${FS_ARGS[@]}" "$FILE") ||
+			fail "sandboxed run $r failed: $out"
+		record "$r" airlock "$out"
+		return
+	fi
+	bg_user "$WORK/log/airlock-run.log" DBUS_SESSION_BUS_ADDRESS="$BUS_A" -- \
+		"$WORK/bin/airlock" run --name grantbench1 --net none --sound none --display none \
+		--ro "$BIN" --rw "$FILE" -- "$BIN" "${FS_ARGS[@]}" -hold 120s "$FILE"
+	local run_pid=$BG_PID
+	for i in $(seq 1200); do
+		grep -qx held "$WORK/log/airlock-run.log" 2>/dev/null && break
+		kill -0 "$run_pid" 2>/dev/null || fail "the sandboxed run ended: $(tail -5 "$WORK/log/airlock-run.log")"
+		sleep 0.1
+	done
+	grep -qx held "$WORK/log/airlock-run.log" || fail "no figures from the sandbox: $(tail -5 "$WORK/log/airlock-run.log")"
+	out=$(grep -v '^held$' "$WORK/log/airlock-run.log")
+	record "$r" airlock "$out"
+	inside=$(kv path "$(grep '^file ' <<<"$out")")
+	case $inside in /run/user/*/doc/*/*) ;; *) fail "the sandbox did not see the file through the document store: $inside" ;; esac
+	# the same inode seen from the host: the sandbox's view folder of the
+	# store (looked up as the user: the mount admits only its owner, not root)
+	docrel=${inside#/run/user/*/doc/}
+	view=$(fg_user -- sh -c 'ls -d "$1"/doc-*/by-sandbox/*/"$2"' sh "$RUN/rt/airlock" "$docrel" 2>/dev/null | head -1 || true)
+	if [ -n "$view" ]; then FOL[airlock]=$(folios "$view"); else FOL[airlock]="view not found under $RUN/rt/airlock"; fi
+	FOL[native]=$(folios "$FILE")
+	kill_tree "$run_pid"
+}
+
+# --- rounds: native, airlock, docportal, interleaved -------------------------
+for r in $(seq "$ROUNDS"); do
+	log "round $r/$ROUNDS: native, airlock (inside a sandbox), docportal"
+	out=$(fg_user -- "$BIN" "${FS_ARGS[@]}" "$FILE") || fail "native run failed"
+	record "$r" native "$out"
+	airlock_round "$r"
+	out=$(fg_user "${ANCHOR_ENV[@]}" -- "$BIN" "${FS_ARGS[@]}" "$APPP") || fail "document portal run failed"
+	record "$r" docportal "$out"
+	[ "$r" = 1 ] && FOL[docportal]=$(folios "$APPP")
+done
+PORTAL_RSS=$(mem "$PORTAL_PID")
 DOC_RSS=$(mem "$DOC_PID")
 
 # --- report ------------------------------------------------------------------
-get() { kv "$3" "$(grep "^$2 " <<<"${OUT[$1]}")"; }
+# get COLUMN KIND KEY: median over the rounds of that figure
+get() { grep " $1 $2 " "$WORK/figures" | while read -r l; do kv "$3" "$l"; done | median; }
+# spread COLUMN KIND KEY: lowest..highest over the rounds
+spread() { grep " $1 $2 " "$WORK/figures" | while read -r l; do kv "$3" "$l"; done | sort -g | sed -n '1p;$p' | paste -sd/ | sed 's#/#..#'; }
 row() { # row LABEL KIND KEY UNIT [inverse]
 	local n a d
 	n=$(get native "$2" "$3") a=$(get airlock "$2" "$3") d=$(get docportal "$2" "$3")
 	printf '%-34s %11s %11s %11s %9s %9s\n' "$1" "$n $4" "$a $4" "$d $4" "$(ratio "$a" "$n")x" "$(ratio "$d" "$n")x"
 }
 echo
-echo "grants: ${SIZE_MB} MiB file, 1 MiB reads/writes, REPS=$REPS, N=$N, $(nproc) CPUs, kernel $(uname -r)"
+echo "grants: ${SIZE_MB} MiB file, 1 MiB reads/writes, ROUNDS=$ROUNDS READ_REPS=$READ_REPS REPS=$REPS N=$N, $(nproc) CPUs, kernel $(uname -r)"
 printf '%-34s %11s %11s %11s %9s %9s\n' "" native airlock docportal "airl/nat" "docp/nat"
 row "warm sequential read (median)" read gbps GB/s
+row "warm sequential read (best)" read best_gbps GB/s
 row "first read (warms the view)" read first_gbps GB/s
 row "write, buffered" write buffered_gbps GB/s
 row "write, including fsync" write fsync_gbps GB/s
@@ -136,10 +163,11 @@ row "stat+open+close p50" stat p50_us us
 row "stat+open+close mean" stat mean_us us
 row "  of which stat(path) alone, p50" split stat_p50_us us
 row "  of which open+close alone, p50" split open_close_p50_us us
-echo "(ratios are airlock/native and docportal/native: above 1x is faster for GB/s, slower for us)"
+printf '%-34s %11s %11s %11s\n' "read median, lowest..highest round" "$(spread native read gbps)" "$(spread airlock read gbps)" "$(spread docportal read gbps)"
+echo "(figures: median over $ROUNDS interleaved rounds of each round's median; ratios are airlock/native and docportal/native: above 1x is faster for GB/s, slower for us)"
 echo
 echo "page cache of the file after the reads (grantbench folios):"
-for k in native airlock native_after docportal; do printf '  %-13s %s\n' "$k" "${FOL[$k]:-skipped}"; done
+for k in native airlock docportal; do printf '  %-13s %s\n' "$k" "${FOL[$k]:-skipped}"; done
 echo "memory, kB (VmRSS / PSS) after the runs: airlock-portal $PORTAL_RSS; xdg-document-portal $DOC_RSS"
 echo
 
