@@ -93,8 +93,8 @@ func (s *session) untickReadOnly(t *testing.T, wid string) {
 		return b > r+80 && b > g+40
 	}
 	waitScreen(t, s, ticked, "a ticked read-only check box at the bottom left of the chooser")
-	s.x.xdo(t, "mousemove", "--window", wid, strconv.Itoa(x), strconv.Itoa(y))
-	s.x.xdo(t, "click", "1")
+	xdo(t, s.x, "mousemove", "--window", wid, strconv.Itoa(x), strconv.Itoa(y))
+	xdo(t, s.x, "click", "1")
 	waitScreen(t, s, func() bool { return !ticked() }, "the read-only check box unticked by the click")
 }
 
@@ -115,7 +115,7 @@ func waitScreen(t *testing.T, s *session, cond func() bool, what string) {
 // 3.24's Adwaita file chooser, which has no client-side decorations here).
 func (s *session) readOnlyBox(t *testing.T, wid string) (int, int) {
 	t.Helper()
-	out := s.x.xdo(t, "getwindowgeometry", "--shell", wid)
+	out := xdo(t, s.x, "getwindowgeometry", "--shell", wid)
 	h := 0
 	for _, l := range strings.Split(out, "\n") {
 		if v, ok := strings.CutPrefix(l, "HEIGHT="); ok {
@@ -132,7 +132,7 @@ func (s *session) readOnlyBox(t *testing.T, wid string) (int, int) {
 // chooser (which GTK places at the origin: no window manager).
 func (s *session) pixel(t *testing.T, x, y int) (r, g, b int) {
 	t.Helper()
-	out, err := s.x.host("import", "-window", "root", "-crop", "1x1+"+strconv.Itoa(x)+"+"+strconv.Itoa(y), "-depth", "8", "txt:-")
+	out, err := s.x.Host("import", "-window", "root", "-crop", "1x1+"+strconv.Itoa(x)+"+"+strconv.Itoa(y), "-depth", "8", "txt:-")
 	if err != nil {
 		t.Fatalf("import: %v %s", err, out)
 	}

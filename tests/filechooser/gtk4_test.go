@@ -130,10 +130,10 @@ func (s *session) untilAnswered(t *testing.T, a *app, act func()) {
 	for try := 0; ; try++ {
 		act()
 		deadline := time.Now().Add(3 * time.Second)
-		for len(s.x.chooserWindows()) != 0 && time.Now().Before(deadline) {
+		for len(chooserWindows(s.x)) != 0 && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 		}
-		if len(s.x.chooserWindows()) == 0 {
+		if len(chooserWindows(s.x)) == 0 {
 			if try > 0 {
 				t.Logf("the chooser answered at try %d (the folder was still loading before)", try+1)
 			}

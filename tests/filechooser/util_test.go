@@ -6,11 +6,9 @@
 package filechooser_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -18,7 +16,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -37,8 +34,8 @@ var screenshotPath = filepath.Join(os.TempDir(), "airlock-filechooser-screenshot
 // X display on which the broker shows the chooser.
 type session struct {
 	e       *harness.Env
-	runtime string // XDG_RUNTIME_DIR of the test user for this test
-	x       *xvfb  // nil for a session without a display
+	runtime string        // XDG_RUNTIME_DIR of the test user for this test
+	x       *harness.Xvfb // nil for a session without a display
 }
 
 // newSession starts a private session bus; withDisplay adds a host Xvfb.
@@ -64,8 +61,8 @@ func newSession(t *testing.T, withDisplay bool) *session {
 	e = e.WithEnv("XDG_RUNTIME_DIR="+rt, "XDG_STATE_HOME="+base.UserDir(t))
 	s := &session{e: e, runtime: rt}
 	if withDisplay {
-		s.x = startXvfb(t, e)
-		s.e = s.e.WithEnv(s.x.env()...)
+		s.x = e.StartXvfb(t)
+		s.e = s.e.WithEnv(s.x.Env()...)
 	}
 	return s
 }
@@ -261,103 +258,20 @@ func needBins(t *testing.T, bins ...string) {
 	}
 }
 
-// xvfb is a host X display with access control: only clients holding the
-// cookie in auth (readable by the test user and root) may connect.
-type xvfb struct {
-	num  int
-	auth string
-}
-
-func (x *xvfb) env() []string {
-	return []string{fmt.Sprintf("DISPLAY=:%d", x.num), "XAUTHORITY=" + x.auth}
-}
-
-// host runs an X client on the host display, as root.
-func (x *xvfb) host(name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = append(os.Environ(), x.env()...)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
 // xdo runs xdotool on the host display and fails the test when it fails.
-func (x *xvfb) xdo(t *testing.T, args ...string) string {
+func xdo(t *testing.T, x *harness.Xvfb, args ...string) string {
 	t.Helper()
-	out, err := x.host("xdotool", args...)
+	out, err := x.Host("xdotool", args...)
 	if err != nil {
 		t.Fatalf("xdotool %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return strings.TrimSpace(out)
 }
 
-// startXvfb starts Xvfb as the test user on a free display and stops it by
-// PID at the test's end.
-func startXvfb(t *testing.T, e *harness.Env) *xvfb {
-	t.Helper()
-	d := e.UserDir(t)
-	auth := filepath.Join(d, "Xauthority")
-	cookie := make([]byte, 16)
-	rand.Read(cookie)
-	// One FamilyWild entry: it matches whatever display number Xvfb takes.
-	var b bytes.Buffer
-	binary.Write(&b, binary.BigEndian, uint16(0xffff))
-	for _, f := range [][]byte{nil, nil, []byte("MIT-MAGIC-COOKIE-1"), cookie} {
-		binary.Write(&b, binary.BigEndian, uint16(len(f)))
-		b.Write(f)
-	}
-	e.WriteUserFile(t, auth, b.String(), 0o600)
-	unix, _ := os.ReadFile("/proc/net/unix")
-	for try := 0; try < 10; try++ {
-		// Far from the numbers other packages pick (tests/portal uses
-		// 900-1420, chooser-ui 200-4200 at random).
-		n := 5000 + int(binary.BigEndian.Uint16(cookie[try%8*2:]))%3000
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
-			continue
-		}
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
-			continue
-		}
-		if bytes.Contains(unix, []byte(fmt.Sprintf("@/tmp/.X11-unix/X%d\n", n))) {
-			continue
-		}
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := e.Command(context.Background(), "Xvfb", fmt.Sprintf(":%d", n), "-displayfd", "3", "-auth", auth, "-nolisten", "tcp",
-			"-noreset", "-screen", "0", "1600x1200x24")
-		cmd.ExtraFiles = []*os.File{w}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		w.Close()
-		numc := make(chan string, 1)
-		go func() {
-			l, _ := bufio.NewReader(r).ReadString('\n')
-			numc <- strings.TrimSpace(l)
-			r.Close()
-		}()
-		select {
-		case got := <-numc:
-			if got == strconv.Itoa(n) {
-				t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-				return &xvfb{num: n, auth: auth}
-			}
-		case <-time.After(30 * time.Second):
-		}
-		cmd.Process.Kill()
-		cmd.Wait()
-	}
-	t.Fatal("cannot start Xvfb")
-	return nil
-}
-
 // chooserWindows lists the visible windows of airlock-chooser on the host
 // display (the dialog, and GTK's overwrite confirmation when it is up).
-func (x *xvfb) chooserWindows() []string {
-	out, _ := x.host("xdotool", "search", "--onlyvisible", "--class", "^airlock-chooser$") // exit 1 when none
+func chooserWindows(x *harness.Xvfb) []string {
+	out, _ := x.Host("xdotool", "search", "--onlyvisible", "--class", "^airlock-chooser$") // exit 1 when none
 	return strings.Fields(out)
 }
 
@@ -367,7 +281,7 @@ func (s *session) waitChooser(t *testing.T, a *app, n int) []string {
 	t.Helper()
 	deadline := time.Now().Add(120 * time.Second)
 	for {
-		if w := s.x.chooserWindows(); len(w) == n {
+		if w := chooserWindows(s.x); len(w) == n {
 			return w
 		}
 		if a != nil && a.exited() {
@@ -388,7 +302,7 @@ func (s *session) waitChooser(t *testing.T, a *app, n int) []string {
 func (s *session) dialog(t *testing.T, a *app, wantTitle string) string {
 	t.Helper()
 	wid := s.waitChooser(t, a, 1)[0]
-	if got := s.x.xdo(t, "getwindowname", wid); got != wantTitle {
+	if got := xdo(t, s.x, "getwindowname", wid); got != wantTitle {
 		t.Errorf("chooser title %q, want %q", got, wantTitle)
 	}
 	s.focus(t, wid)
@@ -399,18 +313,18 @@ func (s *session) dialog(t *testing.T, a *app, wantTitle string) string {
 // finish loading the folder; the pause is not a timing assertion.
 func (s *session) focus(t *testing.T, wid string) {
 	t.Helper()
-	s.x.xdo(t, "windowfocus", "--sync", wid)
+	xdo(t, s.x, "windowfocus", "--sync", wid)
 	time.Sleep(400 * time.Millisecond)
 }
 
 func (s *session) key(t *testing.T, keys ...string) {
 	t.Helper()
-	s.x.xdo(t, append([]string{"key", "--clearmodifiers", "--delay", "60"}, keys...)...)
+	xdo(t, s.x, append([]string{"key", "--clearmodifiers", "--delay", "60"}, keys...)...)
 }
 
 func (s *session) typeText(t *testing.T, text string) {
 	t.Helper()
-	s.x.xdo(t, "type", "--clearmodifiers", "--delay", "20", text)
+	xdo(t, s.x, "type", "--clearmodifiers", "--delay", "20", text)
 }
 
 // typeLocation opens the chooser's location entry (Ctrl+L), types path and
@@ -427,7 +341,7 @@ func (s *session) typeLocation(t *testing.T, path string) {
 // screenshot saves the whole host display to screenshotPath.
 func (s *session) screenshot(t *testing.T) {
 	t.Helper()
-	if out, err := s.x.host("import", "-window", "root", screenshotPath); err != nil {
+	if out, err := s.x.Host("import", "-window", "root", screenshotPath); err != nil {
 		t.Logf("no screenshot (ImageMagick import): %v %s", err, out)
 		return
 	}

@@ -1,17 +1,12 @@
 package launcher_test
 
 import (
-	"bufio"
-	"bytes"
-	"crypto/rand"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"airlock/tests/harness"
 )
@@ -25,94 +20,16 @@ func needBins(t *testing.T, bins ...string) {
 	}
 }
 
-// xvfb is a host X display with access control: only clients holding the
-// cookie in auth (readable by the test user) may connect.
-type xvfb struct {
-	num  int
-	auth string
-}
-
-func (x *xvfb) env() []string {
-	return []string{fmt.Sprintf("DISPLAY=:%d", x.num), "XAUTHORITY=" + x.auth}
-}
-
-// host runs an X client on the host display, as root.
-func (x *xvfb) host(t *testing.T, name string, args ...string) (string, error) {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), x.env()...)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-func startXvfb(t *testing.T, e *harness.Env) *xvfb {
-	t.Helper()
-	needBins(t, "Xvfb")
-	d := e.UserDir(t)
-	auth := filepath.Join(d, "Xauthority")
-	cookie := make([]byte, 16)
-	rand.Read(cookie)
-	// One FamilyWild entry: it matches whatever display number Xvfb picks.
-	var b bytes.Buffer
-	binary.Write(&b, binary.BigEndian, uint16(0xffff))
-	for _, f := range [][]byte{nil, nil, []byte("MIT-MAGIC-COOKIE-1"), cookie} {
-		binary.Write(&b, binary.BigEndian, uint16(len(f)))
-		b.Write(f)
-	}
-	e.WriteUserFile(t, auth, b.String(), 0o600)
-	// A display number far from 0: inside, :0 is the sandbox's own
-	// display, and a host display :0 would make "the host display is not
-	// reachable" checks ambiguous.
-	for try := 0; try < 10; try++ {
-		n := 100 + int(cookie[try%16])*3 + try
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
-			continue
-		}
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command("Xvfb", fmt.Sprintf(":%d", n), "-displayfd", "3", "-auth", auth, "-nolisten", "tcp",
-			// Without -noreset the server resets when its last client
-			// leaves, which drops the untrusted cookie that airlock
-			// generated before the application connects.
-			"-noreset", "-screen", "0", "1600x1200x24")
-		cmd.ExtraFiles = []*os.File{w}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		w.Close()
-		numc := make(chan string, 1)
-		go func() {
-			l, _ := bufio.NewReader(r).ReadString('\n')
-			numc <- strings.TrimSpace(l)
-			r.Close()
-		}()
-		select {
-		case s := <-numc:
-			if s == fmt.Sprint(n) {
-				t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-				return &xvfb{num: n, auth: auth}
-			}
-		case <-time.After(30 * time.Second):
-		}
-		cmd.Process.Kill()
-		cmd.Wait()
-	}
-	t.Fatal("cannot start Xvfb")
-	return nil
-}
-
 func TestDisplayNone(t *testing.T) {
 	t.Parallel()
 	e := harness.Get(t)
 	needBins(t, "Xvfb", "xdpyinfo")
-	x := startXvfb(t, e)
+	x := e.StartXvfb(t)
 	nt := nettool(t, e)
 	for _, f := range [][]string{{"--display", "none"}, nil} {
 		args := append([]string{"run", "--ro", nt}, f...)
-		script := fmt.Sprintf(`echo "DISPLAY=${DISPLAY-unset}"; ls -A /tmp; $NT unix /tmp/.X11-unix/X%[1]d; $NT unix @/tmp/.X11-unix/X%[1]d; true`, x.num)
-		r := runEnv(t, e, x.env(), append(args, withTool(nt, script)...)...)
+		script := fmt.Sprintf(`echo "DISPLAY=${DISPLAY-unset}"; ls -A /tmp; $NT unix /tmp/.X11-unix/X%[1]d; $NT unix @/tmp/.X11-unix/X%[1]d; true`, x.Num)
+		r := runEnv(t, e, x.Env(), append(args, withTool(nt, script)...)...)
 		lines := strings.Split(r.Stdout, "\n")
 		if len(lines) != 4 || lines[0] != "DISPLAY=unset" || !strings.HasPrefix(lines[1], "FAIL") || !strings.HasPrefix(lines[2], "FAIL") {
 			t.Errorf("%v: want no display and the host X sockets unreachable: %v", f, r)
@@ -124,7 +41,7 @@ func TestDisplayXephyr(t *testing.T) {
 	t.Parallel()
 	e := harness.Get(t)
 	needBins(t, "Xvfb", "Xephyr", "xdpyinfo", "xprop", "xwininfo")
-	x := startXvfb(t, e)
+	x := e.StartXvfb(t)
 	nt := nettool(t, e)
 	rt := privateRuntime(t, e)
 	before := hostMounts(t)
@@ -137,8 +54,8 @@ $NT unix /tmp/.X11-unix/X%[1]d
 $NT unix @/tmp/.X11-unix/X%[1]d
 DISPLAY=:%[1]d xdpyinfo >/dev/null 2>&1 && echo HOST-DISPLAY-REACHED
 xdpyinfo | grep -q 1600x1200 && echo HOST-SCREEN
-echo ready; read x || true`, x.num)
-	env := append(x.env(), "XDG_RUNTIME_DIR="+rt)
+echo ready; read x || true`, x.Num)
+	env := append(x.Env(), "XDG_RUNTIME_DIR="+rt)
 	sb := start(t, e, env, nil, cat([]string{"run", "--profile", p, "--name", name, "--ro", nt}, withTool(nt, script))...)
 	sb.waitLine(t, "ready")
 	rec := recordOf(t, rt, name)
@@ -147,7 +64,7 @@ echo ready; read x || true`, x.num)
 	}
 	// The nested server's window, titled with the sandbox's name, is on the
 	// host display.
-	tree, err := x.host(t, "xwininfo", "-root", "-tree")
+	tree, err := x.Host("xwininfo", "-root", "-tree")
 	if err != nil || !strings.Contains(tree, name+" (Airlock sandbox)") {
 		t.Errorf("no window titled %q on the host display: %v\n%s", name, err, tree)
 	}
@@ -164,7 +81,7 @@ echo ready; read x || true`, x.num)
 	}
 	// Xephyr is stopped with the sandbox; its cookie folder is removed.
 	assertGone(t, e, rt, name, rec.ID, name, before)
-	if tree, _ := x.host(t, "xwininfo", "-root", "-tree"); strings.Contains(tree, name) {
+	if tree, _ := x.Host("xwininfo", "-root", "-tree"); strings.Contains(tree, name) {
 		t.Errorf("the nested display's window is still there")
 	}
 }
@@ -173,15 +90,15 @@ func TestDisplayX11(t *testing.T) {
 	t.Parallel()
 	e := harness.Get(t)
 	needBins(t, "Xvfb", "xauth", "xdpyinfo")
-	x := startXvfb(t, e)
+	x := e.StartXvfb(t)
 	rt := privateRuntime(t, e)
 	name := uniq("hostx")
-	ext, err := x.host(t, "xdpyinfo", "-queryExtensions")
+	ext, err := x.Host("xdpyinfo", "-queryExtensions")
 	if err != nil {
 		t.Fatalf("xdpyinfo on the host: %v\n%s", err, ext)
 	}
 	script := `echo "DISPLAY=$DISPLAY"; xdpyinfo -queryExtensions | grep -c -w -e XTEST -e RECORD; xdpyinfo >/dev/null && echo CLIENT-OK`
-	r := runEnv(t, e, append(x.env(), "XDG_RUNTIME_DIR="+rt), "run", "--display", "x11", "--name", name, "--", "/bin/sh", "-c", script)
+	r := runEnv(t, e, append(x.Env(), "XDG_RUNTIME_DIR="+rt), "run", "--display", "x11", "--name", name, "--", "/bin/sh", "-c", script)
 	if !strings.Contains(ext, "SECURITY") {
 		// No untrusted cookies here: refused, never a trusted fallback.
 		if r.Code != 1 || !strings.Contains(r.Stderr, "SECURITY") || r.Stdout != "" {
@@ -205,7 +122,7 @@ func TestDisplayX11(t *testing.T) {
 	bad := filepath.Join(e.UserDir(t), "empty")
 	e.WriteUserFile(t, bad, "", 0o600)
 	cmd := exec.Command("xdpyinfo")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("DISPLAY=:%d", x.num), "XAUTHORITY="+bad)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("DISPLAY=:%d", x.Num), "XAUTHORITY="+bad)
 	if err := cmd.Run(); err == nil {
 		t.Errorf("the test Xvfb accepts clients without a cookie")
 	}

@@ -1,6 +1,7 @@
 package portal_test
 
 import (
+	"airlock/tests/harness"
 	"strings"
 	"testing"
 	"time"
@@ -21,8 +22,8 @@ func TestGTK4FileChooserNative(t *testing.T) {
 	t.Parallel()
 	needBins(t, "Xvfb", "Xephyr", "xdotool")
 	s := newSession(t)
-	x := startXvfb(t, s.e)
-	s.e = s.e.WithEnv(x.env()...)
+	x := s.e.StartXvfb(t)
+	s.e = s.e.WithEnv(x.Env()...)
 	py := script(t, "gtk4_chooser.py")
 	const name = "gtk4probe"
 	app := s.sandbox(t, "run", "--display", "xephyr", "--name", name, "--ro", py, "--", "/usr/bin/python3", py)
@@ -39,12 +40,12 @@ func TestGTK4FileChooserNative(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if chooser != "" {
-		title, _ := x.host("xdotool", "getwindowname", chooser)
+		title, _ := x.Host("xdotool", "getwindowname", chooser)
 		t.Logf("chooser window %s on the host display: %q", chooser, strings.TrimSpace(title))
-		if out, err := x.host("xdotool", "windowfocus", "--sync", chooser); err != nil {
+		if out, err := x.Host("xdotool", "windowfocus", "--sync", chooser); err != nil {
 			t.Fatalf("xdotool windowfocus: %v: %s", err, out)
 		}
-		if out, err := x.host("xdotool", "key", "--window", chooser, "Escape"); err != nil {
+		if out, err := x.Host("xdotool", "key", "--window", chooser, "Escape"); err != nil {
 			t.Fatalf("xdotool key Escape: %v: %s", err, out)
 		}
 	}
@@ -75,10 +76,10 @@ func TestGTK4FileChooserNative(t *testing.T) {
 
 // chooserWindow returns a visible window on the host display other than the
 // sandbox's Xephyr window, or "".
-func chooserWindow(x *xvfb, sandboxName string) string {
-	out, _ := x.host("xdotool", "search", "--onlyvisible", "--name", ".")
+func chooserWindow(x *harness.Xvfb, sandboxName string) string {
+	out, _ := x.Host("xdotool", "search", "--onlyvisible", "--name", ".")
 	for _, w := range strings.Fields(out) {
-		title, err := x.host("xdotool", "getwindowname", w)
+		title, err := x.Host("xdotool", "getwindowname", w)
 		title = strings.TrimSpace(title)
 		if err != nil || title == "" || strings.Contains(title, sandboxName+" (Airlock sandbox)") {
 			continue

@@ -5,11 +5,8 @@
 package portal_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -323,82 +320,6 @@ func needBins(t *testing.T, bins ...string) {
 			t.Skipf("%s is not installed", b)
 		}
 	}
-}
-
-// xvfb is a host X display with access control: only clients holding the
-// cookie in auth (readable by the test user and root) may connect.
-type xvfb struct {
-	num  int
-	auth string
-}
-
-func (x *xvfb) env() []string {
-	return []string{fmt.Sprintf("DISPLAY=:%d", x.num), "XAUTHORITY=" + x.auth}
-}
-
-// host runs an X client on the host display, as root.
-func (x *xvfb) host(name string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = append(os.Environ(), x.env()...)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-// startXvfb starts Xvfb as the test user on a free display and stops it by
-// PID at the test's end.
-func startXvfb(t *testing.T, e *harness.Env) *xvfb {
-	t.Helper()
-	needBins(t, "Xvfb")
-	d := e.UserDir(t)
-	auth := filepath.Join(d, "Xauthority")
-	cookie := make([]byte, 16)
-	rand.Read(cookie)
-	// One FamilyWild entry: it matches whatever display number Xvfb takes.
-	var b bytes.Buffer
-	binary.Write(&b, binary.BigEndian, uint16(0xffff))
-	for _, f := range [][]byte{nil, nil, []byte("MIT-MAGIC-COOKIE-1"), cookie} {
-		binary.Write(&b, binary.BigEndian, uint16(len(f)))
-		b.Write(f)
-	}
-	e.WriteUserFile(t, auth, b.String(), 0o600)
-	for try := 0; try < 10; try++ {
-		// Far from the numbers other packages pick (100+).
-		n := 900 + int(cookie[try%16])*2 + try
-		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
-			continue
-		}
-		r, w, err := os.Pipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := e.Command(context.Background(), "Xvfb", fmt.Sprintf(":%d", n), "-displayfd", "3", "-auth", auth, "-nolisten", "tcp",
-			"-noreset", "-screen", "0", "1600x1200x24")
-		cmd.ExtraFiles = []*os.File{w}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		w.Close()
-		numc := make(chan string, 1)
-		go func() {
-			l, _ := bufio.NewReader(r).ReadString('\n')
-			numc <- strings.TrimSpace(l)
-			r.Close()
-		}()
-		select {
-		case got := <-numc:
-			if got == strconv.Itoa(n) {
-				t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-				return &xvfb{num: n, auth: auth}
-			}
-		case <-time.After(30 * time.Second):
-		}
-		cmd.Process.Kill()
-		cmd.Wait()
-	}
-	t.Fatal("cannot start Xvfb")
-	return nil
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

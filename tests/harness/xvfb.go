@@ -1,0 +1,144 @@
+package harness
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Xvfb is a host X display with access control: only clients holding the
+// cookie in Auth (readable by the test user and root) may connect.
+type Xvfb struct {
+	Num  int
+	Auth string
+}
+
+// Env is what a client needs to reach the display.
+func (x *Xvfb) Env() []string {
+	return []string{fmt.Sprintf("DISPLAY=:%d", x.Num), "XAUTHORITY=" + x.Auth}
+}
+
+// Host runs an X client (xdotool, import, xwininfo) on the display as the
+// test's own user and returns its combined output.
+func (x *Xvfb) Host(name string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), x.Env()...)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// displayTaken reports whether display n has a server, or the leftovers of
+// one: its socket, its lock file or its abstract socket.
+func displayTaken(n int) bool {
+	if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); err == nil {
+		return true
+	}
+	if _, err := os.Stat(fmt.Sprintf("/tmp/.X%d-lock", n)); err == nil {
+		return true
+	}
+	unix, _ := os.ReadFile("/proc/net/unix")
+	return bytes.Contains(unix, []byte(fmt.Sprintf("@/tmp/.X11-unix/X%d\n", n)))
+}
+
+// StartXvfb starts Xvfb as the test user on a free display, cookie-protected
+// and with -noreset (without it the server resets when its last client
+// leaves, which drops the untrusted cookies that airlock's x11 mode
+// generates), and stops it by PID at the test's end. It skips the test when
+// Xvfb is not installed. Display numbers are drawn at random from 1000 up:
+// far from :0, which is the sandbox's own display inside, and from the
+// numbers of parallel test packages.
+func (e *Env) StartXvfb(t testing.TB) *Xvfb {
+	t.Helper()
+	if _, err := exec.LookPath("Xvfb"); err != nil {
+		t.Skip("Xvfb is not installed")
+	}
+	auth := filepath.Join(e.UserDir(t), "Xauthority")
+	cookie := make([]byte, 16)
+	rand.Read(cookie)
+	// One FamilyWild entry: it matches whatever display number Xvfb takes.
+	var b bytes.Buffer
+	binary.Write(&b, binary.BigEndian, uint16(0xffff))
+	for _, f := range [][]byte{nil, nil, []byte("MIT-MAGIC-COOKIE-1"), cookie} {
+		binary.Write(&b, binary.BigEndian, uint16(len(f)))
+		b.Write(f)
+	}
+	e.WriteUserFile(t, auth, b.String(), 0o600)
+	for try := 0; try < 20; try++ {
+		r, _ := rand.Int(rand.Reader, big.NewInt(30000))
+		n := 1000 + int(r.Int64())
+		if displayTaken(n) {
+			continue
+		}
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := e.Command(context.Background(), "Xvfb", fmt.Sprintf(":%d", n), "-displayfd", "3", "-auth", auth,
+			"-nolisten", "tcp", "-noreset", "-screen", "0", "1600x1200x24")
+		cmd.ExtraFiles = []*os.File{pw}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		pw.Close()
+		numc := make(chan string, 1)
+		go func() {
+			l, _ := bufio.NewReader(pr).ReadString('\n')
+			numc <- strings.TrimSpace(l)
+			pr.Close()
+		}()
+		select {
+		case got := <-numc:
+			if got == strconv.Itoa(n) {
+				t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+				return &Xvfb{Num: n, Auth: auth}
+			}
+		case <-time.After(30 * time.Second):
+		}
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+	t.Fatal("cannot start Xvfb")
+	return nil
+}
+
+// SyncBuffer is a bytes.Buffer safe for a process's output and a test
+// reading it at once.
+type SyncBuffer struct {
+	mu  chan struct{}
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) lock() {
+	if b.mu == nil {
+		panic("harness: use NewSyncBuffer")
+	}
+	b.mu <- struct{}{}
+}
+
+// NewSyncBuffer returns an empty buffer.
+func NewSyncBuffer() *SyncBuffer { return &SyncBuffer{mu: make(chan struct{}, 1)} }
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.lock()
+	defer func() { <-b.mu }()
+	return b.buf.Write(p)
+}
+
+func (b *SyncBuffer) String() string {
+	b.lock()
+	defer func() { <-b.mu }()
+	return b.buf.String()
+}
