@@ -453,16 +453,22 @@ func cmdProfileShow(name string) int {
 	return 0
 }
 
-// portalClient connects to the running broker for grant, grants and revoke.
-func portalClient() (*control.Client, bool) {
+// withPortal runs call against the running broker (never starting one) and
+// turns its failure into the command's exit status.
+func withPortal(call func(ctx context.Context, c *control.Client) error) int {
 	ctx, cancel := callCtx()
 	defer cancel()
 	c, err := control.ConnectRunning(ctx)
 	if err != nil {
 		errorf("%s", i18n.T("cannot reach airlock-portal: %v", err))
-		return nil, false
+		return exitFailed
 	}
-	return c, true
+	defer c.Close()
+	if err := call(ctx, c); err != nil {
+		errorf("%v", err)
+		return exitFailed
+	}
+	return 0
 }
 
 // sandboxID resolves an id, id prefix or name to a running sandbox's id.
@@ -495,20 +501,13 @@ func cmdGrant(args []string) int {
 		errorf("%s", i18n.T("cannot grant %s: %v", fs.Arg(1), err))
 		return exitFailed
 	}
-	c, ok := portalClient()
-	if !ok {
-		return exitFailed
-	}
-	defer c.Close()
-	ctx, cancel := callCtx()
-	defer cancel()
-	g, err := c.Grant(ctx, id, path, *rw)
-	if err != nil {
-		errorf("%v", err)
-		return exitFailed
-	}
-	fmt.Fprintf(stdout, "%s\t%s\n", g.DocID, g.Inside)
-	return 0
+	return withPortal(func(ctx context.Context, c *control.Client) error {
+		g, err := c.Grant(ctx, id, path, *rw)
+		if err == nil {
+			fmt.Fprintf(stdout, "%s\t%s\n", g.DocID, g.Inside)
+		}
+		return err
+	})
 }
 
 func cmdGrants(args []string) int {
@@ -523,18 +522,17 @@ func cmdGrants(args []string) int {
 			return exitFailed
 		}
 	}
-	c, ok := portalClient()
-	if !ok {
-		return exitFailed
-	}
-	defer c.Close()
-	ctx, cancel := callCtx()
-	defer cancel()
-	gs, err := c.Grants(ctx, id)
-	if err != nil {
-		errorf("%v", err)
-		return exitFailed
-	}
+	return withPortal(func(ctx context.Context, c *control.Client) error {
+		gs, err := c.Grants(ctx, id)
+		if err != nil {
+			return err
+		}
+		printGrants(gs)
+		return nil
+	})
+}
+
+func printGrants(gs []control.Grant) {
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, i18n.T("SANDBOX\tDOC\tMODE\tHOST PATH\tINSIDE"))
 	for _, g := range gs {
@@ -548,7 +546,6 @@ func cmdGrants(args []string) int {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", g.Sandbox, g.DocID, mode, g.HostPath, g.Inside)
 	}
 	w.Flush()
-	return 0
 }
 
 func cmdRevoke(args []string) int {
@@ -560,16 +557,7 @@ func cmdRevoke(args []string) int {
 	if !ok {
 		return exitFailed
 	}
-	c, ok := portalClient()
-	if !ok {
-		return exitFailed
-	}
-	defer c.Close()
-	ctx, cancel := callCtx()
-	defer cancel()
-	if err := c.Revoke(ctx, id, args[1]); err != nil {
-		errorf("%v", err)
-		return exitFailed
-	}
-	return 0
+	return withPortal(func(ctx context.Context, c *control.Client) error {
+		return c.Revoke(ctx, id, args[1])
+	})
 }

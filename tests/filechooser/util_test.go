@@ -6,7 +6,6 @@
 package filechooser_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,7 +16,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -112,30 +110,12 @@ func (s *session) grants(t *testing.T, key string) []grant {
 	return out
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // app is a sandbox left running while the test drives the chooser.
 type app struct {
 	s           *session
 	cmd         *exec.Cmd
 	stdin       *os.File // the write end of the application's stdin
-	out, errOut syncBuffer
+	out, errOut harness.SyncBuffer
 	done        chan struct{}
 	res         harness.Result
 }

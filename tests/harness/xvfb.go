@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -115,30 +116,20 @@ func (e *Env) StartXvfb(t testing.TB) *Xvfb {
 }
 
 // SyncBuffer is a bytes.Buffer safe for a process's output and a test
-// reading it at once.
+// reading it at once. Its zero value is ready to use.
 type SyncBuffer struct {
-	mu  chan struct{}
+	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *SyncBuffer) lock() {
-	if b.mu == nil {
-		panic("harness: use NewSyncBuffer")
-	}
-	b.mu <- struct{}{}
-}
-
-// NewSyncBuffer returns an empty buffer.
-func NewSyncBuffer() *SyncBuffer { return &SyncBuffer{mu: make(chan struct{}, 1)} }
-
 func (b *SyncBuffer) Write(p []byte) (int, error) {
-	b.lock()
-	defer func() { <-b.mu }()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
 func (b *SyncBuffer) String() string {
-	b.lock()
-	defer func() { <-b.mu }()
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	return b.buf.String()
 }

@@ -5,7 +5,6 @@
 package portal_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -121,28 +120,10 @@ func (s *session) sh(t *testing.T, flags []string, script string, args ...string
 	return s.run(t, append(a, args...)...)
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer goroutine and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // background is a command left running while the test does other things.
 type background struct {
 	cmd         *exec.Cmd
-	out, errOut syncBuffer
+	out, errOut harness.SyncBuffer
 	done        chan struct{}
 	res         harness.Result
 }
