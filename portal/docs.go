@@ -30,7 +30,7 @@ type storeDocs struct {
 }
 
 func (d storeDocs) doc(g docstore.Grant) broker.Doc {
-	return broker.Doc{DocID: g.DocID, Sandbox: g.Sandbox, HostPath: g.HostPath, Inside: docstore.InsidePath(d.uid, g), Writable: g.Writable, Dir: g.Dir}
+	return broker.Doc{DocID: g.DocID, Sandbox: g.Sandbox, HostPath: g.HostPath, Name: g.Name, Inside: docstore.InsidePath(d.uid, g), Writable: g.Writable, Dir: g.Dir}
 }
 
 func (d storeDocs) AddSandbox(id string) (string, error) { return d.s.AddSandbox(id) }
@@ -54,4 +54,9 @@ func (d storeDocs) Grants(sandbox string) []broker.Doc {
 		out = append(out, d.doc(g))
 	}
 	return out
+}
+
+func (d storeDocs) Restore(sandbox string, doc broker.Doc) (broker.Doc, error) {
+	g, err := d.s.Restore(sandbox, docstore.Grant{DocID: doc.DocID, Sandbox: sandbox, HostPath: doc.HostPath, Name: doc.Name, Writable: doc.Writable, Dir: doc.Dir})
+	return d.doc(g), err
 }

@@ -28,6 +28,7 @@ type Doc struct {
 	DocID    string
 	Sandbox  string
 	HostPath string
+	Name     string // the name shown inside
 	Inside   string // its path inside the sandbox
 	Writable bool
 	Dir      bool
@@ -41,6 +42,8 @@ type Docs interface {
 	GrantNew(sandbox, hostPath string) (Doc, error)
 	Revoke(sandbox, docID string) error
 	Grants(sandbox string) []Doc
+	// Restore grants d.HostPath again under its earlier DocID if free.
+	Restore(sandbox string, d Doc) (Doc, error)
 }
 
 // Sandbox is one registered sandbox. Its identity towards the broker is the
@@ -326,6 +329,9 @@ func (b *Broker) add(sb *Sandbox) error {
 			return fmt.Errorf("cannot create the document view: %w", err)
 		}
 		sb.DocView = view
+		if sb.PersistentGrants {
+			b.restoreGrants(sb)
+		}
 	}
 	b.log.Info("sandbox registered", "sandbox", sb.DisplayName, "sandbox_id", sb.ID, "profile", sb.Profile, "relayed", sb.BusNames, "doc_view", sb.DocView)
 	return nil
@@ -426,6 +432,7 @@ func (b *Broker) remove(id string) {
 		b.hooks.OnUnregister(sb)
 	}
 	if b.docs != nil {
+		b.saveGrants(sb)
 		b.docs.RemoveSandbox(id)
 	}
 	b.log.Info("sandbox ended", "sandbox", sb.DisplayName, "sandbox_id", sb.ID)

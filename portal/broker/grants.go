@@ -43,6 +43,7 @@ func (o controlObject) Grant(sender dbus.Sender, id, path string, writable bool)
 		return control.Grant{}, failed("cannot grant %s: %v", path, err)
 	}
 	b.bindNative(id, g)
+	b.saveGrants(b.Lookup(id))
 	b.log.Info("granted", "sandbox_id", id, "host_path", g.HostPath, "doc", g.DocID, "writable", g.Writable, "by", "user")
 	return toControl(g), nil
 }
@@ -86,6 +87,7 @@ func (o controlObject) Revoke(sender dbus.Sender, id, doc string) *dbus.Error {
 	if err := b.docs.Revoke(id, doc); err != nil {
 		return failed("cannot revoke %s from %s: %v", doc, id, err)
 	}
+	b.saveGrants(b.Lookup(id))
 	b.log.Info("revoked", "sandbox_id", id, "doc", doc)
 	return nil
 }
@@ -112,6 +114,7 @@ func (g granter) Grant(sandbox, hostPath string, writable, dir, create bool) (fi
 		return filechooser.Granted{}, err
 	}
 	g.b.bindNative(sandbox, gr)
+	g.b.saveGrants(g.b.Lookup(sandbox))
 	return filechooser.Granted{HostPath: gr.HostPath, InsidePath: gr.Inside, Dir: gr.Dir, Writable: gr.Writable}, nil
 }
 

@@ -317,8 +317,54 @@ func (s *Store) GrantNew(sandbox, hostPath string) (Grant, error) {
 	return s.addGrant(sandbox, real, name, true, false)
 }
 
+// Restore grants g.HostPath again to a sandbox under its earlier document
+// id, so that paths an application remembered across runs (recent files)
+// stay valid: for profiles whose grants persist. A taken or malformed id
+// gets a new one.
+func (s *Store) Restore(sandbox string, g Grant) (Grant, error) {
+	real, err := filepath.EvalSymlinks(g.HostPath)
+	if err != nil {
+		return Grant{}, fmt.Errorf("cannot restore %q: %w", g.HostPath, err)
+	}
+	st, err := os.Stat(real)
+	if err != nil || st.IsDir() != g.Dir || (!g.Dir && !st.Mode().IsRegular()) {
+		return Grant{}, fmt.Errorf("cannot restore %q: no longer the same kind of file", g.HostPath)
+	}
+	name := g.Name
+	if !validName(name) {
+		name = filepath.Base(real)
+	}
+	id := g.DocID
+	s.mu.Lock()
+	if v := s.views[sandbox]; !validDocID(id) || v == nil || v.grants[id] != nil {
+		id = ""
+	}
+	s.mu.Unlock()
+	return s.addGrantID(sandbox, real, name, g.Writable, g.Dir, id)
+}
+
+// validDocID accepts the ids newDocID makes.
+func validDocID(id string) bool {
+	if len(id) != 8 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *Store) addGrant(sandbox, real, name string, writable, dir bool) (Grant, error) {
-	id, err := newDocID()
+	return s.addGrantID(sandbox, real, name, writable, dir, "")
+}
+
+func (s *Store) addGrantID(sandbox, real, name string, writable, dir bool, id string) (Grant, error) {
+	var err error
+	if id == "" {
+		id, err = newDocID()
+	}
 	if err != nil {
 		return Grant{}, fmt.Errorf("cannot grant %q: %w", real, err)
 	}

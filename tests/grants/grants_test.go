@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,6 +23,13 @@ import (
 type shell struct {
 	in  io.WriteCloser
 	out *bufio.Scanner
+	cmd *exec.Cmd
+}
+
+// stop ends the shell and waits for its sandbox to end.
+func (s *shell) stop() {
+	s.in.Close()
+	s.cmd.Wait()
 }
 
 func startShell(t *testing.T, e *harness.Env, name string, flags ...string) *shell {
@@ -42,8 +50,8 @@ func startShell(t *testing.T, e *harness.Env, name string, flags ...string) *she
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { in.Close(); cmd.Wait() })
-	s := &shell{in: in, out: bufio.NewScanner(out)}
+	s := &shell{in: in, out: bufio.NewScanner(out), cmd: cmd}
+	t.Cleanup(s.stop)
 	s.run(t, "true")
 	return s
 }
@@ -140,5 +148,36 @@ func TestPrivateGrantShowsNoHostPath(t *testing.T) {
 	}
 	if got := sh.run(t, "cat "+inside+" 2>/dev/null || echo GONE"); got[0] != "GONE" {
 		t.Fatalf("after revoke: %q", got)
+	}
+}
+
+// TestPersistentGrants: with persistent_grants = true a grant outlives its
+// sandbox and comes back, at the same path, in the profile's next sandbox;
+// without it the next sandbox starts with nothing (amnesic).
+func TestPersistentGrants(t *testing.T) {
+	t.Parallel()
+	e := harness.Get(t).SessionBus(t)
+	state := e.UserDir(t)
+	e = e.WithEnv("XDG_STATE_HOME=" + state)
+	dir := e.UserDir(t)
+	for _, tc := range []struct {
+		persistent bool
+		want       string
+	}{{true, "kept bytes"}, {false, "GONE"}} {
+		prof := filepath.Join(dir, fmt.Sprintf("keep-%v.toml", tc.persistent))
+		e.WriteUserFile(t, prof, fmt.Sprintf("persistent_grants = %v\n", tc.persistent), 0o644)
+		p := hostFile(t, e, "kept bytes\n")
+		name := fmt.Sprintf("keep-%v-%d", tc.persistent, time.Now().UnixNano())
+		sh := startShell(t, e, name, "--profile", prof)
+		_, inside := grant(t, e, name, p)
+		if got := sh.run(t, "cat "+inside); len(got) != 1 || got[0] != "kept bytes" {
+			t.Fatalf("first sandbox reads %q", got)
+		}
+		sh.stop()
+		// The next sandbox of the same profile.
+		r := e.Run(t, "run", "--profile", prof, "--", "/bin/sh", "-c", "cat "+inside+" 2>/dev/null || echo GONE")
+		if strings.TrimSpace(r.Stdout) != tc.want {
+			t.Errorf("persistent_grants = %v: the next sandbox reads %q, want %q (%v)", tc.persistent, r.Stdout, tc.want, r)
+		}
 	}
 }
