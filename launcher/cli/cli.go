@@ -380,10 +380,34 @@ func cmdPs(args []string) int {
 		errorf("%v", err)
 		return exitFailed
 	}
+	// The broker's view: which sandboxes it serves a bus and grants for.
+	// Without a running broker the column says "-".
+	served := map[string]int{}
+	portal := false
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") != "" {
+		ctx, cancel := callCtx()
+		if c, err := control.ConnectRunning(ctx); err == nil {
+			if list, err := c.List(ctx); err == nil {
+				portal = true
+				for _, sb := range list {
+					gs, _ := c.Grants(ctx, sb.ID)
+					served[sb.ID] = len(gs)
+				}
+			}
+			c.Close()
+		}
+		cancel()
+	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, i18n.T("ID\tNAME\tPROFILE\tPID\tUPTIME\tCOMMAND"))
+	fmt.Fprintln(w, i18n.T("ID\tNAME\tPROFILE\tPID\tUPTIME\tPORTAL\tCOMMAND"))
 	for _, r := range recs {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, r.Name, r.Profile, r.Pid, time.Since(r.Started).Round(time.Second), strings.Join(r.Command, " "))
+		state := "-"
+		if n, ok := served[r.ID]; ok {
+			state = i18n.T("yes, %d grants", n)
+		} else if portal {
+			state = i18n.T("no")
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.Name, r.Profile, r.Pid, time.Since(r.Started).Round(time.Second), state, strings.Join(r.Command, " "))
 	}
 	w.Flush()
 	return 0

@@ -20,6 +20,8 @@
 # including fsync (median). The three ways run in ROUNDS interleaved rounds (a
 # new sandbox each round): other load on the machine then hits all three
 # alike; the figures are medians over the rounds.
+# Controls without FUSE, read the same way in each round: the file copied to a
+# tmpfs that caches it in 4 KiB pages and to one with huge=always (2 MiB folios).
 # Then the page cache is inspected (grantbench folios, as the user with
 # CAP_SYS_ADMIN and CAP_DAC_READ_SEARCH: /proc/self/pagemap and
 # /proc/kpageflags): how many of the cached pages of each view of the file
@@ -128,6 +130,17 @@ airlock_round() {
 	kill_tree "$run_pid"
 }
 
+# Controls without FUSE: the same bytes on two tmpfs mounts, one caching them
+# in 4 KiB pages (the default, huge=never) and one in 2 MiB folios
+# (huge=always). Same file system, only the folio size differs.
+for t in tmpfs4k:never tmpfs2m:always; do
+	d=$WORK/${t%%:*}
+	mkdir -p "$d"
+	mount -t tmpfs -o "size=$((SIZE_MB + 64))M,huge=${t##*:},mode=0755,uid=$(id -u "$AIRLOCK_USER")" tmpfs "$d" || fail "cannot mount tmpfs at $d"
+	fg_user -- cp "$FILE" "$d/payload.bin" || fail "cannot copy the file to $d"
+done
+CTRL_ARGS=(fs -read-reps "$READ_REPS" -reps 1 -n 1000)
+
 # --- rounds: native, airlock, docportal, interleaved -------------------------
 for r in $(seq "$ROUNDS"); do
 	log "round $r/$ROUNDS: native, airlock (inside a sandbox), docportal"
@@ -137,6 +150,11 @@ for r in $(seq "$ROUNDS"); do
 	out=$(fg_user "${ANCHOR_ENV[@]}" -- "$BIN" "${FS_ARGS[@]}" "$APPP") || fail "document portal run failed"
 	record "$r" docportal "$out"
 	[ "$r" = 1 ] && FOL[docportal]=$(folios "$APPP")
+	for t in tmpfs4k tmpfs2m; do
+		out=$(fg_user -- "$BIN" "${CTRL_ARGS[@]}" "$WORK/$t/payload.bin") || fail "$t run failed"
+		record "$r" "$t" "$out"
+		[ "$r" = 1 ] && FOL[$t]=$(folios "$WORK/$t/payload.bin")
+	done
 done
 PORTAL_RSS=$(mem "$PORTAL_PID")
 DOC_RSS=$(mem "$DOC_PID")
@@ -146,7 +164,7 @@ DOC_RSS=$(mem "$DOC_PID")
 get() { grep " $1 $2 " "$WORK/figures" | while read -r l; do kv "$3" "$l"; done | median; }
 # spread COLUMN KIND KEY: lowest..highest over the rounds
 spread() { grep " $1 $2 " "$WORK/figures" | while read -r l; do kv "$3" "$l"; done | sort -g | sed -n '1p;$p' | paste -sd/ | sed 's#/#..#'; }
-row() { # row LABEL KIND KEY UNIT [inverse]
+row() { # row LABEL KIND KEY UNIT
 	local n a d
 	n=$(get native "$2" "$3") a=$(get airlock "$2" "$3") d=$(get docportal "$2" "$3")
 	printf '%-34s %11s %11s %11s %9s %9s\n' "$1" "$n $4" "$a $4" "$d $4" "$(ratio "$a" "$n")x" "$(ratio "$d" "$n")x"
@@ -163,11 +181,15 @@ row "stat+open+close p50" stat p50_us us
 row "stat+open+close mean" stat mean_us us
 row "  of which stat(path) alone, p50" split stat_p50_us us
 row "  of which open+close alone, p50" split open_close_p50_us us
+for t in "tmpfs4k:tmpfs, 4 KiB pages" "tmpfs2m:tmpfs huge=always, 2 MiB folios"; do
+	v=$(get "${t%%:*}" read gbps)
+	printf '%-58s %11s  %sx native\n' "warm read, control without FUSE: ${t#*:}" "$v GB/s" "$(ratio "$v" "$(get native read gbps)")"
+done
 printf '%-34s %11s %11s %11s\n' "read median, lowest..highest round" "$(spread native read gbps)" "$(spread airlock read gbps)" "$(spread docportal read gbps)"
 echo "(figures: median over $ROUNDS interleaved rounds of each round's median; ratios are airlock/native and docportal/native: above 1x is faster for GB/s, slower for us)"
 echo
 echo "page cache of the file after the reads (grantbench folios):"
-for k in native airlock docportal; do printf '  %-13s %s\n' "$k" "${FOL[$k]:-skipped}"; done
+for k in native airlock docportal tmpfs4k tmpfs2m; do printf '  %-13s %s\n' "$k" "${FOL[$k]:-skipped}"; done
 echo "memory, kB (VmRSS / PSS) after the runs: airlock-portal $PORTAL_RSS; xdg-document-portal $DOC_RSS"
 echo
 
@@ -176,5 +198,7 @@ for f in "read gbps read" "write buffered_gbps write-buffered" "write fsync_gbps
 	n=$(get native "$1" "$2") a=$(get airlock "$1" "$2") d=$(get docportal "$1" "$2")
 	echo "SUMMARY grants-$3 airlock=${a}GB/s native=${n}GB/s docportal=${d}GB/s ratio-airlock=$(ratio "$a" "$n")x ratio-docportal=$(ratio "$d" "$n")x"
 done
+n=$(get native read gbps) t4=$(get tmpfs4k read gbps) t2=$(get tmpfs2m read gbps)
+echo "SUMMARY grants-read-control tmpfs-4k-pages=${t4}GB/s tmpfs-2m-folios=${t2}GB/s native-ext4=${n}GB/s ratio-4k=$(ratio "$t4" "$n")x ratio-2m=$(ratio "$t2" "$n")x (no FUSE: folio size alone)"
 n=$(get native stat p50_us) a=$(get airlock stat p50_us) d=$(get docportal stat p50_us)
 echo "SUMMARY grants-open-stat-close airlock=${a}us native=${n}us docportal=${d}us ratio-airlock=$(ratio "$a" "$n")x ratio-docportal=$(ratio "$d" "$n")x (median of $N; ratio = times native latency)"

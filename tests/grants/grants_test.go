@@ -181,3 +181,22 @@ func TestPersistentGrants(t *testing.T) {
 		}
 	}
 }
+
+// TestPsShowsBroker: airlock ps asks the broker which sandboxes it serves.
+func TestPsShowsBroker(t *testing.T) {
+	t.Parallel()
+	e := harness.Get(t).SessionBus(t)
+	name := fmt.Sprintf("ps-%d", time.Now().UnixNano())
+	startShell(t, e, name)
+	grant(t, e, name, hostFile(t, e, "x"))
+	r := e.Run(t, "ps")
+	for _, l := range strings.Split(r.Stdout, "\n") {
+		if strings.Contains(l, name) {
+			if !strings.Contains(l, "yes, 1 grants") {
+				t.Fatalf("ps line %q: want the broker's \"yes, 1 grants\"", l)
+			}
+			return
+		}
+	}
+	t.Fatalf("ps does not list %s: %v", name, r)
+}

@@ -48,9 +48,10 @@ func TestRunNameShowsInPs(t *testing.T) {
 		t.Fatalf("airlock ps does not list %s: %v", name, ps)
 	}
 	f := strings.Fields(line)
-	// ID NAME PROFILE PID UPTIME COMMAND...
-	if len(f) < 6 || !idRE.MatchString(f[0]) || f[2] != "default" || f[5] != "/bin/sh" {
-		t.Errorf("ps line %q: want ID NAME default PID UPTIME /bin/sh ...", line)
+	// ID NAME PROFILE PID UPTIME PORTAL COMMAND... (no session bus here:
+	// the PORTAL column says "-")
+	if len(f) < 7 || !idRE.MatchString(f[0]) || f[2] != "default" || f[5] != "-" || f[6] != "/bin/sh" {
+		t.Errorf("ps line %q: want ID NAME default PID UPTIME - /bin/sh ...", line)
 	}
 	if n, err := fmt.Sscanf(f[3], "%d", new(int)); err != nil || n != 1 {
 		t.Errorf("ps line %q: PID is not a number", line)
