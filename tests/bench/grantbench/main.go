@@ -145,6 +145,14 @@ func cmdFS(args []string) {
 	fmt.Printf("split stat_p50_us=%.2f open_close_p50_us=%.2f\n", so, oc)
 
 	// Writes: O_TRUNC then size bytes in 1 MiB writes (buffered), then fsync.
+	// -reps 0 skips them (a read-only grant).
+	if *reps == 0 {
+		if *hold > 0 {
+			fmt.Println("held")
+			time.Sleep(*hold)
+		}
+		return
+	}
 	var wb, wf []float64
 	for range *reps {
 		b, f, err := writeFile(p, size)
