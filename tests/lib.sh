@@ -11,7 +11,7 @@ GO_WANTED=go1.26.8
 # the benchmarks compare against (bubblewrap, xdg-dbus-proxy).
 AIRLOCK_PACKAGES="ca-certificates git gcc pkg-config libgtk-3-dev xvfb xserver-xephyr xauth
  x11-utils x11-apps xdotool imagemagick dbus dbus-x11 libglib2.0-bin python3-gi python3-dbus
- gir1.2-gtk-3.0 gir1.2-gtk-4.0 zenity bubblewrap xdg-dbus-proxy iproute2 procps psmisc fuse3"
+ gir1.2-gtk-3.0 gir1.2-gtk-4.0 zenity bubblewrap xdg-dbus-proxy iproute2 procps psmisc fuse3 at-spi2-core python3-pyatspi gettext"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

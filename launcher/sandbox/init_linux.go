@@ -140,23 +140,21 @@ func runApp(spec *Spec, control *os.File, binds *binder) (int, error) {
 	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
-	cmd := &exec.Cmd{
-		Path:   path,
-		Args:   spec.Args,
-		Env:    env,
-		Dir:    spec.Cwd,
-		Stdin:  os.Stdin,
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
+	// syscall.ForkExec rather than os/exec: os.StartProcess first forks a
+	// throw-away child to probe for pidfd support, which every launch
+	// would pay for.
+	pid, err := syscall.ForkExec(path, spec.Args, &syscall.ProcAttr{
+		Dir:   spec.Cwd,
+		Env:   env,
+		Files: []uintptr{0, 1, 2},
 		// A new session: the application has no controlling terminal to
 		// push input into (CVE-2017-5226, bwrap --new-session).
-		SysProcAttr: &syscall.SysProcAttr{Setsid: true},
-	}
-	if err := cmd.Start(); err != nil {
+		Sys: &syscall.SysProcAttr{Setsid: true},
+	})
+	if err != nil {
 		return ExitNoExec, fmt.Errorf("cannot run %s: %w", spec.Args[0], err)
 	}
 	go binds.serveControl(int(control.Fd()))
-	pid := cmd.Process.Pid
 	go func() {
 		for s := range sigs {
 			unix.Kill(pid, s.(syscall.Signal))

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -320,16 +319,15 @@ func (s *Sandbox) Run() (int, error) {
 		flags |= unix.CLONE_NEWNET
 	}
 	uid, gid := s.spec.UID, s.spec.GID
-	cmd := &exec.Cmd{
-		Path:   "/proc/self/exe",
-		Args:   []string{InitArg0},
-		Env:    []string{},
-		Stdin:  os.Stdin,
-		Stdout: os.Stdout,
-		Stderr: os.Stderr,
-		// Only the spec pipe and the control socket; numbered explicitly.
-		ExtraFiles: []*os.File{specR, initEnd},
-		SysProcAttr: &syscall.SysProcAttr{
+	// syscall.ForkExec rather than os/exec, whose first start forks a
+	// throw-away child to probe for pidfd support: a launch should not pay
+	// for it.
+	attr := &syscall.ProcAttr{
+		Env: []string{},
+		// stdin, stdout, stderr, then the spec pipe (3) and the control
+		// socket (4): nothing else, numbered explicitly.
+		Files: []uintptr{0, 1, 2, specR.Fd(), initEnd.Fd()},
+		Sys: &syscall.SysProcAttr{
 			Cloneflags: flags,
 			// The caller's ids mapped 1:1: nobody is root inside, and
 			// files keep their owner across the boundary.
@@ -349,16 +347,23 @@ func (s *Sandbox) Run() (int, error) {
 	// Pdeathsig fires when the thread that forked init exits, not the
 	// process: start and wait on one locked thread.
 	started := make(chan error, 1)
-	done := make(chan *os.ProcessState, 1)
+	done := make(chan syscall.WaitStatus, 1)
+	var pid int
 	go func() {
 		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
+		var err error
+		pid, err = syscall.ForkExec("/proc/self/exe", []string{InitArg0}, attr)
+		started <- err
+		if err != nil {
 			return
 		}
-		started <- nil
-		cmd.Wait()
-		done <- cmd.ProcessState
+		var ws syscall.WaitStatus
+		for {
+			if _, err := syscall.Wait4(pid, &ws, 0, nil); err != syscall.EINTR {
+				break
+			}
+		}
+		done <- ws
 	}()
 	if err := <-started; err != nil {
 		return ExitSetup, fmt.Errorf("cannot start sandbox: %w", err)
@@ -371,7 +376,6 @@ func (s *Sandbox) Run() (int, error) {
 	}
 	specW.Close()
 
-	pid := cmd.Process.Pid
 	log := s.log.With("pid", pid)
 	var busFD, torFD *os.File
 	for {
@@ -432,7 +436,7 @@ func (s *Sandbox) Run() (int, error) {
 		select {
 		case sig := <-sigs:
 			log.Info("forwarding signal", "signal", sig.String())
-			cmd.Process.Signal(sig)
+			syscall.Kill(pid, sig.(syscall.Signal))
 		case st := <-done:
 			code := s.finish(st)
 			log.Info("sandbox ended", "status", code)
@@ -441,14 +445,14 @@ func (s *Sandbox) Run() (int, error) {
 	}
 }
 
-func (s *Sandbox) finish(st *os.ProcessState) int {
-	if st == nil {
-		return ExitSetup
-	}
-	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+func (s *Sandbox) finish(ws syscall.WaitStatus) int {
+	switch {
+	case ws.Signaled():
 		return exitSignalBase + int(ws.Signal())
+	case ws.Exited():
+		return ws.ExitStatus()
 	}
-	return st.ExitCode()
+	return ExitSetup
 }
 
 func recvFD(control *os.File) (string, *os.File, error) {
