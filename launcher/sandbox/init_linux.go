@@ -50,12 +50,11 @@ func initStage() (int, error) {
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		return ExitSetup, fmt.Errorf("cannot make init non-dumpable: %w", err)
 	}
-	specFile := os.NewFile(fdSpec, "spec")
 	var spec Spec
-	if err := json.NewDecoder(specFile).Decode(&spec); err != nil {
+	if err := json.Unmarshal([]byte(os.Getenv(envSpec)), &spec); err != nil {
 		return ExitSetup, fmt.Errorf("cannot read sandbox spec: %w", err)
 	}
-	specFile.Close()
+	os.Unsetenv(envSpec)
 	control := os.NewFile(fdControl, "control")
 
 	// The host view is taken before the host's tree leaves this mount
@@ -111,13 +110,15 @@ func initStage() (int, error) {
 	if err := seccomp.InstallThread(prog); err != nil {
 		return ExitSetup, err
 	}
-	if err := sendFD(control, tagReady, -1); err != nil {
-		return ExitSetup, err
-	}
-	// Wait for the launcher's go-ahead: it registers the sandbox first.
-	var b [1]byte
-	if n, err := control.Read(b[:]); err != nil || n != 1 || b[0] != msgGo {
-		return ExitSetup, errors.New("launcher went away before the sandbox started")
+	if spec.Handshake {
+		if err := sendFD(control, tagReady, -1); err != nil {
+			return ExitSetup, err
+		}
+		// Wait for the launcher's go-ahead: it registers the sandbox first.
+		var b [1]byte
+		if n, err := control.Read(b[:]); err != nil || n != 1 || b[0] != msgGo {
+			return ExitSetup, errors.New("launcher went away before the sandbox started")
+		}
 	}
 	return runApp(&spec, control, binds)
 }

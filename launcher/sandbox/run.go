@@ -302,7 +302,8 @@ func (s *Sandbox) Close() {
 // status (128+N when killed by signal N, 125 when the sandbox could not be set up).
 func (s *Sandbox) Run() (int, error) {
 	defer s.Close()
-	specR, specW, err := os.Pipe()
+	s.spec.Handshake = s.spec.BusSocket || s.spec.TorListener
+	specJSON, err := json.Marshal(&s.spec)
 	if err != nil {
 		return ExitSetup, err
 	}
@@ -323,10 +324,10 @@ func (s *Sandbox) Run() (int, error) {
 	// throw-away child to probe for pidfd support: a launch should not pay
 	// for it.
 	attr := &syscall.ProcAttr{
-		Env: []string{},
-		// stdin, stdout, stderr, then the spec pipe (3) and the control
-		// socket (4): nothing else, numbered explicitly.
-		Files: []uintptr{0, 1, 2, specR.Fd(), initEnd.Fd()},
+		Env: []string{envSpec + "=" + string(specJSON)},
+		// stdin, stdout, stderr, then the control socket (3): nothing
+		// else, numbered explicitly.
+		Files: []uintptr{0, 1, 2, initEnd.Fd()},
 		Sys: &syscall.SysProcAttr{
 			Cloneflags: flags,
 			// The caller's ids mapped 1:1: nobody is root inside, and
@@ -368,17 +369,11 @@ func (s *Sandbox) Run() (int, error) {
 	if err := <-started; err != nil {
 		return ExitSetup, fmt.Errorf("cannot start sandbox: %w", err)
 	}
-	specR.Close()
 	initEnd.Close()
-	if err := json.NewEncoder(specW).Encode(&s.spec); err != nil {
-		specW.Close()
-		return s.finish(<-done), fmt.Errorf("cannot send the sandbox spec: %w", err)
-	}
-	specW.Close()
 
 	log := s.log.With("pid", pid)
 	var busFD, torFD *os.File
-	for {
+	for s.spec.Handshake {
 		tag, f, err := recvFD(control)
 		if err != nil {
 			// init failed during set-up and said why on stderr.
@@ -420,8 +415,10 @@ func (s *Sandbox) Run() (int, error) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 	defer signal.Stop(sigs)
-	if _, err := control.Write([]byte{msgGo}); err != nil {
-		return s.finish(<-done), nil
+	if s.spec.Handshake {
+		if _, err := control.Write([]byte{msgGo}); err != nil {
+			return s.finish(<-done), nil
+		}
 	}
 	s.ctlMu.Lock()
 	s.ctl = control

@@ -9,10 +9,15 @@ package sandbox
 // before doing anything else (as runc's init.go does).
 const InitArg0 = "airlock-init"
 
-// File descriptors handed to the init stage, numbered explicitly.
+// What the init stage is handed. The Spec travels in init's environment, not
+// a pipe: init reads it at once, without waiting for the launcher to write
+// (one wake-up less per launch). Init's environment is readable only with
+// ptrace access to init, which nothing in the sandbox has (init is
+// non-dumpable before the application exists), and the application gets an
+// environment of its own.
 const (
-	fdSpec    = 3 // read end of a pipe carrying the JSON Spec
-	fdControl = 4 // a unix socketpair: init sends descriptors out, the host sends "go"
+	envSpec   = "AIRLOCK_INIT_SPEC"
+	fdControl = 3 // a unix socketpair: init sends descriptors out, the host sends "go"
 )
 
 // Bind is one host path made visible in the sandbox.
@@ -58,6 +63,11 @@ type Spec struct {
 	BusSocket bool `json:"bus_socket,omitempty"`
 	// ShareNet: the host network namespace is kept (net = host).
 	ShareNet bool `json:"share_net,omitempty"`
+	// Handshake: init reports "ready" and waits for the launcher's "go"
+	// (needed when the launcher has something to do first: hand the bus
+	// socket to the broker, forward Tor). Without it the application
+	// starts as soon as the sandbox is built.
+	Handshake bool `json:"handshake,omitempty"`
 }
 
 // Control messages on fdControl, host to init.
