@@ -59,9 +59,12 @@ func initStage() (int, error) {
 
 	// The host view is taken before the host's tree leaves this mount
 	// namespace.
-	binds, err := startHostView()
-	if err != nil {
-		return ExitSetup, err
+	var binds *binder
+	if spec.NativeGrants {
+		var err error
+		if binds, err = startHostView(); err != nil {
+			return ExitSetup, err
+		}
 	}
 	if err := buildRoot(&spec); err != nil {
 		return ExitSetup, fmt.Errorf("cannot set up sandbox %s: %w", spec.Name, err)
@@ -97,7 +100,9 @@ func initStage() (int, error) {
 		}
 		unix.Close(fd)
 	}
-	binds.startMounter()
+	if binds != nil {
+		binds.startMounter()
+	}
 	if err := dropPrivileges(); err != nil {
 		return ExitSetup, err
 	}
@@ -155,7 +160,9 @@ func runApp(spec *Spec, control *os.File, binds *binder) (int, error) {
 	if err != nil {
 		return ExitNoExec, fmt.Errorf("cannot run %s: %w", spec.Args[0], err)
 	}
-	go binds.serveControl(int(control.Fd()))
+	if binds != nil {
+		go binds.serveControl(int(control.Fd()))
+	}
 	go func() {
 		for s := range sigs {
 			unix.Kill(pid, s.(syscall.Signal))

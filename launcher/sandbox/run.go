@@ -249,6 +249,7 @@ func Prepare(o Options) (*Sandbox, error) {
 		s.spec.TorListener = true
 	}
 	s.spec.BusSocket = s.opts.Broker != nil
+	s.spec.NativeGrants = s.spec.BusSocket && p.Grants == profile.GrantsNative
 	if s.spec.BusSocket {
 		env = append(env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+runtimeIn+"/bus")
 	}

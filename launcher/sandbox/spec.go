@@ -68,6 +68,9 @@ type Spec struct {
 	// socket to the broker, forward Tor). Without it the application
 	// starts as soon as the sandbox is built.
 	Handshake bool `json:"handshake,omitempty"`
+	// NativeGrants: init keeps the two threads that bind read-only grants
+	// into the running sandbox (only with a broker to ask for them).
+	NativeGrants bool `json:"native_grants,omitempty"`
 }
 
 // Control messages on fdControl, host to init.
