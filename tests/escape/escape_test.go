@@ -707,6 +707,28 @@ func TestEscape(t *testing.T) {
 		})
 	}
 
+	// With the default profile (grants = "native") and a broker, init keeps
+	// two threads with capabilities, one of them in a mount namespace that
+	// still shows the host (bindgrant_linux.go). /proc/1/task/* of each must
+	// be as unreachable as /proc/1 itself (non-dumpable init, proc(5)).
+	t.Run("proc(5)/init-threads-host-view/native-grants", func(t *testing.T) {
+		r := e.Run(t, append([]string{"run", "--ro", w.probe, "--", w.probe, "proc-init"}, w.flags...)...)
+		if r.Code != 0 {
+			t.Fatalf("probe proc-init: %v", r)
+		}
+		got := parse(t, r.Stdout)
+		for _, name := range []string{"proc(5)/init-threads-host-view", "CVE-2019-5736/proc-1-exe", "CVE-2016-9962/proc-1-mem"} {
+			if g, ok := got[name]; !ok || !g.Safe || g.Errno != eacces {
+				t.Errorf("%s with native grants: %+v, want safe with EACCES", name, g)
+			}
+		}
+		d := got["proc(5)/init-threads-host-view"].Detail
+		t.Logf("%s", d)
+		if !strings.Contains(d, "threads of init checked") {
+			t.Errorf("no thread checked: %q", d)
+		}
+	})
+
 	// kill(-1, SIGKILL) inside reaches nothing outside: the pid namespace
 	// holds only init (exempt) and the probe. The host canary, a process of
 	// the same user, survives.

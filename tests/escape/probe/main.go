@@ -156,6 +156,8 @@ func main() {
 		hostName(cfg)
 	case "net-host":
 		netHost(parseConfig(os.Args[2:]))
+	case "proc-init":
+		procInit(parseConfig(os.Args[2:]))
 	case "kill-all":
 		killAll()
 	case "int80":
