@@ -41,148 +41,20 @@ PORTAL=org.freedesktop.portal.Desktop
 
 [ "$(id -u)" -eq 0 ] || { echo "dbus.sh: run as root (it starts the sandboxes as \$AIRLOCK_USER)" >&2; exit 2; }
 
-# --- process bookkeeping (after ../../shared/anchors/lib.sh) -----------------
-WORK=""
-TRACKED=()
-track() { TRACKED+=("$1"); }
-
-# descendants PID: every descendant of PID, deepest first.
-descendants() {
-	local c
-	for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-		descendants "$c"
-		echo "$c"
-	done
-}
-
-# kill_tree PID: TERM PID's descendants and PID (by PID), then KILL leftovers.
-kill_tree() {
-	local p=$1 all i
-	kill -0 "$p" 2>/dev/null || return 0
-	all=$(descendants "$p")
-	for i in $all $p; do kill -TERM "$i" 2>/dev/null || true; done
-	for i in $(seq 30); do
-		kill -0 "$p" 2>/dev/null || break
-		sleep 0.1
-	done
-	for i in $all $p; do kill -KILL "$i" 2>/dev/null || true; done
-	wait "$p" 2>/dev/null || true
-	return 0
-}
-
-# Every process started as the user carries DBUSBENCH_RUN=$WORK in its
-# environment, D-Bus-activated services included (they inherit the
-# daemon's), so that leftovers re-parented to PID 1 are still found by PID.
-sweep_marked() {
-	local p left=""
-	for p in $(ps -eo pid=); do
-		[ "$p" = "$$" ] && continue
-		if { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qxF "DBUSBENCH_RUN=$WORK"; then
-			left+=" $p"
-		fi
-	done
-	[ -z "$left" ] && return 0
-	echo "dbus.sh: ending leftover processes of this run:$left" >&2
-	for p in $left; do kill -TERM "$p" 2>/dev/null || true; done
-	sleep 0.5
-	for p in $left; do kill -KILL "$p" 2>/dev/null || true; done
-}
-
-fail() {
-	echo "dbus.sh: $*" >&2
-	exit 1
-}
-
-cleanup() {
-	local i rc=$?
-	set +e
-	[ $rc -ne 0 ] && echo "dbus.sh: FAILED (exit $rc); cleaning up" >&2
-	for ((i = ${#TRACKED[@]} - 1; i >= 0; i--)); do kill_tree "${TRACKED[$i]}"; done
-	[ -n "$WORK" ] || return $rc
-	sweep_marked
-	# the document portal's FUSE mount, if it outlived its process
-	grep -F " $WORK/" /proc/self/mounts | awk '{print $2}' | while read -r m; do
-		fusermount3 -u -z "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-	done
-	rm -rf "$WORK"
-	return $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+BENCH_NAME=dbus.sh
+. "$(dirname "$0")/benchlib.sh"
 ensure_packages xdg-desktop-portal xdg-desktop-portal-gtk
 ensure_go
 build_airlock || fail "cannot build airlock"
 ensure_user
-WORK=$(mktemp -d /tmp/airlock-dbusbench.XXXXXX)
-chmod 755 "$WORK"
+mk_work dbusbench
 
-# user_env: the environment of every process this script starts as the user
-# (as_user's, plus the run marker and the bus chosen by the caller).
-USER_HOME=$(getent passwd "$AIRLOCK_USER" | cut -d: -f6)
-user_env() {
-	echo HOME="$USER_HOME" USER="$AIRLOCK_USER" XDG_RUNTIME_DIR="$AIRLOCK_USER_RUNTIME" \
-		PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 AIRLOCK_DATADIR="$AIRLOCK_ROOT/data" \
-		NO_AT_BRIDGE=1 GSETTINGS_BACKEND=memory DBUSBENCH_RUN="$WORK"
-}
-# bg_user LOG VAR=VALUE... -- CMD...: start CMD as the user in the background,
-# with its output in LOG; BG_PID is CMD's own PID (setpriv and env exec).
-bg_user() {
-	local logf=$1
-	shift
-	local extra=()
-	while [ "$1" != "--" ]; do extra+=("$1"); shift; done
-	shift
-	# shellcheck disable=SC2046
-	(exec setpriv --reuid="$AIRLOCK_USER" --regid="$AIRLOCK_USER" --init-groups --reset-env \
-		env $(user_env) "${extra[@]}" "$@" >"$logf" 2>&1 </dev/null) &
-	BG_PID=$!
-	track "$BG_PID"
-}
-# fg_user VAR=VALUE... -- CMD...: run CMD as the user in the foreground
-# (at most 120 s: a hung step fails the run instead of stalling it).
-fg_user() {
-	local extra=()
-	while [ "$1" != "--" ]; do extra+=("$1"); shift; done
-	shift
-	# shellcheck disable=SC2046
-	timeout 120 setpriv --reuid="$AIRLOCK_USER" --regid="$AIRLOCK_USER" --init-groups --reset-env \
-		env $(user_env) "${extra[@]}" "$@" </dev/null
-}
-
-wait_socket() { # wait_socket PATH LOG
-	local i
-	for i in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; done
-	fail "socket $1 did not appear: $(tail -5 "$2" 2>/dev/null)"
-}
 wait_line() { # wait_line FILE LINE [TIMEOUT_S]
 	local i
 	for i in $(seq $((${3:-10} * 20))); do grep -qx "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
 	fail "timeout waiting for '$2' in $1: $(tail -5 "$1" 2>/dev/null)"
 }
-wait_name() { # wait_name BUS NAME
-	local i
-	for i in $(seq 200); do
-		if fg_user -- dbus-send --bus="$1" --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-			org.freedesktop.DBus.NameHasOwner "string:$2" 2>/dev/null | grep -q 'boolean true'; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "dbus.sh: timeout waiting for $2 on $1" >&2
-	return 1
-}
 
-# memory: "rss_kB pss_kB" of the given PIDs, summed.
-mem() {
-	local p r=0 s=0 a b
-	for p in "$@"; do
-		a=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status") || fail "process $p is gone"
-		b=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup") || fail "process $p is gone"
-		r=$((r + a)) s=$((s + b))
-	done
-	echo "$r $s"
-}
 # cpu_ticks PID...: utime+stime of the PIDs, in clock ticks.
 cpu_ticks() {
 	local p t=0
@@ -190,13 +62,9 @@ cpu_ticks() {
 	echo $t
 }
 TCK=$(getconf CLK_TCK)
-median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"; exit} if (NR%2) print a[(NR+1)/2]; else printf "%.6g\n", (a[NR/2]+a[NR/2+1])/2}'; }
-kv() { tr ' ' '\n' <<<"$2" | sed -n "s/^$1=//p"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "nan"; else printf "%.2f", a / b }'; }
 
 # --- set-up -----------------------------------------------------------------
 BIN=$WORK/bin/dbusbench
-mkdir -p "$WORK/bin" "$WORK/log"
 (cd "$AIRLOCK_ROOT" && CGO_ENABLED=0 go build -buildvcs=false -o "$BIN" ./tests/bench/dbusbench) || fail "go build of dbusbench failed"
 # Private copies of the binaries: a rebuild of $AIRLOCK_BUILD by someone else
 # during the run then changes nothing here (and perf can still read symbols).
@@ -204,10 +72,6 @@ cp "$AIRLOCK_BUILD/airlock" "$AIRLOCK_BUILD/airlock-portal" "$WORK/bin/"
 AIRLOCK_BIN=$WORK/bin/airlock
 PORTAL_BIN=$WORK/bin/airlock-portal
 chmod 755 "$WORK/bin" "$WORK/bin"/*
-# the user's private run folder: bus sockets, proxy sockets, the anchor's
-# XDG_RUNTIME_DIR and HOME (so that the portals' databases are throw-away)
-RUN=$WORK/run
-install -d -m 0700 -o "$AIRLOCK_USER" -g "$AIRLOCK_USER" "$RUN" "$RUN/sock" "$RUN/xdg" "$RUN/home" "$RUN/home/.config" "$RUN/home/.local" "$RUN/home/.local/share"
 # One profile for every sandbox of this run: the strict default, plus the
 # benchmark binary (read-only) and the folder of the anchor's sockets
 # (read-write, so that the client can connect), both at their host paths.
