@@ -404,19 +404,8 @@ func (f *docFile) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 	return 0
 }
 
-func (f *docFile) Access(ctx context.Context, mask uint32) syscall.Errno {
-	if mask&unix.W_OK != 0 && !f.g.Writable {
-		return syscall.EROFS
-	}
-	return 0
-}
+func (f *docFile) Access(ctx context.Context, mask uint32) syscall.Errno { return f.g.access(mask) }
 
 func (f *docFile) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
-	g := f.g
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	if g.revoked.Load() {
-		return syscall.ENOENT
-	}
-	return statfs(g.dirfd, out)
+	return f.g.statfs(out)
 }

@@ -329,3 +329,23 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 	}
 	return fs.ToErrno(unix.Close(h.fd))
 }
+
+// access answers access(2) for any node of the grant: no write on a
+// read-only grant.
+func (g *grant) access(mask uint32) syscall.Errno {
+	if mask&unix.W_OK != 0 && !g.Writable {
+		return syscall.EROFS
+	}
+	return 0
+}
+
+// statfs answers statfs(2) for any node of the grant with the host file
+// system's figures, until the grant is revoked.
+func (g *grant) statfs(out *fuse.StatfsOut) syscall.Errno {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.revoked.Load() {
+		return syscall.ENOENT
+	}
+	return statfs(g.dirfd, out)
+}

@@ -354,19 +354,8 @@ func (n *treeNode) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 	return target, errno
 }
 
-func (n *treeNode) Access(ctx context.Context, mask uint32) syscall.Errno {
-	if mask&unix.W_OK != 0 && !n.g.Writable {
-		return syscall.EROFS
-	}
-	return 0
-}
+func (n *treeNode) Access(ctx context.Context, mask uint32) syscall.Errno { return n.g.access(mask) }
 
 func (n *treeNode) Statfs(ctx context.Context, out *fuse.StatfsOut) syscall.Errno {
-	g := n.g
-	g.mu.RLock()
-	defer g.mu.RUnlock()
-	if g.revoked.Load() {
-		return syscall.ENOENT
-	}
-	return statfs(g.dirfd, out)
+	return n.g.statfs(out)
 }
