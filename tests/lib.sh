@@ -42,7 +42,7 @@ go_ok() {
 # /usr/local/go, or else Debian's go (1.19) used once to fetch the wanted
 # toolchain from the Go module proxy, as the go command itself does.
 ensure_go() {
-	export PATH=/usr/local/go/bin:$HOME/go/bin:$PATH
+	export PATH=${AIRLOCK_GOROOT:-/usr/local/go}/bin:$HOME/go/bin:$PATH
 	go_ok && return 0
 	if ! command -v go >/dev/null 2>&1; then
 		log "installing Debian's golang-go to bootstrap $GO_WANTED"
