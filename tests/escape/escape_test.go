@@ -724,7 +724,7 @@ func TestEscape(t *testing.T) {
 		}
 		d := got["proc(5)/init-threads-host-view"].Detail
 		t.Logf("%s", d)
-		if !strings.Contains(d, "threads of init checked") {
+		if !strings.Contains(d, "threads of init and") {
 			t.Errorf("no thread checked: %q", d)
 		}
 	})

@@ -1,0 +1,134 @@
+package sandbox
+
+// IMPORTANT: the host-view process keeps CAP_SYS_ADMIN of the sandbox's user
+// namespace and carries no seccomp filter, in a mount namespace that still
+// shows the host's tree. It does one thing: on init's request, clone one host
+// file into a detached read-only mount with open_tree(2) and hand the mount
+// back. Its namespace is created at clone time by a re-exec of this binary,
+// like the sandbox's own (STYLE.md); it is non-dumpable, so nothing in the
+// sandbox can reach its root, memory or descriptors through /proc, and it
+// talks only to init, over a socket pair nothing else holds.
+
+import (
+	"fmt"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// HostViewArg0 is argv[0] of the host-view process; main dispatches on it.
+const HostViewArg0 = "airlock-hostview"
+
+// fdHostView is the host-view process's end of its socket pair with init.
+const fdHostView = 3
+
+// HostViewMain is the host-view process. It never returns.
+func HostViewMain() {
+	if err := hostView(); err != nil {
+		fmt.Fprintf(os.Stderr, "airlock: host view: %v\n", err)
+		os.Exit(ExitSetup)
+	}
+	os.Exit(0)
+}
+
+func hostView() error {
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		return err
+	}
+	// Host mounts made later (a USB stick) still show up here; nothing
+	// done here reaches the host.
+	if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("cannot make the host view a slave: %w", err)
+	}
+	// Only CAP_SYS_ADMIN is needed (open_tree's OPEN_TREE_CLONE and
+	// mount_setattr); the rest of the bounding set goes.
+	for c := 0; c <= lastCap(); c++ {
+		if c != unix.CAP_SYS_ADMIN {
+			unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0)
+		}
+	}
+	buf := make([]byte, 4096)
+	for {
+		n, err := unix.Read(fdHostView, buf)
+		if err != nil || n == 0 {
+			return nil // init is gone
+		}
+		fd, err := cloneFile(string(buf[:n]))
+		if err != nil {
+			if _, err := unix.Write(fdHostView, []byte("er"+err.Error())); err != nil {
+				return nil
+			}
+			continue
+		}
+		err = unix.Sendmsg(fdHostView, []byte("ok"), unix.UnixRights(fd), nil, 0)
+		unix.Close(fd)
+		if err != nil {
+			return nil
+		}
+	}
+}
+
+// hostViewClient is init's side of the host-view process.
+type hostViewClient struct {
+	fd int
+}
+
+// startHostViewProcess starts the host-view process as init's child, in a
+// new mount namespace copied from init's own before init builds the
+// sandbox's root: a copy of the host's view, owned by the sandbox's user
+// namespace.
+func startHostViewProcess() (*hostViewClient, error) {
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(pair[1])
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		unix.Close(pair[0])
+		return nil, err
+	}
+	defer null.Close()
+	_, err = syscall.ForkExec("/proc/self/exe", []string{HostViewArg0}, &syscall.ProcAttr{
+		Env:   []string{},
+		Files: []uintptr{null.Fd(), null.Fd(), 2, uintptr(pair[1])},
+		Sys: &syscall.SysProcAttr{
+			Cloneflags: unix.CLONE_NEWNS,
+			// Init is not root inside: exec would clear its
+			// capabilities but for the ambient one it needs.
+			AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN},
+			Pdeathsig:   syscall.SIGKILL,
+		},
+	})
+	if err != nil {
+		unix.Close(pair[0])
+		return nil, fmt.Errorf("cannot start the host view: %w", err)
+	}
+	return &hostViewClient{fd: pair[0]}, nil
+}
+
+// clone asks the host-view process for a detached read-only mount of path.
+func (h *hostViewClient) clone(path string) (int, error) {
+	if _, err := unix.Write(h.fd, []byte(path)); err != nil {
+		return -1, fmt.Errorf("the host view is gone: %w", err)
+	}
+	buf := make([]byte, 4096)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(h.fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil || n < 2 {
+		return -1, fmt.Errorf("no answer from the host view: %v", err)
+	}
+	if string(buf[:2]) != "ok" {
+		return -1, fmt.Errorf("%s", buf[2:n])
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return -1, fmt.Errorf("the host view sent no mount")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		return -1, fmt.Errorf("the host view sent no mount")
+	}
+	return fds[0], nil
+}
