@@ -235,17 +235,25 @@ func broker(log *slog.Logger) *portalBroker {
 		}
 		return nil
 	}
-	return &portalBroker{c: c}
+	return &portalBroker{c: c, log: log}
 }
 
 // portalBroker registers sandboxes with airlock-portal.
 type portalBroker struct {
-	c *control.Client
+	c   *control.Client
+	log *slog.Logger
 
 	// mu guards the fields below.
 	mu     sync.Mutex
 	sb     *sandbox.Sandbox
 	broker string // unique name of the broker the sandbox was registered with
+
+	// regMu guards the fields below: what Register sent, for registering
+	// again after a broker crash (keep.go).
+	regMu   sync.Mutex
+	regArgs []any
+
+	kept heldBus
 }
 
 // serve answers the broker's requests for the running sandbox: binding a
@@ -329,6 +337,9 @@ func (b *portalBroker) Register(p *profile.Profile, id, name, a11yInside string)
 		control.OptA11yBus:          dbus.MakeVariant(a11yInside),
 		control.OptNativeGrants:     dbus.MakeVariant(p.Grants == profile.GrantsNative),
 	}
+	b.regMu.Lock()
+	b.regArgs = []any{id, name, p.Name, opts}
+	b.regMu.Unlock()
 	return b.c.Register(ctx, id, name, p.Name, opts)
 }
 
@@ -342,10 +353,27 @@ func (b *portalBroker) Grant(id, path string, writable bool) (string, error) {
 func (b *portalBroker) AttachBus(id string, pid int, bus *os.File) error {
 	ctx, cancel := callCtx()
 	defer cancel()
-	return b.c.AttachBus(ctx, id, bus)
+	mine, theirs, err := control.KeepPair()
+	if err != nil {
+		return err
+	}
+	defer theirs.Close()
+	if err := b.c.AttachBus(ctx, id, bus, theirs); err != nil {
+		mine.Close()
+		return err
+	}
+	if err := b.kept.start(bus); err != nil {
+		mine.Close()
+		b.log.Warn("the sandbox's applications will not survive a crash of airlock-portal", "err", err)
+		return nil
+	}
+	go b.keepLoop(id, mine)
+	return nil
 }
 
 func (b *portalBroker) Unregister(id string) {
+	// Stop first: the broker closing the keep channel now is no crash.
+	b.kept.stop()
 	ctx, cancel := callCtx()
 	defer cancel()
 	b.c.Unregister(ctx, id)

@@ -61,6 +61,12 @@ type Sandbox struct {
 	Started           time.Time
 	owner             string // the launcher's unique name on the host bus
 
+	// Resumed: registered again by its launcher after the broker serving
+	// it died. Its /run/user/UID/doc is still bound to that broker's
+	// document store, which died with it (ENOTCONN): nothing granted here
+	// could appear inside, so grants are refused until it restarts.
+	Resumed bool
+
 	DocView string // host path of its document view ("" without a store)
 
 	// boundMu guards bound: the inside paths of read-only grants that
@@ -71,6 +77,7 @@ type Sandbox struct {
 	Server  *busserver.Server
 	Desktop *desktop.Desktop
 	ln      net.Listener
+	keep    *keeper // the launcher's keep channel (nil before AttachBus)
 }
 
 // Hooks let the portals of later changes (FileChooser, Print) install
@@ -200,31 +207,50 @@ func (o controlObject) Register(sender dbus.Sender, id, name, profile string, op
 
 // AttachBus starts serving the sandbox's bus on the listening socket its
 // launcher hands in. From then on, that socket is the sandbox's identity.
-func (o controlObject) AttachBus(sender dbus.Sender, id string, bus dbus.UnixFD) *dbus.Error {
+// keep is the launcher's keep channel: every connection accepted there is
+// handed to the launcher with its state (keep.go), so that it survives a
+// crash of this broker.
+func (o controlObject) AttachBus(sender dbus.Sender, id string, bus, keep dbus.UnixFD) *dbus.Error {
 	b := o.b
-	// Own the descriptor whatever happens.
+	// Own the descriptors whatever happens.
 	f := os.NewFile(uintptr(bus), "sandbox-bus")
 	defer f.Close()
+	kf, err := control.OpenKeep(int(keep))
+	if err != nil {
+		return failed("bad keep channel: %v", err)
+	}
 	sb, derr := b.ownSandbox(sender, id)
 	if derr != nil {
+		kf.Close()
 		return derr
 	}
 	if err := checkListener(int(bus)); err != nil {
+		kf.Close()
 		return failed("bad bus socket: %v", err)
 	}
 	ln, err := net.FileListener(f)
 	if err != nil {
+		kf.Close()
 		return failed("cannot use the bus socket: %v", err)
 	}
+	if derr := b.attach(sb, ln, kf); derr != nil {
+		return derr
+	}
+	b.serve(sb, nil)
+	return nil
+}
+
+// attach records the sandbox's listener and keep channel, once.
+func (b *Broker) attach(sb *Sandbox, ln net.Listener, kf *os.File) *dbus.Error {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	if sb.ln != nil {
-		b.mu.Unlock()
 		ln.Close()
-		return failed("sandbox %s already has a bus", id)
+		kf.Close()
+		return failed("sandbox %s already has a bus", sb.ID)
 	}
 	sb.ln = ln
-	b.mu.Unlock()
-	b.serve(sb)
+	sb.keep = newKeeper(b.log.With("sandbox", sb.DisplayName, "sandbox_id", sb.ID), kf)
 	return nil
 }
 
@@ -270,6 +296,9 @@ func readOpts(sb *Sandbox, opts map[string]dbus.Variant) {
 	}
 	if v, ok := opts[control.OptPid].Value().(uint32); ok {
 		sb.Pid = v
+	}
+	if v, ok := opts[control.OptResumed].Value().(bool); ok {
+		sb.Resumed = v
 	}
 }
 
@@ -320,7 +349,9 @@ func (b *Broker) add(sb *Sandbox) error {
 	}
 	b.sandboxes[sb.ID] = sb
 	b.mu.Unlock()
-	if b.docs != nil {
+	if b.docs != nil && sb.Resumed {
+		b.log.Warn("sandbox registered again after its broker ended: its document view died with that broker, so files granted before are gone from it and new grants are refused until it restarts", "sandbox", sb.DisplayName, "sandbox_id", sb.ID)
+	} else if b.docs != nil {
 		view, err := b.docs.AddSandbox(sb.ID)
 		if err != nil {
 			b.mu.Lock()
@@ -337,16 +368,24 @@ func (b *Broker) add(sb *Sandbox) error {
 	return nil
 }
 
-// serve creates the sandbox's bus and portals and starts serving them.
-func (b *Broker) serve(sb *Sandbox) {
+// serve creates the sandbox's bus and portals, adopts the connections a
+// launcher handed back (Resume), and starts serving the listener.
+func (b *Broker) serve(sb *Sandbox, conns []adopted) {
 	var relay busserver.Relay
 	if b.host != nil && len(sb.BusNames) > 0 {
 		relay = newHostRelay(b.host, sb.BusNames, sb.A11yBus)
 	}
-	sb.Server = busserver.New(busserver.Config{SandboxID: sb.ID, SandboxName: sb.DisplayName, UID: b.uid, Logger: b.log, Relay: relay})
+	sb.Server = busserver.New(busserver.Config{SandboxID: sb.ID, SandboxName: sb.DisplayName, UID: b.uid, Logger: b.log, Relay: relay, Keeper: sb.keep})
 	sb.Desktop = desktop.Install(sb.Server, desktop.Options{Settings: b.settings, Logger: b.log.With("sandbox", sb.DisplayName, "sandbox_id", sb.ID)})
 	if b.hooks.OnRegister != nil {
 		b.hooks.OnRegister(sb)
+	}
+	// Adopted before the listener is served: a new connection's unique
+	// name is then sure not to collide with a restored one.
+	for _, a := range conns {
+		if err := sb.Server.Adopt(a.uc, a.st); err != nil {
+			b.log.Warn("cannot adopt a connection: it ends", "sandbox_id", sb.ID, "conn", a.st.Unique, "err", err)
+		}
 	}
 	go func() {
 		err := sb.Server.Serve(sb.ln)
@@ -428,10 +467,13 @@ func (b *Broker) remove(id string) {
 	} else if sb.ln != nil {
 		sb.ln.Close()
 	}
+	if sb.keep != nil {
+		sb.keep.Close()
+	}
 	if b.hooks.OnUnregister != nil {
 		b.hooks.OnUnregister(sb)
 	}
-	if b.docs != nil {
+	if b.docs != nil && !sb.Resumed {
 		b.saveGrants(sb)
 		b.docs.RemoveSandbox(id)
 	}

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +14,12 @@ import (
 	"airlock/portal/control"
 	"airlock/portal/filechooser"
 )
+
+// errResumedGrant: the sandbox's /run/user/UID/doc is bound to the document
+// store of the broker that died (its FUSE connection is gone: ENOTCONN), and
+// only init could mount this broker's view over it. Rather than grant a file
+// that could never appear inside, refuse, and say what to do.
+var errResumedGrant = errors.New("cannot grant files to this sandbox: the broker it started with ended, and its document folder with it; restart the sandbox to grant files again")
 
 func toControl(g Doc) control.Grant {
 	return control.Grant{Sandbox: g.Sandbox, DocID: g.DocID, HostPath: g.HostPath, Inside: g.Inside, Writable: g.Writable, Dir: g.Dir}
@@ -28,8 +35,12 @@ func (o controlObject) Grant(sender dbus.Sender, id, path string, writable bool)
 	if b.docs == nil {
 		return control.Grant{}, failed("this broker has no document store (is FUSE available?)")
 	}
-	if b.Lookup(id) == nil {
+	sb := b.Lookup(id)
+	if sb == nil {
 		return control.Grant{}, failed("no sandbox %s", id)
+	}
+	if sb.Resumed {
+		return control.Grant{}, failed("%v", errResumedGrant)
 	}
 	if !filepath.IsAbs(path) {
 		return control.Grant{}, failed("%q is not an absolute path", path)
@@ -102,6 +113,9 @@ func (g granter) Grant(sandbox, hostPath string, writable, dir, create bool) (fi
 	d := g.b.docs
 	if d == nil {
 		return filechooser.Granted{}, fmt.Errorf("no document store")
+	}
+	if sb := g.b.Lookup(sandbox); sb != nil && sb.Resumed {
+		return filechooser.Granted{}, errResumedGrant
 	}
 	var gr Doc
 	var err error

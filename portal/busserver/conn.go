@@ -53,9 +53,8 @@ func (c *conn) setUnique(u string) {
 	c.unique = u
 }
 
-// ServeConn runs the bus protocol on one connection until it ends.
-func (s *Server) ServeConn(uc *net.UnixConn) {
-	c := &conn{
+func (s *Server) newConn(uc *net.UnixConn) *conn {
+	return &conn{
 		s:        s,
 		c:        uc,
 		log:      s.log,
@@ -64,6 +63,11 @@ func (s *Server) ServeConn(uc *net.UnixConn) {
 		names:    map[string]bool{},
 		expected: map[replyKey]struct{}{},
 	}
+}
+
+// ServeConn runs the bus protocol on one connection until it ends.
+func (s *Server) ServeConn(uc *net.UnixConn) {
+	c := s.newConn(uc)
 	if !s.register(c) {
 		s.log.Warn("refusing connection: connection limit reached or server closing", "limit", s.limits.MaxConnections)
 		uc.Close()
@@ -79,6 +83,12 @@ func (s *Server) ServeConn(uc *net.UnixConn) {
 func (c *conn) close() {
 	c.closeOnce.Do(func() {
 		close(c.done)
+		// Shut the socket down, not only our descriptor: the launcher
+		// holds a duplicate of every authenticated connection (keep.go),
+		// and a connection the bus ends must end for the client too.
+		if raw, err := c.c.SyscallConn(); err == nil {
+			raw.Control(func(fd uintptr) { unix.Shutdown(int(fd), unix.SHUT_RDWR) })
+		}
 		c.c.Close()
 	})
 }
@@ -134,7 +144,12 @@ func (c *conn) run() error {
 	// Until Hello, the deadline stays: a client that authenticates and
 	// then idles still holds a slot.
 	go c.writer()
+	return c.loop(wr)
+}
 
+// loop reads and dispatches messages until the connection ends.
+func (c *conn) loop(wr *wireReader) error {
+	s := c.s
 	for {
 		if len(wr.fds) > 0 && !c.unixFD {
 			return fmt.Errorf("descriptors received without NEGOTIATE_UNIX_FD: %w", errProtocol)

@@ -92,6 +92,9 @@ func (c *conn) busDriver(call *Call) ([]any, error) {
 			return nil, dbusErr(errFailed, "Already handled an Hello message")
 		}
 		u := s.assignUnique(c)
+		// The keeper holds the connection before the client learns its
+		// name: from the reply on, a broker crash cannot end it.
+		c.keep()
 		// The reply must precede NameAcquired: send both from here.
 		c.replyReturn(call.Msg, busName, []any{u})
 		s.busSignal(u, "NameAcquired", u)
@@ -271,6 +274,10 @@ func (c *conn) requestName(name string, flags uint32) ([]any, error) {
 	c.names[name] = flags&nameFlagAllowReplacement != 0
 	c.mu.Unlock()
 	s.mu.Unlock()
+	c.keep()
+	if cur != nil {
+		cur.keep()
+	}
 	if old != "" {
 		s.busSignal(old, "NameLost", name)
 	}
@@ -303,6 +310,7 @@ func (c *conn) releaseName(name string) ([]any, error) {
 	delete(c.names, name)
 	c.mu.Unlock()
 	s.mu.Unlock()
+	c.keep()
 	s.busSignal(unique, "NameLost", name)
 	s.busSignal("", "NameOwnerChanged", name, unique, "")
 	return []any{uint32(releaseReleased)}, nil
@@ -319,12 +327,14 @@ func (c *conn) addMatch(rule string) error {
 		return dbusErr(errMatchInvalid, err.Error())
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if len(c.matches) >= c.s.limits.MaxMatchRules {
+		c.mu.Unlock()
 		return dbusErr(errLimitsExceeded, "too many match rules")
 	}
 	// Copy on write: readers take the slice without holding the lock.
 	c.matches = append(c.matches[:len(c.matches):len(c.matches)], r)
+	c.mu.Unlock()
+	c.keep()
 	return nil
 }
 
@@ -334,14 +344,20 @@ func (c *conn) removeMatch(rule string) error {
 		return dbusErr(errMatchInvalid, err.Error())
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	found := false
 	for i, o := range c.matches {
 		if o.equal(r) {
 			nm := make([]*matchRule, 0, len(c.matches)-1)
 			nm = append(nm, c.matches[:i]...)
 			c.matches = append(nm, c.matches[i+1:]...)
-			return nil
+			found = true
+			break
 		}
 	}
-	return dbusErr(errMatchNotFound, "The given match rule wasn't found and can't be removed")
+	c.mu.Unlock()
+	if !found {
+		return dbusErr(errMatchNotFound, "The given match rule wasn't found and can't be removed")
+	}
+	c.keep()
+	return nil
 }

@@ -14,6 +14,7 @@ const maxMatchRuleLen = 1024
 // matchRule is a parsed AddMatch rule. Only signals are broadcast on this
 // bus, but the rule is kept general so RemoveMatch compares like dbus-daemon.
 type matchRule struct {
+	src           string    // the rule as the client sent it, kept for resuming
 	typ           dbus.Type // 0: any
 	sender        string
 	iface         string
@@ -38,7 +39,7 @@ func parseMatchRule(s string) (*matchRule, error) {
 	if len(s) > maxMatchRuleLen {
 		return nil, fmt.Errorf("match rule longer than %d bytes", maxMatchRuleLen)
 	}
-	r := &matchRule{}
+	r := &matchRule{src: s}
 	seen := map[string]bool{}
 	i := 0
 	for {

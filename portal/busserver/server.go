@@ -91,6 +91,9 @@ type Config struct {
 	// MachineID answers Peer.GetMachineId. Empty: a random id per server,
 	// so the host's /etc/machine-id never reaches the sandbox.
 	MachineID string
+	// Keeper, if set, is told every authenticated connection's resumable
+	// state (keep.go): nil keeps nothing.
+	Keeper Keeper
 }
 
 // Server is one sandbox's bus.
@@ -101,6 +104,11 @@ type Server struct {
 	guid    string
 	serial  atomic.Uint32
 	closing atomic.Bool
+
+	// keepMu serialises calls to cfg.Keeper, so that the keeper sees each
+	// connection's states in the order they happened and never a Keep
+	// after the Forget of the same connection.
+	keepMu sync.Mutex
 
 	// mu guards the fields below.
 	mu           sync.Mutex
@@ -315,6 +323,11 @@ func (s *Server) unregister(c *conn) {
 
 	if unique == "" {
 		return
+	}
+	if k := s.cfg.Keeper; k != nil {
+		s.keepMu.Lock()
+		k.Forget(unique)
+		s.keepMu.Unlock()
 	}
 	for _, name := range released {
 		s.busSignal("", "NameOwnerChanged", name, unique, "")

@@ -34,6 +34,9 @@ const (
 	OptPid              = "pid"               // u: host pid of the sandbox's init, for listings only
 	OptA11yBus          = "a11y_bus"          // s: the accessibility bus address inside, when the launcher bound it
 	OptNativeGrants     = "native_grants"     // b: read-only file grants are bound natively by the launcher
+	// OptResumed: b, the sandbox already runs and its broker died: its
+	// document view went with that broker (see Resume).
+	OptResumed = "resumed"
 
 	// The launcher's own object, on its connection to the host bus: the
 	// broker asks it to bind a read-only grant natively into its sandbox.
@@ -74,6 +77,13 @@ const IntrospectXML = `<node>
     <method name="AttachBus">
       <arg name="id" type="s" direction="in"/>
       <arg name="bus" type="h" direction="in"/>
+      <arg name="keep" type="h" direction="in"/>
+    </method>
+    <method name="Resume">
+      <arg name="id" type="s" direction="in"/>
+      <arg name="bus" type="h" direction="in"/>
+      <arg name="keep" type="h" direction="in"/>
+      <arg name="connections" type="u" direction="in"/>
     </method>
     <method name="Unregister">
       <arg name="id" type="s" direction="in"/>
@@ -142,7 +152,7 @@ func connect(ctx context.Context, start bool) (*Client, error) {
 		conn.Close()
 		return nil, ErrNotRunning
 	default:
-		if err := c.ensureBroker(ctx); err != nil {
+		if err := c.EnsureBroker(ctx); err != nil {
 			conn.Close()
 			return nil, err
 		}
@@ -156,7 +166,12 @@ func (c *Client) running(ctx context.Context) bool {
 	return err == nil && has
 }
 
-func (c *Client) ensureBroker(ctx context.Context) error {
+// EnsureBroker starts a broker unless one runs (D-Bus activation, else the
+// binary), and waits until it owns BusName.
+func (c *Client) EnsureBroker(ctx context.Context) error {
+	if c.running(ctx) {
+		return nil
+	}
 	var reply uint32
 	if err := c.conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.StartServiceByName", 0, BusName, uint32(0)).Store(&reply); err == nil {
 		return nil
@@ -227,9 +242,26 @@ func (c *Client) Register(ctx context.Context, id, name, profile string, opts ma
 }
 
 // AttachBus hands the sandbox's listening bus socket to the broker, which
-// serves it from then on: the socket is the sandbox's identity.
-func (c *Client) AttachBus(ctx context.Context, id string, bus *os.File) error {
-	return c.obj.CallWithContext(ctx, Interface+".AttachBus", 0, id, dbus.UnixFD(bus.Fd())).Err
+// serves it from then on: the socket is the sandbox's identity. keep is the
+// broker's end of the keep channel (KeepPair).
+func (c *Client) AttachBus(ctx context.Context, id string, bus, keep *os.File) error {
+	return c.obj.CallWithContext(ctx, Interface+".AttachBus", 0, id, dbus.UnixFD(bus.Fd()), dbus.UnixFD(keep.Fd())).Err
+}
+
+// Resume is AttachBus for a sandbox whose broker died: before it serves the
+// listening socket, the broker reads n connection records (each with its
+// descriptor) from keep and adopts those connections, so they carry on
+// with the same unique names, match rules and owned names. The caller
+// writes the records into its end of the channel while the call runs.
+func (c *Client) Resume(ctx context.Context, id string, bus, keep *os.File, n uint32) error {
+	return c.obj.CallWithContext(ctx, Interface+".Resume", 0, id, dbus.UnixFD(bus.Fd()), dbus.UnixFD(keep.Fd()), n).Err
+}
+
+// Owner returns the unique name of the broker that owns BusName now.
+func (c *Client) Owner(ctx context.Context) (string, error) {
+	var owner string
+	err := c.conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.GetNameOwner", 0, BusName).Store(&owner)
+	return owner, err
 }
 
 // Grant makes a host file or folder visible in a running sandbox.
