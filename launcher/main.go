@@ -13,6 +13,10 @@ func init() {
 	if len(os.Args) > 0 && os.Args[0] == sandbox.InitArg0 {
 		sandbox.InitMain()
 	}
+	// The host-view helper of native grants, started by init.
+	if len(os.Args) > 0 && os.Args[0] == sandbox.HostViewArg0 {
+		sandbox.HostViewMain()
+	}
 }
 
 func main() {

@@ -1,13 +1,14 @@
 package sandbox
 
-// IMPORTANT: the two threads started here keep init's capabilities in the
-// sandbox's user namespace for the sandbox's whole life, and carry no
-// seccomp filter: they are the trusted companion (gVisor's gofer plays the
-// same role) that makes a host file appear in a running sandbox at native
-// speed. They act only on requests from the launcher, over the control
-// socket that nothing in the sandbox holds; init is non-dumpable, so no
-// process in the sandbox can reach their memory, and the application is
-// forked from the main thread, which dropped everything.
+// IMPORTANT: the mounter thread started here keeps init's capabilities in
+// the sandbox's user namespace for the sandbox's whole life and carries no
+// seccomp filter; with the host-view process (hostview_linux.go) it is the
+// trusted companion (gVisor's gofer plays the same role) that makes a host
+// file appear in a running sandbox at native speed. It acts only on requests
+// from the launcher, over the control socket that nothing in the sandbox
+// holds; init is non-dumpable, so no process in the sandbox can reach its
+// memory, and the application is forked from the main thread, which dropped
+// everything.
 
 import (
 	"encoding/json"
@@ -32,57 +33,28 @@ type bindRequest struct {
 	Inside string `json:"inside"`
 }
 
-type cloneReq struct {
-	path  string
-	reply chan cloneResp
-}
-
-type cloneResp struct {
-	fd  int
-	err error
-}
-
 type mountReq struct {
 	fd     int // -1 to unbind
 	inside string
 	reply  chan error
 }
 
-// binder owns the host-view thread and the mounter thread.
+// binder owns the host-view process and the mounter thread.
 type binder struct {
-	clones chan cloneReq
+	hv     *hostViewClient
 	mounts chan mountReq
 }
 
-// startHostView starts, before the sandbox's root is built, a thread with a
-// mount namespace of its own: a copy of the host's view, owned by the
-// sandbox's user namespace, where open_tree(2) can clone a host file into a
-// detached mount. Only this thread ever sees the host's tree after init pivots.
+// startHostView starts, before the sandbox's root is built, the host-view
+// process: a mount namespace of its own, created at clone time as a copy of
+// init's (still the host's view) and owned by the sandbox's user namespace,
+// where open_tree(2) can clone a host file into a detached mount.
 func startHostView() (*binder, error) {
-	b := &binder{clones: make(chan cloneReq), mounts: make(chan mountReq)}
-	ready := make(chan error)
-	go func() {
-		// Never unlocked: the thread is this goroutine's for good, and
-		// its mount namespace is never seen by another goroutine.
-		runtime.LockOSThread()
-		// CLONE_NEWNS needs a private fs_struct (CLONE_FS); both are
-		// per thread, so a threaded process may do it (unshare(2)).
-		if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_FS); err != nil {
-			ready <- fmt.Errorf("cannot unshare the host view: %w", err)
-			return
-		}
-		// Host mounts made later (a USB stick) still show up here.
-		if err := unix.Mount("", "/", "", unix.MS_SLAVE|unix.MS_REC, ""); err != nil {
-			ready <- fmt.Errorf("cannot make the host view a slave: %w", err)
-			return
-		}
-		ready <- nil
-		for r := range b.clones {
-			fd, err := cloneFile(r.path)
-			r.reply <- cloneResp{fd, err}
-		}
-	}()
-	return b, <-ready
+	hv, err := startHostViewProcess()
+	if err != nil {
+		return nil, err
+	}
+	return &binder{hv: hv, mounts: make(chan mountReq)}, nil
 }
 
 // cloneFile clones one regular host file as a detached, read-only, nosuid,
@@ -150,13 +122,11 @@ func (b *binder) handle(msg []byte) error {
 	reply := make(chan error, 1)
 	switch msg[0] {
 	case msgBind:
-		cr := make(chan cloneResp, 1)
-		b.clones <- cloneReq{r.Host, cr}
-		c := <-cr
-		if c.err != nil {
-			return c.err
+		fd, err := b.hv.clone(r.Host)
+		if err != nil {
+			return err
 		}
-		b.mounts <- mountReq{fd: c.fd, inside: r.Inside, reply: reply}
+		b.mounts <- mountReq{fd: fd, inside: r.Inside, reply: reply}
 	case msgUnbind:
 		b.mounts <- mountReq{fd: -1, inside: r.Inside, reply: reply}
 	default:

@@ -733,7 +733,11 @@ func TestEscape(t *testing.T) {
 	// holds only init (exempt) and the probe. The host canary, a process of
 	// the same user, survives.
 	t.Run("pid-namespace/kill-all", func(t *testing.T) {
-		r := e.Run(t, "run", "--ro", w.probe, "--", w.probe, "kill-all")
+		// grants = "private": no host-view helper in the sandbox. With
+		// native grants kill(-1) also reaches that helper, the sandbox's
+		// own process: the sandbox then only loses its native binds (its
+		// grants go through the document store), nothing outside.
+		r := e.Run(t, "run", "--profile", profFile, "--ro", w.probe, "--", w.probe, "kill-all")
 		if r.Code != 0 {
 			t.Fatalf("probe kill-all: %v", r)
 		}
