@@ -118,6 +118,10 @@ func DefaultRules() []Rule {
 		// a kernel without the family says.
 		{Name: "socket(family)", Nr: unix.SYS_SOCKET, Errno: unix.EAFNOSUPPORT, Preds: []Pred{
 			{Arg: 0, NotIn: []uint32{unix.AF_UNSPEC, unix.AF_UNIX, unix.AF_INET, unix.AF_INET6, unix.AF_NETLINK}}}},
+		// socketpair(2) reaches a family's code too (AF_TIPC implements
+		// it; CVE-2021-43267 was TIPC): local sockets only.
+		{Name: "socketpair(family)", Nr: unix.SYS_SOCKETPAIR, Errno: unix.EAFNOSUPPORT, Preds: []Pred{
+			{Arg: 0, NotIn: []uint32{unix.AF_UNIX}}}},
 		// Beyond Flatpak: eBPF, userfaultfd (the race primitive of many
 		// kernel exploits) and io_uring (syscalls that seccomp cannot see).
 		deny("bpf", unix.SYS_BPF, unix.EPERM),

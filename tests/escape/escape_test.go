@@ -172,6 +172,9 @@ func attempts() []attempt {
 		{"CVE-2020-12351/AF_BLUETOOTH", noafs, false, ""},
 		{"CVE-2019-8912/AF_ALG", noafs, false, ""},
 		{"CVE-2022-1353/AF_KEY", noafs, false, ""},
+		// socketpair(2) is filtered to AF_UNIX; socketpair(AF_INET),
+		// EOPNOTSUPP from the kernel, proves the filter answers.
+		{"CVE-2021-43267/socketpair-AF_TIPC", noafs, true, ""},
 		// "shocker" (Docker 2014): open_by_handle_at reads any inode of a
 		// mounted file system; name_to_handle_at is open to anyone.
 		{"shocker/open_by_handle_at", eperm, true, ""},

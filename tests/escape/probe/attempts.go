@@ -624,6 +624,23 @@ func sockets(*config) {
 		c.errno(fmt.Sprintf("socket(%d, %d, %d)", s.family, s.typ, s.protocol), err, unix.EAFNOSUPPORT)
 		c.done()
 	}
+	// socketpair(2) reaches a family's code without socket(2): TIPC
+	// implements it (CVE-2021-43267 was a TIPC heap overflow).
+	c := start("CVE-2021-43267/socketpair-AF_TIPC")
+	var sv [2]int32
+	_, err := sys(unix.SYS_SOCKETPAIR, unix.AF_TIPC, unix.SOCK_SEQPACKET, 0, uintptr(unsafe.Pointer(&sv[0])))
+	if err == nil {
+		unix.Close(int(sv[0]))
+		unix.Close(int(sv[1]))
+	}
+	c.errno("socketpair(AF_TIPC)", err, unix.EAFNOSUPPORT)
+	// Proof that the filter answers, not a kernel without TIPC: the
+	// kernel itself says EOPNOTSUPP to socketpair(AF_INET).
+	_, err = sys(unix.SYS_SOCKETPAIR, unix.AF_INET, unix.SOCK_STREAM, 0, uintptr(unsafe.Pointer(&sv[0])))
+	if err != unix.EAFNOSUPPORT {
+		c.fail("socketpair(AF_INET): %v, want EAFNOSUPPORT from the filter (the kernel says EOPNOTSUPP)", err)
+	}
+	c.done()
 }
 
 // handles: name_to_handle_at + open_by_handle_at read files by inode number,
