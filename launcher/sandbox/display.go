@@ -167,7 +167,7 @@ func (s *Sandbox) startXephyr(runtimeIn string) ([]string, error) {
 	}
 	n, err := strconv.Atoi(num)
 	if err != nil {
-		return nil, fmt.Errorf("Xephyr did not start: %s", strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("cannot start Xephyr: %s", strings.TrimSpace(stderr.String()))
 	}
 	sock := fmt.Sprintf("/tmp/.X11-unix/X%d", n)
 	s.spec.Binds = append(s.spec.Binds,

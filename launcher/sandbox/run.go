@@ -61,7 +61,6 @@ type Sandbox struct {
 	spec    Spec
 	log     *slog.Logger
 	cleanup []func()
-	extra   []*os.File // the sandbox's display and the like, kept open by the launcher
 
 	// ctlMu guards ctl, init's control socket while the application runs
 	// (nil before and after): one request and its answer at a time.
@@ -294,9 +293,6 @@ func (s *Sandbox) Close() {
 		s.cleanup[i]()
 	}
 	s.cleanup = nil
-	for _, f := range s.extra {
-		f.Close()
-	}
 }
 
 // Run starts the sandbox and waits for it. It returns the application's exit

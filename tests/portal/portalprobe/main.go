@@ -254,7 +254,7 @@ func handshake(c *net.UnixConn) (*bufio.Reader, error) {
 		return nil, fmt.Errorf("no reply to Hello: %w", err)
 	}
 	if m.Type != dbus.TypeMethodReply {
-		return nil, fmt.Errorf("Hello answered with message type %d", m.Type)
+		return nil, fmt.Errorf("answer to Hello has message type %d", m.Type)
 	}
 	return r, nil
 }
