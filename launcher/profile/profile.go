@@ -17,6 +17,8 @@ import (
 	"sync"
 
 	"github.com/BurntSushi/toml"
+
+	"airlock/launcher/i18n"
 )
 
 // Network modes.
@@ -127,7 +129,7 @@ func (e *Error) Error() string {
 		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
 	}
 	if e.Key != "" {
-		return fmt.Sprintf("%s: key %q: %s", loc, e.Key, e.Msg)
+		return i18n.T("%s: key %q: %s", loc, e.Key, e.Msg)
 	}
 	return fmt.Sprintf("%s: %s", loc, e.Msg)
 }
@@ -208,12 +210,12 @@ func Find(nameOrPath string) (*Profile, error) {
 		return LoadFile(nameOrPath)
 	}
 	if !nameRE().MatchString(nameOrPath) {
-		return nil, fmt.Errorf("invalid profile name %q", nameOrPath)
+		return nil, errors.New(i18n.T("invalid profile name %q", nameOrPath))
 	}
 	m, _ := List()
 	p, ok := m[nameOrPath]
 	if !ok {
-		return nil, fmt.Errorf("no profile named %q (searched %s)", nameOrPath, strings.Join(Dirs(), ", "))
+		return nil, errors.New(i18n.T("no profile named %q (searched %s)", nameOrPath, strings.Join(Dirs(), ", ")))
 	}
 	return LoadFile(p)
 }
@@ -252,7 +254,7 @@ func Parse(file, name string, data []byte) (*Profile, error) {
 		k := und[0]
 		// Keys under [env] are free-form and decoded into the map, so any
 		// undecoded key is a typo or a key from another version.
-		return nil, &Error{File: file, Line: keyLine(data, k), Key: k.String(), Msg: "unknown key (see airlock-profile(5))"}
+		return nil, &Error{File: file, Line: keyLine(data, k), Key: k.String(), Msg: i18n.T("unknown key (see airlock-profile(5))")}
 	}
 	p.Name = name
 	p.Path = file
@@ -270,8 +272,10 @@ func Parse(file, name string, data []byte) (*Profile, error) {
 	return &p, nil
 }
 
+// bad is a refused value; format is translated (po/extract collects the
+// literal formats of bad's callers).
 func bad(key, format string, args ...any) error {
-	return &Error{Key: key, Msg: fmt.Sprintf(format, args...)}
+	return &Error{Key: key, Msg: i18n.T(format, args...)}
 }
 
 var (
@@ -374,22 +378,22 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 func checkHostPath(p string) error {
 	if p == "" || strings.ContainsRune(p, 0) {
-		return fmt.Errorf("empty path or NUL in path")
+		return errors.New(i18n.T("empty path or NUL in path"))
 	}
 	if !strings.HasPrefix(p, "~/") && !filepath.IsAbs(p) {
-		return fmt.Errorf("%q must start with ~/ or /", p)
+		return errors.New(i18n.T("%q must start with ~/ or /", p))
 	}
 	c := filepath.Clean(p)
 	// The host's root, /proc, /dev, /sys, /run and the home folder as a whole
 	// would hand the sandbox what it exists to withhold.
 	for _, forbidden := range []string{"/", "/proc", "/sys", "/dev", "/run", "/etc", "/home", "/root", "~"} {
 		if c == forbidden {
-			return fmt.Errorf("%q may not be shared", p)
+			return errors.New(i18n.T("%q may not be shared", p))
 		}
 	}
 	for _, prefix := range []string{"/proc/", "/sys/", "/dev/", "/run/"} {
 		if strings.HasPrefix(c, prefix) {
-			return fmt.Errorf("%q may not be shared", p)
+			return errors.New(i18n.T("%q may not be shared", p))
 		}
 	}
 	return nil
@@ -398,11 +402,11 @@ func checkHostPath(p string) error {
 func checkHostPort(s string) error {
 	i := strings.LastIndexByte(s, ':')
 	if i <= 0 || i == len(s)-1 {
-		return fmt.Errorf("%q is not HOST:PORT", s)
+		return errors.New(i18n.T("%q is not HOST:PORT", s))
 	}
 	for _, c := range s[i+1:] {
 		if c < '0' || c > '9' {
-			return fmt.Errorf("%q has a bad port", s)
+			return errors.New(i18n.T("%q has a bad port", s))
 		}
 	}
 	return nil

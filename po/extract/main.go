@@ -44,14 +44,21 @@ func main() {
 			if !ok || len(call.Args) == 0 {
 				return true
 			}
-			sel, ok := call.Fun.(*ast.SelectorExpr)
-			if !ok || sel.Sel.Name != "T" {
+			arg := -1
+			if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "T" {
+				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "i18n" {
+					arg = 0 // i18n.T("...")
+				}
+			}
+			// The profile package's bad(key, "format", ...) translates
+			// its format.
+			if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "bad" && len(call.Args) >= 2 {
+				arg = 1
+			}
+			if arg < 0 {
 				return true
 			}
-			if id, ok := sel.X.(*ast.Ident); !ok || id.Name != "i18n" {
-				return true
-			}
-			tv, err := types.Eval(fset, nil, call.Args[0].Pos(), exprString(call.Args[0]))
+			tv, err := types.Eval(fset, nil, call.Args[arg].Pos(), exprString(call.Args[arg]))
 			if err != nil || tv.Value == nil || tv.Value.Kind() != constant.String {
 				return true
 			}
