@@ -103,7 +103,7 @@ for _ in $(seq 100); do grep -q "Written inside the sandbox" "$letter" && break;
 sleep 1
 shot2=$AIRLOCK_BUILD/demo-screenshot.png
 import -window root "$shot2"
-as_user "$AIRLOCK_BUILD/airlock" ps
+as_user env DBUS_SESSION_BUS_ADDRESS="$DBUS_SESSION_BUS_ADDRESS" "$AIRLOCK_BUILD/airlock" ps
 as_user env DBUS_SESSION_BUS_ADDRESS="$DBUS_SESSION_BUS_ADDRESS" "$AIRLOCK_BUILD/airlock" grants
 kill -TERM "$notes" 2>/dev/null || true
 wait "$notes" 2>/dev/null || true
