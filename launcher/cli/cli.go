@@ -350,6 +350,22 @@ func (b *portalBroker) Grant(id, path string, writable bool) (string, error) {
 	return g.Inside, err
 }
 
+func (b *portalBroker) ReadOnlyFiles(id string) map[string]string {
+	ctx, cancel := callCtx()
+	defer cancel()
+	gs, err := b.c.Grants(ctx, id)
+	if err != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, g := range gs {
+		if !g.Writable && !g.Dir {
+			out[g.HostPath] = g.Inside
+		}
+	}
+	return out
+}
+
 func (b *portalBroker) AttachBus(id string, pid int, bus *os.File) error {
 	ctx, cancel := callCtx()
 	defer cancel()

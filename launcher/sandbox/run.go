@@ -40,6 +40,10 @@ type Broker interface {
 	A11yBus() string
 	// Grant makes a host file visible inside and returns its inside path.
 	Grant(id, hostPath string, writable bool) (inside string, err error)
+	// ReadOnlyFiles lists the sandbox's read-only file grants so far (host
+	// path to inside path): the profile's persistent grants, restored at
+	// Register.
+	ReadOnlyFiles(id string) map[string]string
 	// AttachBus hands over the sandbox's listening bus socket.
 	AttachBus(id string, pid int, busListener *os.File) error
 	Unregister(id string)
@@ -169,6 +173,12 @@ func Prepare(o Options) (*Sandbox, error) {
 		// chooser, airlock grant) appear here without touching the
 		// sandbox's mounts.
 		s.spec.Binds = append(s.spec.Binds, Bind{Src: docView, Dst: runtimeIn + "/doc", RW: true})
+		if p.Grants == profile.GrantsNative && p.PersistentGrants {
+			// Restored grants read at native speed too, like new ones.
+			for host, inside := range s.opts.Broker.ReadOnlyFiles(id) {
+				s.spec.Binds = append(s.spec.Binds, Bind{Src: host, Dst: inside, Optional: true})
+			}
+		}
 	}
 	// Documents: each in a folder of its own with a random name, so that
 	// the application learns nothing from the path but the file's name.

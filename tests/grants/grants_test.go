@@ -175,9 +175,15 @@ func TestPersistentGrants(t *testing.T) {
 		}
 		sh.stop()
 		// The next sandbox of the same profile.
-		r := e.Run(t, "run", "--profile", prof, "--", "/bin/sh", "-c", "cat "+inside+" 2>/dev/null || echo GONE")
-		if strings.TrimSpace(r.Stdout) != tc.want {
+		r := e.Run(t, "run", "--profile", prof, "--", "/bin/sh", "-c", "cat "+inside+" 2>/dev/null || echo GONE; grep ' "+inside+" ' /proc/self/mountinfo || true")
+		lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+		if lines[0] != tc.want {
 			t.Errorf("persistent_grants = %v: the next sandbox reads %q, want %q (%v)", tc.persistent, r.Stdout, tc.want, r)
+		}
+		// A restored read-only grant is bound natively too (grants =
+		// "native", the default).
+		if tc.persistent && (len(lines) < 2 || !strings.Contains(lines[1], " ro,") || strings.Contains(lines[1], "fuse")) {
+			t.Errorf("restored grant not bound natively: %q", r.Stdout)
 		}
 	}
 }
