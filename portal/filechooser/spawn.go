@@ -61,6 +61,9 @@ func ProcessDialog(bin string, log *slog.Logger) Dialog {
 		if home, err := os.UserHomeDir(); err == nil {
 			cmd.Dir = home
 		}
+		// No OpenGL probe: a file chooser draws nothing that needs it, and
+		// GTK3 would otherwise set up Mesa in every new chooser process.
+		cmd.Env = append(os.Environ(), "GDK_GL=disable")
 		cmd.Stdin = bytes.NewReader(in)
 		var out bytes.Buffer
 		cmd.Stdout = &limitedWriter{w: &out, n: maxResponse}
