@@ -47,6 +47,23 @@ func main() {
 		})
 	}
 
+	// Started ahead of need by the broker (AIRLOCK_CHOOSER_PRESTART=1):
+	// GTK is set up before the request arrives, so that the dialog shows
+	// as soon as an application asks. The process still serves exactly
+	// one dialog, and has seen nothing of any sandbox before its request.
+	var initErr error
+	initialized := false
+	if os.Getenv("AIRLOCK_CHOOSER_PRESTART") == "1" {
+		initErr, initialized = filechooser.Init(), true
+		if initErr == nil {
+			filechooser.Warm()
+			// Not blocked in read(2): a GTK process that does not run
+			// its main loop hangs every screen reader that asks it
+			// anything.
+			filechooser.WaitRequest(0)
+		}
+	}
+
 	var req protocol.Request
 	if err := json.NewDecoder(io.LimitReader(os.Stdin, maxRequest)).Decode(&req); err != nil {
 		respond(filechooser.Errorf("invalid request: %v", err))
@@ -65,8 +82,11 @@ func main() {
 			os.Exit(0)
 		}()
 	}
-	if err := filechooser.Init(); err != nil {
-		respond(filechooser.Errorf("%v", err))
+	if !initialized {
+		initErr = filechooser.Init()
+	}
+	if initErr != nil {
+		respond(filechooser.Errorf("%v", initErr))
 		return
 	}
 	respond(filechooser.Run(&req))

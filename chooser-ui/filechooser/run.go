@@ -19,6 +19,13 @@ func Init() error {
 	return gtk.Init(WindowRole)
 }
 
+// Warm prepares GTK for a dialog to come (a chooser started ahead of need).
+func Warm() { gtk.Warm() }
+
+// WaitRequest keeps GTK's main loop running until fd (the request's pipe)
+// has data.
+func WaitRequest(fd int) { gtk.WaitReadable(fd) }
+
 // Run shows the dialog for a validated request and returns the user's
 // answer. It must run on the main OS thread after Init.
 func Run(r *protocol.Request) protocol.Response {

@@ -4,6 +4,7 @@ package gtk
 #cgo pkg-config: gtk+-3.0
 #include <stdlib.h>
 #include <gtk/gtk.h>
+#include <glib-unix.h>
 
 // A response id of our own (positive ids belong to the application).
 #define AIRLOCK_RESPONSE_TIMEOUT 4201
@@ -117,6 +118,30 @@ static gboolean airlock_timed_out(GtkWidget *d) {
 }
 
 static GtkFileChooser *airlock_chooser(GtkWidget *w) { return GTK_FILE_CHOOSER(w); }
+
+static gboolean airlock_readable_cb(gint fd, GIOCondition cond, gpointer data) {
+	gtk_main_quit();
+	return G_SOURCE_REMOVE;
+}
+
+// airlock_wait_readable runs the main loop until fd can be read (or hangs
+// up): a chooser started ahead of need keeps answering the display and the
+// accessibility bus while it waits for its request.
+static void airlock_wait_readable(int fd) {
+	g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, airlock_readable_cb, NULL);
+	gtk_main();
+}
+
+// airlock_warm builds and realizes a file chooser that is never shown, so
+// that the theme, icons, fonts and GIO modules are loaded before a request
+// arrives.
+static void airlock_warm(void) {
+	GtkWidget *d = airlock_file_chooser_dialog_new("", GTK_FILE_CHOOSER_ACTION_OPEN, "_Cancel", "_Open");
+	gtk_widget_realize(d);
+	gtk_widget_destroy(d);
+	while (gtk_events_pending())
+		gtk_main_iteration();
+}
 static GtkWindow *airlock_window(GtkWidget *w) { return GTK_WINDOW(w); }
 */
 import "C"
@@ -146,6 +171,14 @@ func Init(prgname string) error {
 	}
 	return nil
 }
+
+// WaitReadable runs GTK's main loop until fd has data (main thread only):
+// a waiting chooser still answers its display and screen readers.
+func WaitReadable(fd int) { C.airlock_wait_readable(C.int(fd)) }
+
+// Warm loads what every dialog needs (theme, icons, fonts, GIO modules) by
+// building a chooser that is never shown. Main thread only, after Init.
+func Warm() { C.airlock_warm() }
 
 // HasIcon reports whether the current icon theme has the named icon.
 func HasIcon(name string) bool {

@@ -2,6 +2,7 @@ package i18n
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -57,6 +58,20 @@ func TestCatalogsKeepVerbs(t *testing.T) {
 		}
 		if n == 0 {
 			t.Errorf("%s: no translated entries", f)
+		}
+	}
+}
+
+// TestCatalogsCompile runs msgfmt --check on every catalog, as the build
+// does when it installs them.
+func TestCatalogsCompile(t *testing.T) {
+	if _, err := exec.LookPath("msgfmt"); err != nil {
+		t.Skip("msgfmt (Debian package gettext) is not installed")
+	}
+	files, _ := filepath.Glob("../../po/*.po")
+	for _, f := range files {
+		if out, err := exec.Command("msgfmt", "--check", "-o", os.DevNull, f).CombinedOutput(); err != nil {
+			t.Errorf("msgfmt --check %s: %v\n%s", f, err, out)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -44,52 +45,148 @@ const maxResponse = 1 << 20
 // display, for each dialog: the broker itself never links GTK. A chooser that
 // dies, hangs past the request's timeout or prints nonsense yields response
 // 2; the application never waits forever.
+//
+// One chooser is kept started ahead of need, with GTK already set up and
+// waiting for its request on stdin (starting GTK3 is most of a dialog's
+// 60 ms): each process still serves exactly one dialog, and the next one is
+// started when it is taken.
 func ProcessDialog(bin string, log *slog.Logger) Dialog {
-	return func(ctx context.Context, req protocol.Request) (protocol.Response, error) {
-		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-			return protocol.Response{}, errors.New("the broker has no display to show the file chooser on")
-		}
-		in, err := json.Marshal(req)
-		if err != nil {
-			return protocol.Response{}, err
-		}
-		limit := time.Duration(req.TimeoutSeconds)*time.Second + 30*time.Second
-		ctx, cancel := context.WithTimeout(ctx, limit)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin)
-		// A neutral working folder: GTK's sidebar would show the broker's.
-		if home, err := os.UserHomeDir(); err == nil {
-			cmd.Dir = home
-		}
-		// No OpenGL probe: a file chooser draws nothing that needs it, and
-		// GTK3 would otherwise set up Mesa in every new chooser process.
-		cmd.Env = append(os.Environ(), "GDK_GL=disable")
-		cmd.Stdin = bytes.NewReader(in)
-		var out bytes.Buffer
-		cmd.Stdout = &limitedWriter{w: &out, n: maxResponse}
-		var errb bytes.Buffer
-		cmd.Stderr = &limitedWriter{w: &errb, n: 64 << 10}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
-		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
-		cmd.WaitDelay = 3 * time.Second
-		start := time.Now()
-		runErr := cmd.Run()
-		if s := strings.TrimSpace(errb.String()); s != "" {
-			log.Debug("chooser stderr", "text", s)
-		}
-		if ctx.Err() != nil {
-			return protocol.Response{}, fmt.Errorf("file chooser ended: %w", ctx.Err())
-		}
-		var resp protocol.Response
-		if err := json.Unmarshal(out.Bytes(), &resp); err != nil {
-			if runErr != nil {
-				return protocol.Response{}, fmt.Errorf("file chooser failed: %v", runErr)
-			}
-			return protocol.Response{}, fmt.Errorf("file chooser answered nonsense: %w", err)
-		}
-		log.Debug("chooser answered", "response", resp.Response, "after", time.Since(start))
-		return resp, nil
+	d := &chooserPool{bin: bin, log: log}
+	if os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != "" {
+		go d.refill() // the first dialog is quick too
 	}
+	return d.run
+}
+
+// chooserPool holds the chooser started ahead of need.
+type chooserPool struct {
+	bin string
+	log *slog.Logger
+
+	// mu guards next.
+	mu   sync.Mutex
+	next *chooserProc
+}
+
+// chooserProc is one airlock-chooser process.
+type chooserProc struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	out    bytes.Buffer
+	errb   bytes.Buffer
+	exited chan struct{}
+	err    error // cmd.Wait's, once exited is closed
+}
+
+func (d *chooserPool) start(prestart bool) (*chooserProc, error) {
+	p := &chooserProc{cmd: exec.Command(d.bin), exited: make(chan struct{})}
+	// A neutral working folder: GTK's sidebar would show the broker's.
+	if home, err := os.UserHomeDir(); err == nil {
+		p.cmd.Dir = home
+	}
+	// No OpenGL probe: a file chooser draws nothing that needs it, and
+	// GTK3 would otherwise set up Mesa in every new chooser process.
+	p.cmd.Env = append(os.Environ(), "GDK_GL=disable")
+	if prestart {
+		p.cmd.Env = append(p.cmd.Env, "AIRLOCK_CHOOSER_PRESTART=1")
+	}
+	stdin, err := p.cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	p.stdin = stdin
+	p.cmd.Stdout = &limitedWriter{w: &p.out, n: maxResponse}
+	p.cmd.Stderr = &limitedWriter{w: &p.errb, n: 64 << 10}
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	if err := p.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("cannot start %s: %w", d.bin, err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// take returns the chooser started ahead, if it still runs, or a new one;
+// and starts the next in the background.
+func (d *chooserPool) take() (*chooserProc, error) {
+	d.mu.Lock()
+	p := d.next
+	d.next = nil
+	d.mu.Unlock()
+	if p != nil {
+		select {
+		case <-p.exited:
+			p = nil // it died waiting (the display went away)
+		default:
+		}
+	}
+	go d.refill()
+	if p != nil {
+		return p, nil
+	}
+	return d.start(true)
+}
+
+func (d *chooserPool) refill() {
+	p, err := d.start(true)
+	if err != nil {
+		d.log.Debug("cannot start a chooser ahead of need", "err", err)
+		return
+	}
+	d.mu.Lock()
+	old := d.next
+	d.next = p
+	d.mu.Unlock()
+	if old != nil {
+		old.stdin.Close() // an extra one: it reads EOF and exits
+	}
+}
+
+func (d *chooserPool) run(ctx context.Context, req protocol.Request) (protocol.Response, error) {
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return protocol.Response{}, errors.New("the broker has no display to show the file chooser on")
+	}
+	in, err := json.Marshal(req)
+	if err != nil {
+		return protocol.Response{}, err
+	}
+	limit := time.Duration(req.TimeoutSeconds)*time.Second + 30*time.Second
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	p, err := d.take()
+	if err != nil {
+		return protocol.Response{}, err
+	}
+	start := time.Now()
+	p.stdin.Write(in)
+	p.stdin.Close()
+	select {
+	case <-p.exited:
+	case <-ctx.Done():
+		// Closed by the application, or hung: end the dialog.
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.exited:
+		case <-time.After(3 * time.Second):
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+		return protocol.Response{}, fmt.Errorf("file chooser ended: %w", ctx.Err())
+	}
+	if s := strings.TrimSpace(p.errb.String()); s != "" {
+		d.log.Debug("chooser stderr", "text", s)
+	}
+	var resp protocol.Response
+	if err := json.Unmarshal(p.out.Bytes(), &resp); err != nil {
+		if p.err != nil {
+			return protocol.Response{}, fmt.Errorf("file chooser failed: %v", p.err)
+		}
+		return protocol.Response{}, fmt.Errorf("file chooser answered nonsense: %w", err)
+	}
+	d.log.Debug("chooser answered", "response", resp.Response, "after", time.Since(start))
+	return resp, nil
 }
 
 type limitedWriter struct {

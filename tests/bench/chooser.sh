@@ -63,8 +63,9 @@ start_bus_a
 bg_user "$WORK/log/portal.log" "${X_ENV[@]}" HOME="$RUN/home-airlock" DBUS_SESSION_BUS_ADDRESS="$BUS_A" -- "$WORK/bin/airlock-portal"
 PORTAL_PID=$BG_PID
 wait_name "$BUS_A" org.airlock.Portal || fail "airlock-portal did not start: $(tail -5 "$WORK/log/portal.log")"
-sleep 1
-A_IDLE=$(mem "$PORTAL_PID")
+sleep 2
+# The broker and the chooser it keeps started ahead of need (its child).
+A_IDLE=$(mem "$PORTAL_PID" $(ps -o pid= --ppid "$PORTAL_PID"))
 log "airlock: OpenFile from inside a sandbox, $RUNS+1 dialogs"
 # The chooser's window title is the trusted line "<sandbox> wants to open a
 # file", not the application's title.
@@ -74,8 +75,8 @@ A_OUT=$(fg_user "${X_ENV[@]}" DBUS_SESSION_BUS_ADDRESS="$BUS_A" -- "$BIN" drive 
 	--ro "$BIN" -- "$BIN" client 2>"$WORK/log/airlock-drive.log") ||
 	fail "airlock runs failed: $(tail -5 "$WORK/log/airlock-drive.log"; tail -5 "$WORK/log/portal.log")"
 echo "$A_OUT" | sed 's/^/  airlock /'
-sleep 1
-A_AFTER=$(mem "$PORTAL_PID")
+sleep 2
+A_AFTER=$(mem "$PORTAL_PID" $(ps -o pid= --ppid "$PORTAL_PID"))
 log "reference: airlock-chooser spawned directly (no broker, no sandbox), $RUNS+1 dialogs"
 C_OUT=$(fg_user "${X_ENV[@]}" HOME="$RUN/home-airlock" -- "$BIN" drive -runs "$RUNS" -want 1 \
 	-window '^chooserbench wants to open a file$' -chooser "$WORK/bin/airlock-chooser" 2>"$WORK/log/chooser-drive.log") ||
@@ -126,7 +127,7 @@ printf '%-40s %13s ms %16s\n' "  of which airlock-chooser alone, first" "$CF" ""
 printf '%-40s %13s ms %13s ms %7sx\n' "OpenFile reply (request handle), warm" "$(get "$A_OUT" warm call_ms)" "$(get "$X_OUT" warm call_ms)" "$(ratio "$(get "$A_OUT" warm call_ms)" "$(get "$X_OUT" warm call_ms)")"
 printf '%-40s %13s ms %13s ms %7sx\n' "Escape -> Response, warm" "$AE" "$XE" "$(ratio "$AE" "$XE")"
 printf '%-40s %13s kB %13s kB\n' "RSS of the dialog's process, open" "$(drss "$A_OUT")" "$(drss "$X_OUT")"
-echo "memory, kB (VmRSS PSS): airlock-portal idle $A_IDLE, after the runs $A_AFTER"
+echo "memory, kB (VmRSS PSS): airlock-portal + the chooser started ahead, idle $A_IDLE, after the runs $A_AFTER"
 echo "                        anchor (xdg-desktop-portal + -gtk + xdg-document-portal) idle $X_IDLE, after the runs $X_AFTER"
 echo "                        anchor idle by process: $X_IDLE_PARTS"
 echo
