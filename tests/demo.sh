@@ -35,8 +35,10 @@ fi
 home=$(getent passwd "$AIRLOCK_USER" | cut -d: -f6 || echo "$HOME")
 if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ]; then
 	bus="${AIRLOCK_USER_RUNTIME:-${XDG_RUNTIME_DIR:-/tmp}}/demo-bus"
-	as_user dbus-daemon --session --nofork --nopidfile --address="unix:path=$bus" >/dev/null 2>&1 &
-	started+=($!)
+	# --fork --print-pid: the daemon's own PID, to stop it by PID (the
+	# broker that airlock run starts on it exits with it).
+	read -r buspid < <(as_user dbus-daemon --session --fork --nopidfile --print-pid=1 --address="unix:path=$bus")
+	started+=("$buspid")
 	export DBUS_SESSION_BUS_ADDRESS="unix:path=$bus"
 	for _ in $(seq 50); do [ -S "$bus" ] && break; sleep 0.1; done
 	log "no session bus: started dbus-daemon (pid ${started[-1]}); airlock run starts airlock-portal on it"
@@ -83,8 +85,8 @@ wait_window() { # NAME: print the id of the first visible window whose name matc
 }
 
 log "running the GTK3 editor in a sandbox; it asks the portal to open a file"
-run_notes --open --append "Written inside the sandbox, saved through Airlock." &
-notes=$!
+AS_USER_EXEC=1 run_notes --open --append "Written inside the sandbox, saved through Airlock." &
+notes=$! # airlock run itself: TERM reaches the application through init
 started+=($notes)
 
 w=$(wait_window "Notes wants to open a file") || { log "the chooser did not appear"; exit 1; }

@@ -91,7 +91,9 @@ as_user() {
 	if [ "$(id -u)" -ne 0 ]; then "$@"; return; fi
 	local home
 	home=$(getent passwd "$AIRLOCK_USER" | cut -d: -f6)
-	setpriv --reuid="$AIRLOCK_USER" --regid="$AIRLOCK_USER" --init-groups --reset-env \
+	# AS_USER_EXEC=1: replace the calling (background) shell, so that $!
+	# is the command's own PID and it can be stopped by PID.
+	${AS_USER_EXEC:+exec} setpriv --reuid="$AIRLOCK_USER" --regid="$AIRLOCK_USER" --init-groups --reset-env \
 		env HOME="$home" USER="$AIRLOCK_USER" XDG_RUNTIME_DIR="$AIRLOCK_USER_RUNTIME" \
 		PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 ${DISPLAY:+DISPLAY=$DISPLAY} \
 		AIRLOCK_DATADIR="$AIRLOCK_ROOT/data" NO_AT_BRIDGE=1 GSETTINGS_BACKEND=memory "$@"
