@@ -48,6 +48,13 @@ func (r *hostRelay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message,
 		return &dbus.Message{Type: dbus.TypeMethodReply, Headers: map[dbus.HeaderField]dbus.Variant{
 			dbus.FieldSignature: dbus.MakeVariant(dbus.SignatureOf(r.a11y))}, Body: []any{r.a11y}}, nil
 	}
+	// Of the rest of org.a11y.Bus, only reading its properties (is a
+	// screen reader on?): setting org.a11y.Status would switch the whole
+	// session's accessibility on or off. Flatpak lets through GetAddress
+	// alone.
+	if dest == "org.a11y.Bus" && !(iface == "org.freedesktop.DBus.Properties" && (member == "Get" || member == "GetAll")) {
+		return errorReply("org.freedesktop.DBus.Error.AccessDenied", "only GetAddress and reading properties of org.a11y.Bus are relayed"), nil
+	}
 	call := r.conn.Object(dest, path).CallWithContext(ctx, method, 0, msg.Body...)
 	out := &dbus.Message{Headers: map[dbus.HeaderField]dbus.Variant{}}
 	var de dbus.Error
