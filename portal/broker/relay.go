@@ -48,12 +48,8 @@ func (r *hostRelay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message,
 		return &dbus.Message{Type: dbus.TypeMethodReply, Headers: map[dbus.HeaderField]dbus.Variant{
 			dbus.FieldSignature: dbus.MakeVariant(dbus.SignatureOf(r.a11y))}, Body: []any{r.a11y}}, nil
 	}
-	// Of the rest of org.a11y.Bus, only reading its properties (is a
-	// screen reader on?): setting org.a11y.Status would switch the whole
-	// session's accessibility on or off. Flatpak lets through GetAddress
-	// alone.
-	if dest == "org.a11y.Bus" && !(iface == "org.freedesktop.DBus.Properties" && (member == "Get" || member == "GetAll")) {
-		return errorReply("org.freedesktop.DBus.Error.AccessDenied", "only GetAddress and reading properties of org.a11y.Bus are relayed"), nil
+	if !relayedCall(dest, path, iface, member) {
+		return errorReply("org.freedesktop.DBus.Error.AccessDenied", "this call is not relayed to the host"), nil
 	}
 	call := r.conn.Object(dest, path).CallWithContext(ctx, method, 0, msg.Body...)
 	out := &dbus.Message{Headers: map[dbus.HeaderField]dbus.Variant{}}
@@ -79,4 +75,47 @@ func errorReply(name, text string) *dbus.Message {
 	return &dbus.Message{Type: dbus.TypeError, Headers: map[dbus.HeaderField]dbus.Variant{
 		dbus.FieldErrorName: dbus.MakeVariant(name),
 		dbus.FieldSignature: dbus.MakeVariant(dbus.SignatureOf(text))}, Body: []any{text}}
+}
+
+// relayRule is what a sandbox may call on one well-known host name.
+type relayRule struct {
+	path    dbus.ObjectPath
+	iface   string
+	members map[string]bool
+}
+
+// knownRelays narrow the names Airlock knows to the calls their clients
+// make. A name is served by a connection, and that connection often serves
+// much more: on GNOME, gnome-shell owns org.freedesktop.Notifications on the
+// same connection that exports org.gnome.Mutter.RemoteDesktop and
+// ScreenCast, so relaying "anything to this name" would relay those too
+// (Flatpak's --call rules exist for the same reason).
+var knownRelays = map[string][]relayRule{
+	"org.freedesktop.Notifications": {{
+		path: "/org/freedesktop/Notifications", iface: "org.freedesktop.Notifications",
+		members: map[string]bool{"Notify": true, "CloseNotification": true, "GetCapabilities": true, "GetServerInformation": true},
+	}},
+	// Of org.a11y.Bus, GetAddress is answered by the broker itself;
+	// reading org.a11y.Status (is a screen reader on?) is relayed, setting
+	// it (switching the session's accessibility) is not.
+	"org.a11y.Bus": {{
+		path: "/org/a11y/bus", iface: "org.freedesktop.DBus.Properties",
+		members: map[string]bool{"Get": true, "GetAll": true},
+	}},
+}
+
+// relayedCall reports whether a sandbox's call may go to the host. Names a
+// profile adds beyond the known ones are the user's explicit trust, like
+// Flatpak's --talk: every call on them is relayed.
+func relayedCall(dest string, path dbus.ObjectPath, iface, member string) bool {
+	rules, known := knownRelays[dest]
+	if !known {
+		return true
+	}
+	for _, r := range rules {
+		if path == r.path && iface == r.iface && r.members[member] {
+			return true
+		}
+	}
+	return false
 }

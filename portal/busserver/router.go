@@ -169,23 +169,29 @@ func (c *conn) forwardCall(f *frame, target *conn) {
 // goroutine: the host may be slow, and this connection keeps being served.
 func (c *conn) relayCall(f *frame, dest string) {
 	m := f.msg
-	if wantsReply(m) {
-		if int(c.pendingOut.Load()) >= c.s.limits.MaxPendingCalls {
-			closeAll(f.fds)
-			c.replyError(m, busName, errLimitsExceeded, "too many pending calls")
-			return
-		}
-		c.pendingOut.Add(1)
+	// No descriptors cross to the host: the names relayed take none, and
+	// each would stay open in the broker until the host answered.
+	if len(f.fds) > 0 {
+		closeAll(f.fds)
+		c.replyError(m, busName, errAccessDenied, "file descriptors are not relayed to the host")
+		return
 	}
+	// Every relayed call counts, answered or not (NO_REPLY_EXPECTED): each
+	// holds a goroutine until the host answers, and a flood of them must
+	// not exhaust the broker that other sandboxes share.
+	if int(c.pendingOut.Load()) >= c.s.limits.MaxPendingCalls {
+		c.replyError(m, busName, errLimitsExceeded, "too many pending calls")
+		return
+	}
+	c.pendingOut.Add(1)
 	go func() {
-		defer closeAll(f.fds)
+		defer c.pendingOut.Add(-1)
 		ctx, cancel := context.WithTimeout(context.Background(), relayTimeout)
 		defer cancel()
 		reply, err := c.s.cfg.Relay.Call(ctx, m)
 		if !wantsReply(m) {
 			return
 		}
-		defer c.pendingOut.Add(-1)
 		if err != nil {
 			c.log.Info("relayed call failed", "conn", c.uniqueName(), "destination", dest, "error", err)
 			c.replyError(m, dest, errFailed, "relayed call failed")

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/godbus/dbus/v5"
@@ -185,6 +186,14 @@ func (s *Server) Serve(l net.Listener) error {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				time.Sleep(10 * time.Millisecond)
+				continue
+			}
+			// Out of descriptors (EMFILE, ENFILE) or memory: wait and try
+			// again, as net/http's server does; giving up would end this
+			// sandbox's bus for good.
+			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM) || errors.Is(err, syscall.ECONNABORTED) {
+				s.log.Warn("accept failed, retrying", "err", err)
+				time.Sleep(100 * time.Millisecond)
 				continue
 			}
 			return fmt.Errorf("cannot accept on sandbox bus: %w", err)
