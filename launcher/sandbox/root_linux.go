@@ -197,7 +197,11 @@ func (r *rootBuilder) proc() error {
 	if err := os.MkdirAll(in("/proc"), 0o555); err != nil {
 		return err
 	}
-	if err := unix.Mount("proc", in("/proc"), "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+	// hidepid=invisible (Linux 5.8): a process the application may not
+	// ptrace is not listed at all. That hides init (non-dumpable) and the
+	// host-view helper of native grants, whose /proc/PID/mountinfo (readable
+	// by anyone, no ptrace check) would list the host's mounts.
+	if err := unix.Mount("proc", in("/proc"), "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "hidepid=invisible"); err != nil {
 		return fmt.Errorf("cannot mount /proc: %w", err)
 	}
 	// Kernel knobs stay read-only, as bubblewrap does (cover_proc_dirs).
@@ -296,6 +300,12 @@ func (r *rootBuilder) private() error {
 		if err := mountTmpfs(in(t.path), t.mode, 0); err != nil {
 			return err
 		}
+	}
+	// /run itself read-only: its tmpfs belongs to the user, and a writable
+	// /run would let the application rename /run/user away from under the
+	// paths init later mounts onto or unmounts (native grants).
+	if err := remount(in("/run"), false, false); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(in("/var/lib/dbus"), 0o755); err != nil {
 		return err

@@ -505,17 +505,20 @@ func ptraceInit(c0 *config) {
 // airlock binary, CVE-2019-5736) and root out of reach through /proc.
 func procInit(c0 *config) {
 	p := fmt.Sprintf("/proc/%d", c0.initPid)
+	// /proc is mounted hidepid=invisible: init, which the application may
+	// not ptrace, is not even listed (ENOENT); without hidepid the ptrace
+	// check of a non-dumpable init answers EACCES.
 	c := start("CVE-2019-5736/proc-1-exe")
 	fd, err := unix.Open(p+"/exe", unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err == nil {
 		unix.Close(fd)
 	}
-	c.errno("open "+p+"/exe O_PATH", err, unix.EACCES)
+	c.errno("open "+p+"/exe O_PATH", err, unix.ENOENT)
 	fd, err = unix.Open(p+"/exe", unix.O_WRONLY|unix.O_CLOEXEC, 0)
 	if err == nil {
 		unix.Close(fd)
 	}
-	c.errno("open "+p+"/exe O_WRONLY", err, unix.EACCES)
+	c.errno("open "+p+"/exe O_WRONLY", err, unix.ENOENT)
 	c.done()
 
 	c = start("CVE-2016-9962/proc-1-mem")
@@ -523,11 +526,11 @@ func procInit(c0 *config) {
 	if err == nil {
 		unix.Close(fd)
 	}
-	c.errno("open "+p+"/mem", err, unix.EACCES)
+	c.errno("open "+p+"/mem", err, unix.ENOENT)
 	_, err = os.Readlink(p + "/root")
-	c.errno("readlink "+p+"/root", err, unix.EACCES)
+	c.errno("readlink "+p+"/root", err, unix.ENOENT)
 	_, err = os.ReadFile(p + "/environ")
-	c.errno("read "+p+"/environ", err, unix.EACCES)
+	c.errno("read "+p+"/environ", err, unix.ENOENT)
 	c.done()
 
 	// Init keeps two threads with capabilities for native grants, one of
@@ -537,7 +540,19 @@ func procInit(c0 *config) {
 	// init is non-dumpable), so none may be reached.
 	c = start("proc(5)/init-threads-host-view")
 	tasks, err := os.ReadDir(p + "/task")
-	if err != nil || len(tasks) == 0 {
+	switch {
+	case errnoOf(err) == unix.ENOENT:
+		// hidepid=invisible: init and its threads are not listed; their
+		// /proc entries must not open by number either.
+		tasks = nil
+		for _, sub := range []string{"/task/1/root/etc/hostname", "/root/etc/hostname", "/ns/mnt", "/mountinfo", "/status"} {
+			fd, err := unix.Open(p+sub, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+			if err == nil {
+				unix.Close(fd)
+			}
+			c.errno("open "+p+sub, err, unix.ENOENT)
+		}
+	case err != nil || len(tasks) == 0:
 		c.fail("cannot list %s/task: %v", p, err)
 	}
 	first := true
@@ -551,7 +566,7 @@ func procInit(c0 *config) {
 			if first {
 				c.errno("open "+tp+sub, err, unix.EACCES)
 				first = false
-			} else if err != unix.EACCES {
+			} else if err != unix.EACCES && err != unix.ENOENT {
 				c.fail("open %s: %v, want EACCES", tp+sub, err)
 			}
 		}
@@ -577,6 +592,21 @@ func procInit(c0 *config) {
 			if err != unix.EACCES && err != unix.ENOENT {
 				c.fail("open /proc/%d%s: %v, want EACCES", pid, sub, err)
 			}
+		}
+	}
+	// Hidden processes (hidepid=invisible) by number: only this probe's
+	// own entries may open; a helper's /proc/PID/mountinfo would list the
+	// host's mounts.
+	for pid := 2; pid < 256; pid++ {
+		if pid == os.Getpid() {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		if err != nil || strings.HasPrefix(string(b), "probe") {
+			continue
+		}
+		if _, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid)); err == nil {
+			c.fail("/proc/%d/mountinfo (%s) opens", pid, strings.TrimSpace(string(b)))
 		}
 	}
 	c.note("%d threads of init and %d other processes checked", len(tasks), others)
@@ -822,9 +852,16 @@ func capabilities(c0 *config) {
 	// Init keeps nothing either once the application runs: a process that
 	// reached it (CVE-2016-9962) would find no capability to use.
 	c = start("CVE-2016-9962/init-capabilities")
-	capsZero(c, "init", fmt.Sprintf("/proc/%d/status", c0.initPid))
-	if c.r.Safe {
-		c.note("init: CapInh, CapPrm, CapEff, CapBnd, CapAmb all 0")
+	st := fmt.Sprintf("/proc/%d/status", c0.initPid)
+	if _, err := os.Stat(st); errnoOf(err) == unix.ENOENT {
+		// hidepid=invisible hides init; the check stands where /proc
+		// shows it (the host-side TestProbeCanFail).
+		c.note("init is not visible (hidepid=invisible)")
+	} else {
+		capsZero(c, "init", st)
+		if c.r.Safe {
+			c.note("init: CapInh, CapPrm, CapEff, CapBnd, CapAmb all 0")
+		}
 	}
 	c.done()
 }
@@ -1293,11 +1330,12 @@ func procPids(*config) {
 	}
 	sort.Ints(pids)
 	c.r.Value = fmt.Sprint(pids)
-	want := []int{1, unix.Getpid()}
+	// Init is hidden (hidepid=invisible): the probe sees itself alone.
+	want := []int{unix.Getpid()}
 	if fmt.Sprint(pids) != fmt.Sprint(want) || unix.Getppid() != 1 {
 		c.fail("/proc shows %v (want %v), parent %d", pids, want, unix.Getppid())
 	} else {
-		c.note("/proc shows only init and the probe")
+		c.note("/proc shows only the probe (init hidden), its parent is pid 1")
 	}
 	c.done()
 }
