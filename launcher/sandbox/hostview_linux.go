@@ -15,6 +15,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"airlock/launcher/seccomp"
 )
 
 // HostViewArg0 is argv[0] of the host-view process; main dispatches on it.
@@ -42,11 +44,38 @@ func hostView() error {
 		return fmt.Errorf("cannot make the host view a slave: %w", err)
 	}
 	// Only CAP_SYS_ADMIN is needed (open_tree's OPEN_TREE_CLONE and
-	// mount_setattr); the rest of the bounding set goes.
+	// mount_setattr): every other capability goes from every set, the
+	// ambient ones it inherited from init included.
+	if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); err != nil {
+		return fmt.Errorf("cannot clear ambient capabilities: %w", err)
+	}
 	for c := 0; c <= lastCap(); c++ {
 		if c != unix.CAP_SYS_ADMIN {
 			unix.Prctl(unix.PR_CAPBSET_DROP, uintptr(c), 0, 0, 0)
 		}
+	}
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	data[0].Effective = 1 << unix.CAP_SYS_ADMIN
+	data[0].Permitted = 1 << unix.CAP_SYS_ADMIN
+	if err := unix.Capset(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("cannot narrow capabilities: %w", err)
+	}
+	// The sandbox's filter, but for the two calls this process exists to
+	// make, on every thread: nothing else of the kernel's attack surface
+	// (ptrace, bpf, user namespaces, keyrings...) is open to it either.
+	var rules []seccomp.Rule
+	for _, r := range seccomp.DefaultRules() {
+		if r.Nr != unix.SYS_OPEN_TREE && r.Nr != unix.SYS_MOUNT_SETATTR {
+			rules = append(rules, r)
+		}
+	}
+	prog, err := seccomp.Compile(rules)
+	if err != nil {
+		return err
+	}
+	if err := seccomp.Install(prog); err != nil {
+		return err
 	}
 	buf := make([]byte, 4096)
 	for {
@@ -79,6 +108,14 @@ type hostViewClient struct {
 // sandbox's root: a copy of the host's view, owned by the sandbox's user
 // namespace.
 func startHostViewProcess() (*hostViewClient, error) {
+	// The helper inherits init's ambient capabilities across exec: keep
+	// only CAP_SYS_ADMIN there. Init keeps using the others through its
+	// effective set (ambient only matters at exec).
+	for _, c := range []uintptr{unix.CAP_NET_ADMIN, unix.CAP_SETPCAP} {
+		if err := unix.Prctl(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_LOWER, c, 0, 0); err != nil {
+			return nil, fmt.Errorf("cannot lower ambient capabilities: %w", err)
+		}
+	}
 	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		return nil, err
