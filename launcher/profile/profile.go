@@ -342,6 +342,13 @@ func (p *Profile) validate() error {
 		}
 	}
 	for i, ps := range p.Persist {
+		// Nested persistent folders: the sandbox could swap the inner one
+		// for a symlink in the outer one and redirect the next run's bind.
+		for j, other := range p.Persist {
+			if i != j && strings.HasPrefix(filepath.Clean(ps.Host)+"/", filepath.Clean(other.Host)+"/") {
+				return bad("persist.host", "entry %d: %q is inside entry %d's folder", i+1, ps.Host, j+1)
+			}
+		}
 		if err := checkHostPath(ps.Host); err != nil {
 			return bad("persist.host", "entry %d: %v", i+1, err)
 		}

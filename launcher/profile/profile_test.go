@@ -108,6 +108,7 @@ func TestParseErrors(t *testing.T) {
 		{"expose relative", "expose_ro = [\"docs\"]\n", 1, "expose_ro", "start with ~/ or /"},
 		{"persist host forbidden", "[[persist]]\nhost = \"/run\"\nsandbox = \"~/x\"\n", 2, "persist.host", "may not be shared"},
 		{"persist sandbox relative", "[[persist]]\nhost = \"~/x\"\nsandbox = \"x\"\n", 3, "persist.sandbox", "must start with"},
+		{"persist nested", "[[persist]]\nhost = \"~/a\"\nsandbox = \"~/a\"\n[[persist]]\nhost = \"~/a/b\"\nsandbox = \"~/b\"\n", 2, "persist.host", "inside entry 1"},
 		{"persist sandbox dotdot", "[[persist]]\nhost = \"~/x\"\nsandbox = \"~/../etc\"\n", 3, "persist.sandbox", ".."},
 		{"persist sandbox root", "[[persist]]\nhost = \"~/x\"\nsandbox = \"/\"\n", 3, "persist.sandbox", "be /"},
 		{"env LD_PRELOAD", "[env]\nA = \"1\"\nLD_PRELOAD = \"/x.so\"\n", 3, "env.LD_PRELOAD", "cannot be overridden"},

@@ -45,7 +45,13 @@ func lockedFlags(path string) (uintptr, error) {
 // bindMount binds src onto dst (which must exist) and remounts it, and every
 // mount below it, nosuid (always), nodev (unless dev) and read-only (unless rw).
 func bindMount(src, dst string, rw, dev bool) error {
-	if err := unix.Mount(src, dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+	return bindMountFrom(src, src, dst, rw, dev)
+}
+
+// bindMountFrom binds mountSrc (a path, or a /proc/self/fd magic link) onto
+// dst; src is the same place by its path, to find the mounts below it.
+func bindMountFrom(mountSrc, src, dst string, rw, dev bool) error {
+	if err := unix.Mount(mountSrc, dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("cannot bind %s on %s: %w", src, dst, err)
 	}
 	// A recursive bind brings the mounts below src along, with their own
@@ -138,13 +144,19 @@ func ensureTarget(src, dst string) error {
 	if err != nil {
 		return err
 	}
+	return ensureTargetKind(st.IsDir(), dst)
+}
+
+// ensureTargetKind creates dst as an empty folder (dir) or file, with its
+// parents, unless something is there already.
+func ensureTargetKind(dir bool, dst string) error {
 	if _, err := os.Lstat(dst); err == nil {
 		return nil
 	}
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	if st.IsDir() {
+	if dir {
 		return os.MkdirAll(dst, 0o755)
 	}
 	f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o644)

@@ -330,25 +330,43 @@ func (r *rootBuilder) private() error {
 
 // binds applies the Spec's binds: persistent folders, exposed paths, granted
 // documents, display and sound sockets.
+//
+// The launcher resolved every source's symlinks. Some sources sit in folders
+// a sandbox can write (a persistent folder of the same profile, an exposed
+// one): a symlink planted there since would redirect the bind, so each source
+// is opened without following any symlink, and bound from that descriptor.
 func (r *rootBuilder) binds() error {
 	for _, b := range r.spec.Binds {
-		src := host(b.Src)
-		if _, err := os.Stat(src); err != nil {
-			if b.Optional {
-				continue
-			}
-			return fmt.Errorf("cannot share %s: %w", b.Src, err)
-		}
 		if strings.Contains(b.Dst, "..") || !filepath.IsAbs(b.Dst) {
 			return fmt.Errorf("bad sandbox path %q", b.Dst)
 		}
-		dst := in(b.Dst)
-		if err := ensureTarget(src, dst); err != nil {
-			return fmt.Errorf("cannot create %s: %w", b.Dst, err)
-		}
-		if err := bindMount(src, dst, b.RW, b.Dev); err != nil {
+		if err := r.bindOne(b); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (r *rootBuilder) bindOne(b Bind) error {
+	src := host(b.Src)
+	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS}
+	fd, err := unix.Openat2(unix.AT_FDCWD, src, &how)
+	if err != nil {
+		if b.Optional && err == unix.ENOENT {
+			return nil
+		}
+		return fmt.Errorf("cannot share %s: %w", b.Src, err)
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("cannot share %s: %w", b.Src, err)
+	}
+	dst := in(b.Dst)
+	if err := ensureTargetKind(st.Mode&unix.S_IFMT == unix.S_IFDIR, dst); err != nil {
+		return fmt.Errorf("cannot create %s: %w", b.Dst, err)
+	}
+	// The host's /proc (still at /oldroot/proc) names this process's
+	// descriptors: mounting its magic link binds exactly what was opened.
+	return bindMountFrom(fmt.Sprintf("%s/proc/self/fd/%d", oldroot, fd), src, dst, b.RW, b.Dev)
 }

@@ -267,6 +267,14 @@ func Prepare(o Options) (*Sandbox, error) {
 	}
 	s.spec.Env = env
 	s.spec.Args = args
+	// Init opens every source without following symlinks (a folder the
+	// sandbox can write could hold a planted one): resolve them all now,
+	// on the user's behalf.
+	for i, b := range s.spec.Binds {
+		if real, err := filepath.EvalSymlinks(b.Src); err == nil {
+			s.spec.Binds[i].Src = real
+		}
+	}
 	return s, nil
 }
 

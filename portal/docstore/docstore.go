@@ -326,6 +326,13 @@ func (s *Store) Restore(sandbox string, g Grant) (Grant, error) {
 	if err != nil {
 		return Grant{}, fmt.Errorf("cannot restore %q: %w", g.HostPath, err)
 	}
+	// The path was resolved when the user granted it. A symlink there now
+	// was put there since, maybe by the sandbox itself in a folder it can
+	// write: restoring through it would grant whatever it points to, with
+	// no user action.
+	if real != filepath.Clean(g.HostPath) {
+		return Grant{}, fmt.Errorf("cannot restore %q: it is now reached through a symbolic link", g.HostPath)
+	}
 	st, err := os.Stat(real)
 	if err != nil || st.IsDir() != g.Dir || (!g.Dir && !st.Mode().IsRegular()) {
 		return Grant{}, fmt.Errorf("cannot restore %q: no longer the same kind of file", g.HostPath)

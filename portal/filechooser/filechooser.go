@@ -262,6 +262,13 @@ func (p *Portal) grant(method string, po *parsed, resp protocol.Response) (map[s
 		if !filepath.IsAbs(hp) || strings.ContainsRune(hp, 0) {
 			return nil, fmt.Errorf("chooser returned a bad path %q", hp)
 		}
+		// A symbolic link picked by name could have been planted by a
+		// sandbox in a folder it can write (a persistent folder), named
+		// like a photo and pointing at a key: the user would grant what
+		// they never saw. Links are refused; their targets can be picked.
+		if st, err := os.Lstat(hp); err == nil && st.Mode()&os.ModeSymlink != 0 {
+			return nil, fmt.Errorf("%s is a symbolic link: pick its target", hp)
+		}
 		paths = append(paths, filepath.Clean(hp))
 	}
 	if len(paths) == 0 {

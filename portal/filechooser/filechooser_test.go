@@ -379,3 +379,25 @@ func TestCheckName(t *testing.T) {
 		}
 	}
 }
+
+// TestSymlinkPickRefused: a symbolic link picked by name (maybe planted by a
+// sandbox in a folder it can write, pointing at a secret) is not granted.
+func TestSymlinkPickRefused(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "id_rsa")
+	os.WriteFile(secret, []byte("key"), 0o600)
+	bait := filepath.Join(dir, "photo.jpg")
+	if err := os.Symlink(secret, bait); err != nil {
+		t.Fatal(err)
+	}
+	h := start(t, func(protocol.Request) (protocol.Response, error) {
+		return protocol.Response{Response: 0, Paths: []string{bait}}, nil
+	})
+	code, res, err := h.call(t, "OpenFile", "t", map[string]dbus.Variant{})
+	if err != nil || code != 2 {
+		t.Fatalf("picking a symlink: code %d, %v; want 2", code, err)
+	}
+	if u := res["uris"].Value().([]string); len(u) != 0 || len(h.grants.grants) != 0 {
+		t.Fatalf("a symlink was granted: %v %v", u, h.grants.grants)
+	}
+}

@@ -206,3 +206,38 @@ func TestPsShowsBroker(t *testing.T) {
 	}
 	t.Fatalf("ps does not list %s: %v", name, r)
 }
+
+// TestPersistentGrantNotRestoredThroughSymlink: a sandbox whose profile
+// keeps grants, granted a file in its own persistent folder, replaces that
+// file with a symlink to a secret of the user's. The next run restores
+// nothing through the link: neither the store nor a native bind hands out
+// the secret.
+func TestPersistentGrantNotRestoredThroughSymlink(t *testing.T) {
+	t.Parallel()
+	e := harness.Get(t).SessionBus(t)
+	e = e.WithEnv("XDG_STATE_HOME=" + e.UserDir(t))
+	base := e.UserDir(t)
+	keep := filepath.Join(base, "keep")
+	secret := filepath.Join(base, "secret.txt")
+	e.WriteUserFile(t, secret, "the user's secret\n", 0o600)
+	prof := filepath.Join(base, "keep.toml")
+	e.WriteUserFile(t, prof, fmt.Sprintf("persistent_grants = true\n[[persist]]\nhost = %q\nsandbox = \"~/keep\"\n", keep), 0o644)
+
+	// First run: the persistent folder is created; the user grants a file
+	// in it; the sandbox swaps the file for a link to the secret.
+	name := fmt.Sprintf("plant-%d", time.Now().UnixNano())
+	sh := startShell(t, e, name, "--profile", prof)
+	sh.run(t, "echo notes > ~/keep/notes.txt")
+	_, inside := grant(t, e, name, filepath.Join(keep, "notes.txt"))
+	if got := sh.run(t, "cat "+inside); len(got) != 1 || got[0] != "notes" {
+		t.Fatalf("first run reads %q", got)
+	}
+	sh.run(t, "rm ~/keep/notes.txt && ln -s "+secret+" ~/keep/notes.txt")
+	sh.stop()
+
+	// Second run: the saved grant is not restored through the link.
+	r := e.Run(t, "run", "--profile", prof, "--", "/bin/sh", "-c", "cat "+inside+" 2>/dev/null || echo GONE")
+	if strings.Contains(r.Stdout, "secret") || strings.TrimSpace(r.Stdout) != "GONE" {
+		t.Fatalf("the next run reads %q through the planted link, want GONE (%v)", r.Stdout, r)
+	}
+}
