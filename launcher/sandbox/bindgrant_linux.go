@@ -61,7 +61,16 @@ func startHostView() (*binder, error) {
 // nodev mount. The last component is not followed: the broker resolved the
 // path when the user picked it.
 func cloneFile(path string) (int, error) {
-	fd, err := unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_SYMLINK_NOFOLLOW)
+	// No symlink anywhere on the way: the broker resolved the path when
+	// the user picked it, and a link there now was planted since (by a
+	// sandbox that can write one of those folders).
+	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS}
+	pfd, err := unix.Openat2(unix.AT_FDCWD, path, &how)
+	if err != nil {
+		return -1, fmt.Errorf("cannot open %s: %w", path, err)
+	}
+	defer unix.Close(pfd)
+	fd, err := unix.OpenTree(pfd, "", unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_EMPTY_PATH)
 	if err != nil {
 		return -1, fmt.Errorf("cannot clone %s: %w", path, err)
 	}

@@ -45,3 +45,12 @@ func scopeAbstractSockets() error {
 	}
 	return nil
 }
+
+// LandlockABI is the kernel's Landlock ABI version (0 without Landlock).
+func LandlockABI() int {
+	abi, _, e := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, 0, 0, landlockCreateRulesetVersion)
+	if e != 0 {
+		return 0
+	}
+	return int(abi)
+}

@@ -352,7 +352,7 @@ func (r *rootBuilder) bindOne(b Bind) error {
 	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS}
 	fd, err := unix.Openat2(unix.AT_FDCWD, src, &how)
 	if err != nil {
-		if b.Optional && err == unix.ENOENT {
+		if b.Optional && (err == unix.ENOENT || b.Exact && err == unix.ELOOP) {
 			return nil
 		}
 		return fmt.Errorf("cannot share %s: %w", b.Src, err)

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"airlock/launcher/i18n"
 	"airlock/launcher/profile"
 )
 
@@ -176,7 +177,7 @@ func Prepare(o Options) (*Sandbox, error) {
 		if p.Grants == profile.GrantsNative && p.PersistentGrants {
 			// Restored grants read at native speed too, like new ones.
 			for host, inside := range s.opts.Broker.ReadOnlyFiles(id) {
-				s.spec.Binds = append(s.spec.Binds, Bind{Src: host, Dst: inside, Optional: true})
+				s.spec.Binds = append(s.spec.Binds, Bind{Src: host, Dst: inside, Optional: true, Exact: true})
 			}
 		}
 	}
@@ -257,6 +258,13 @@ func Prepare(o Options) (*Sandbox, error) {
 	if p.Net == profile.NetTor {
 		s.spec.TorListener = true
 	}
+	if p.Net == profile.NetHost && p.Display != profile.DisplayX11 && LandlockABI() < 6 {
+		// Without Landlock's scope (Linux 6.12), the host's network
+		// namespace brings the host's abstract unix sockets with it, the X
+		// server's @/tmp/.X11-unix/X0 among them: say it, loudly.
+		log.Warn("net = host on this kernel lets the sandbox reach the host's abstract unix sockets, the X server's included (Landlock ABI 6 needed, Linux 6.12)", "landlock_abi", LandlockABI())
+		fmt.Fprintln(os.Stderr, i18n.T("airlock: warning: with --net host this kernel lets the application reach the host's X server and other abstract sockets (needs Linux 6.12)"))
+	}
 	s.spec.BusSocket = s.opts.Broker != nil
 	s.spec.NativeGrants = s.spec.BusSocket && p.Grants == profile.GrantsNative
 	if s.spec.BusSocket {
@@ -271,6 +279,9 @@ func Prepare(o Options) (*Sandbox, error) {
 	// sandbox can write could hold a planted one): resolve them all now,
 	// on the user's behalf.
 	for i, b := range s.spec.Binds {
+		if b.Exact {
+			continue
+		}
 		if real, err := filepath.EvalSymlinks(b.Src); err == nil {
 			s.spec.Binds[i].Src = real
 		}

@@ -26,8 +26,13 @@ type Bind struct {
 	Dst string `json:"dst"` // path inside the sandbox
 	RW  bool   `json:"rw,omitempty"`
 	Dev bool   `json:"dev,omitempty"` // device nodes (only /dev/dri when the GPU is granted)
-	// Optional binds are skipped when the source is missing.
+	// Optional binds are skipped when the source is missing (or, for an
+	// Exact one, reached through a symlink).
 	Optional bool `json:"optional,omitempty"`
+	// Exact: Src is used as given, never resolved again by the launcher
+	// (a restored grant, checked by the broker): a symlink on its way now
+	// was planted since, and init refuses to follow it.
+	Exact bool `json:"exact,omitempty"`
 }
 
 // Spec is everything init needs, decided on the host side. Init trusts it: it

@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/godbus/dbus/v5"
 )
@@ -14,6 +15,12 @@ type hostRelay struct {
 	conn    *dbus.Conn
 	allowed map[string]bool
 	a11y    string // the accessibility bus address inside the sandbox
+
+	// mu guards notes: the notification ids this sandbox created. Ids are
+	// sequential on the host: without this, a sandbox could close, or
+	// replace the text of, other applications' notifications.
+	mu    sync.Mutex
+	notes map[uint32]bool
 }
 
 func newHostRelay(conn *dbus.Conn, names []string, a11y string) *hostRelay {
@@ -51,6 +58,11 @@ func (r *hostRelay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message,
 	if !relayedCall(dest, path, iface, member) {
 		return errorReply("org.freedesktop.DBus.Error.AccessDenied", "this call is not relayed to the host"), nil
 	}
+	if dest == "org.freedesktop.Notifications" {
+		if id, ok := notificationTarget(member, msg.Body); ok && id != 0 && !r.ownNote(id) {
+			return errorReply("org.freedesktop.DBus.Error.AccessDenied", "not a notification of this sandbox"), nil
+		}
+	}
 	call := r.conn.Object(dest, path).CallWithContext(ctx, method, 0, msg.Body...)
 	out := &dbus.Message{Headers: map[dbus.HeaderField]dbus.Variant{}}
 	var de dbus.Error
@@ -68,7 +80,39 @@ func (r *hostRelay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message,
 	if len(out.Body) > 0 {
 		out.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(out.Body...))
 	}
+	if dest == "org.freedesktop.Notifications" && member == "Notify" && out.Type == dbus.TypeMethodReply && len(out.Body) == 1 {
+		if id, ok := out.Body[0].(uint32); ok {
+			r.mu.Lock()
+			if r.notes == nil {
+				r.notes = map[uint32]bool{}
+			}
+			if len(r.notes) < 4096 {
+				r.notes[id] = true
+			}
+			r.mu.Unlock()
+		}
+	}
 	return out, nil
+}
+
+func (r *hostRelay) ownNote(id uint32) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.notes[id]
+}
+
+// notificationTarget is the id a Notify (replaces_id) or CloseNotification
+// call acts on.
+func notificationTarget(member string, body []any) (uint32, bool) {
+	switch {
+	case member == "Notify" && len(body) > 1:
+		id, ok := body[1].(uint32)
+		return id, ok
+	case member == "CloseNotification" && len(body) == 1:
+		id, ok := body[0].(uint32)
+		return id, ok
+	}
+	return 0, false
 }
 
 func errorReply(name, text string) *dbus.Message {

@@ -31,3 +31,17 @@ func TestRelayedCall(t *testing.T) {
 		}
 	}
 }
+
+func TestNotificationTarget(t *testing.T) {
+	r := &hostRelay{}
+	if id, ok := notificationTarget("CloseNotification", []any{uint32(7)}); !ok || id != 7 || r.ownNote(7) {
+		t.Fatalf("CloseNotification(7): %d %v, owned %v", id, ok, r.ownNote(7))
+	}
+	if id, ok := notificationTarget("Notify", []any{"app", uint32(9), "icon", "s", "b", []string{}, map[string]dbus.Variant{}, int32(-1)}); !ok || id != 9 {
+		t.Fatalf("Notify replaces_id: %d %v", id, ok)
+	}
+	r.notes = map[uint32]bool{9: true}
+	if !r.ownNote(9) || r.ownNote(10) {
+		t.Fatal("ownership of notification ids")
+	}
+}

@@ -94,8 +94,16 @@ func (c *conn) dispatch(f *frame) {
 // to connections on this bus whose rules match. Nothing leaves the bus.
 func (c *conn) routeSignal(f *frame, dest string) {
 	if dest == "" {
+		// A broadcast carries no descriptors: each recipient would get its
+		// own copies, held by the kernel in sockets that may never be
+		// read, counted against the user's limit of descriptors in flight
+		// for the whole session (ETOOMANYREFS for every other program).
+		if len(f.fds) > 0 {
+			closeAll(f.fds)
+			c.log.Info("dropped a broadcast signal carrying descriptors", "conn", c.uniqueName(), "member", hdrString(f.msg, dbus.FieldMember))
+			return
+		}
 		c.s.broadcastMsg(f.msg, f)
-		closeAll(f.fds)
 		return
 	}
 	target := c.s.lookup(dest)
@@ -183,9 +191,21 @@ func (c *conn) relayCall(f *frame, dest string) {
 		c.replyError(m, busName, errLimitsExceeded, "too many pending calls")
 		return
 	}
+	// Per sandbox too, and small: all sandboxes share the broker's one
+	// connection to the host bus.
+	if len(f.raw) > maxRelayedMessage {
+		c.replyError(m, busName, errLimitsExceeded, "message too large to relay")
+		return
+	}
+	if c.s.relaying.Add(1) > maxRelayedPerSandbox {
+		c.s.relaying.Add(-1)
+		c.replyError(m, busName, errLimitsExceeded, "too many relayed calls pending")
+		return
+	}
 	c.pendingOut.Add(1)
 	go func() {
 		defer c.pendingOut.Add(-1)
+		defer c.s.relaying.Add(-1)
 		ctx, cancel := context.WithTimeout(context.Background(), relayTimeout)
 		defer cancel()
 		reply, err := c.s.cfg.Relay.Call(ctx, m)

@@ -67,6 +67,12 @@ func (l Limits) withDefaults() Limits {
 	return l
 }
 
+// Limits of what one sandbox may have relayed to the host bus at once.
+const (
+	maxRelayedPerSandbox = 32
+	maxRelayedMessage    = 64 << 10
+)
+
 // Relay forwards method calls for allowed names to the host session bus.
 type Relay interface {
 	// Allowed reports whether name is relayed. Relayed names cannot be
@@ -99,12 +105,14 @@ type Config struct {
 
 // Server is one sandbox's bus.
 type Server struct {
-	cfg     Config
-	limits  Limits
-	log     *slog.Logger
-	guid    string
-	serial  atomic.Uint32
-	closing atomic.Bool
+	cfg    Config
+	limits Limits
+	log    *slog.Logger
+	guid   string
+	serial atomic.Uint32
+	// relaying counts this sandbox's calls pending on the host bus.
+	relaying atomic.Int32
+	closing  atomic.Bool
 
 	// keepMu serialises calls to cfg.Keeper, so that the keeper sees each
 	// connection's states in the order they happened and never a Keep

@@ -272,13 +272,22 @@ func (s *Store) Grant(sandbox, hostPath string, writable, dir bool) (Grant, erro
 		return Grant{}, fmt.Errorf("cannot grant %q: not an absolute path", hostPath)
 	}
 	name := filepath.Base(hostPath)
-	real, err := filepath.EvalSymlinks(hostPath)
+	// The folders on the way are resolved on the user's behalf; the file
+	// or folder itself must not be a symbolic link: one planted by a
+	// sandbox in a folder it can write (named like a photo, pointing at a
+	// key) would grant what the user never saw. From here on the grant is
+	// (resolved folder, name), opened without following links.
+	parent, err := filepath.EvalSymlinks(filepath.Dir(hostPath))
 	if err != nil {
 		return Grant{}, fmt.Errorf("cannot grant %q: %w", hostPath, err)
 	}
-	st, err := os.Stat(real)
+	real := filepath.Join(parent, filepath.Base(hostPath))
+	st, err := os.Lstat(real)
 	if err != nil {
 		return Grant{}, fmt.Errorf("cannot grant %q: %w", hostPath, err)
+	}
+	if st.Mode()&os.ModeSymlink != 0 {
+		return Grant{}, fmt.Errorf("cannot grant %q: it is a symbolic link (grant its target)", hostPath)
 	}
 	switch {
 	case dir && !st.IsDir():
@@ -392,9 +401,20 @@ func (s *Store) addGrantID(sandbox, real, name string, writable, dir bool, id st
 		g.hostName = filepath.Base(real)
 	}
 	g.watchDir = anchor
-	g.dirfd, err = unix.Open(anchor, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	// The anchor was resolved just now: a symlink on its way can only have
+	// been swapped in since, so none is followed.
+	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS}
+	g.dirfd, err = unix.Openat2(unix.AT_FDCWD, anchor, &how)
 	if err != nil {
 		return Grant{}, fmt.Errorf("cannot open granted folder %q: %w", anchor, err)
+	}
+	if !dir {
+		// The file itself, seen from the anchor, not followed.
+		var st unix.Stat_t
+		if err := unix.Fstatat(g.dirfd, g.hostName, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Mode&unix.S_IFMT != unix.S_IFREG {
+			unix.Close(g.dirfd)
+			return Grant{}, fmt.Errorf("cannot grant %q: not a regular file", real)
+		}
 	}
 
 	s.mu.Lock()

@@ -241,3 +241,38 @@ func TestPersistentGrantNotRestoredThroughSymlink(t *testing.T) {
 		t.Fatalf("the next run reads %q through the planted link, want GONE (%v)", r.Stdout, r)
 	}
 }
+
+// TestSymlinkNotGranted: the broker grants no symbolic link, whoever asks
+// (the chooser's answer, SaveFiles' names, the control interface): a link
+// planted in a folder a sandbox can write would hand out its target.
+func TestSymlinkNotGranted(t *testing.T) {
+	t.Parallel()
+	e := harness.Get(t).SessionBus(t)
+	name := fmt.Sprintf("link-%d", time.Now().UnixNano())
+	startShell(t, e, name)
+	dir := e.UserDir(t)
+	secret := filepath.Join(dir, "secret.txt")
+	e.WriteUserFile(t, secret, "secret\n", 0o600)
+	bait := filepath.Join(dir, "photo.jpg")
+	if err := os.Symlink(secret, bait); err != nil {
+		t.Fatal(err)
+	}
+	id := ""
+	for _, l := range strings.Split(e.Run(t, "ps").Stdout, "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[1] == name {
+			id = f[0]
+		}
+	}
+	if id == "" {
+		t.Fatal("sandbox not listed")
+	}
+	// Straight to the control interface, as the chooser's grant does: the
+	// CLI resolves links itself before asking.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r := harness.RunCmd(e.Command(ctx, "gdbus", "call", "--session", "--dest", "org.airlock.Portal",
+		"--object-path", "/org/airlock/Portal", "--method", "org.airlock.Portal1.Grant", id, bait, "false"))
+	if r.Code == 0 || !strings.Contains(r.Stdout+r.Stderr, "symbolic link") {
+		t.Fatalf("granting a symlink: %v, want a refusal naming the symbolic link", r)
+	}
+}
