@@ -363,10 +363,34 @@ func (r *rootBuilder) bindOne(b Bind) error {
 		return fmt.Errorf("cannot share %s: %w", b.Src, err)
 	}
 	dst := in(b.Dst)
+	// The destination may lie under an earlier read-write bind (a
+	// persistent folder), where the sandbox could have planted a symlink
+	// pointing back into the host's tree (still at /oldroot here): the
+	// existing part of the path is walked without following any.
+	if err := noSymlinks(dst); err != nil {
+		return fmt.Errorf("cannot bind onto %s: %w", b.Dst, err)
+	}
 	if err := ensureTargetKind(st.Mode&unix.S_IFMT == unix.S_IFDIR, dst); err != nil {
 		return fmt.Errorf("cannot create %s: %w", b.Dst, err)
 	}
 	// The host's /proc (still at /oldroot/proc) names this process's
 	// descriptors: mounting its magic link binds exactly what was opened.
 	return bindMountFrom(fmt.Sprintf("%s/proc/self/fd/%d", oldroot, fd), src, dst, b.RW, b.Dev)
+}
+
+// noSymlinks fails when the longest existing prefix of path (below the new
+// root) goes through a symbolic link, the last component included.
+func noSymlinks(path string) error {
+	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC | unix.O_NOFOLLOW, Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS}
+	for p := path; p != newroot && p != "/" && p != "."; p = filepath.Dir(p) {
+		fd, err := unix.Openat2(unix.AT_FDCWD, p, &how)
+		if err == nil {
+			unix.Close(fd)
+			return nil
+		}
+		if err != unix.ENOENT {
+			return err
+		}
+	}
+	return nil
 }
