@@ -212,22 +212,11 @@ func (o controlObject) Register(sender dbus.Sender, id, name, profile string, op
 // crash of this broker.
 func (o controlObject) AttachBus(sender dbus.Sender, id string, bus, keep dbus.UnixFD) *dbus.Error {
 	b := o.b
-	// Own the descriptors whatever happens.
-	f := os.NewFile(uintptr(bus), "sandbox-bus")
-	defer f.Close()
-	kf, err := control.OpenKeep(int(keep))
-	if err != nil {
-		return failed("bad keep channel: %v", err)
-	}
-	sb, derr := b.ownSandbox(sender, id)
+	sb, f, kf, derr := b.busHandles(sender, id, bus, keep)
 	if derr != nil {
-		kf.Close()
 		return derr
 	}
-	if err := checkListener(int(bus)); err != nil {
-		kf.Close()
-		return failed("bad bus socket: %v", err)
-	}
+	defer f.Close()
 	ln, err := net.FileListener(f)
 	if err != nil {
 		kf.Close()
@@ -238,6 +227,30 @@ func (o controlObject) AttachBus(sender dbus.Sender, id string, bus, keep dbus.U
 	}
 	b.serve(sb, nil)
 	return nil
+}
+
+// busHandles takes ownership of the descriptors AttachBus and Resume are
+// handed and checks them: the caller's own sandbox, a keep channel, a
+// listening unix stream socket. On error every descriptor is closed.
+func (b *Broker) busHandles(sender dbus.Sender, id string, bus, keep dbus.UnixFD) (*Sandbox, *os.File, *os.File, *dbus.Error) {
+	f := os.NewFile(uintptr(bus), "sandbox-bus")
+	kf, err := control.OpenKeep(int(keep))
+	if err != nil {
+		f.Close()
+		return nil, nil, nil, failed("bad keep channel: %v", err)
+	}
+	sb, derr := b.ownSandbox(sender, id)
+	if derr == nil {
+		if err := checkListener(int(bus)); err != nil {
+			derr = failed("bad bus socket: %v", err)
+		}
+	}
+	if derr != nil {
+		f.Close()
+		kf.Close()
+		return nil, nil, nil, derr
+	}
+	return sb, f, kf, nil
 }
 
 // attach records the sandbox's listener and keep channel, once.

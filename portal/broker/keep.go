@@ -152,21 +152,11 @@ func readKept(f *os.File, n uint32) ([]adopted, error) {
 // the dead broker had not answered, and its portal requests, are lost.
 func (o controlObject) Resume(sender dbus.Sender, id string, bus, keep dbus.UnixFD, n uint32) *dbus.Error {
 	b := o.b
-	f := os.NewFile(uintptr(bus), "sandbox-bus")
-	defer f.Close()
-	kf, err := control.OpenKeep(int(keep))
-	if err != nil {
-		return failed("bad keep channel: %v", err)
-	}
-	sb, derr := b.ownSandbox(sender, id)
+	sb, f, kf, derr := b.busHandles(sender, id, bus, keep)
 	if derr != nil {
-		kf.Close()
 		return derr
 	}
-	if err := checkListener(int(bus)); err != nil {
-		kf.Close()
-		return failed("bad bus socket: %v", err)
-	}
+	defer f.Close()
 	if n > 4096 {
 		kf.Close()
 		return failed("%d connections is more than a sandbox bus holds", n)

@@ -92,25 +92,7 @@ chmod 644 "$PROFILE"
 # Bus A: the "host session bus" of the Airlock side and of the latency
 # anchor. No service directories: nothing is D-Bus-activated behind our back
 # (the broker probes the host's org.freedesktop.portal.Desktop at start-up).
-cat >"$WORK/bus-a.conf" <<EOF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:path=$RUN/sock/bus-a</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-EOF
-chmod 644 "$WORK/bus-a.conf"
-BUS_A="unix:path=$RUN/sock/bus-a"
-bg_user "$WORK/log/bus-a.log" -- dbus-daemon --config-file="$WORK/bus-a.conf" --nofork --nopidfile
-BUSA_PID=$BG_PID
-wait_socket "$RUN/sock/bus-a" "$WORK/log/bus-a.log"
+start_bus_a
 
 # The broker, started by us (not by the first `airlock run`) so that we know its PID.
 bg_user "$WORK/log/portal.log" DBUS_SESSION_BUS_ADDRESS="$BUS_A" -- "$PORTAL_BIN"
