@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -182,7 +183,7 @@ func cmdRun(args []string) int {
 		if o.val == "" {
 			continue
 		}
-		if !contains(o.allowed, o.val) {
+		if !slices.Contains(o.allowed, o.val) {
 			errorf("%s", i18n.T("%s: %q is not one of %s", o.flag, o.val, strings.Join(o.allowed, ", ")))
 			return exitUsage
 		}
@@ -196,7 +197,7 @@ func cmdRun(args []string) int {
 	}
 	log := newLogger(*verbose)
 	br := broker(log)
-	var opts = sandbox.Options{Profile: p, Name: *name, Docs: docs, Args: command, Logger: log}
+	opts := sandbox.Options{Profile: p, Name: *name, Docs: docs, Args: command, Logger: log}
 	if br != nil {
 		opts.Broker = br
 	}
@@ -403,15 +404,6 @@ func isProfile(name string) bool {
 	m, _ := profile.List()
 	_, ok := m[name]
 	return ok
-}
-
-func contains(l []string, v string) bool {
-	for _, x := range l {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func cmdPs(args []string) int {
