@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"airlock/portal/control/fdtest"
 	"errors"
 	"net"
 	"os"
@@ -14,28 +15,6 @@ import (
 
 	"airlock/portal/control"
 )
-
-func openFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents) - 1
-}
-
-// warmUp makes what the runtime opens lazily (the poller) exist before a
-// descriptor count is taken.
-func warmUp(t *testing.T) {
-	t.Helper()
-	a, b, err := control.KeepPair()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.SetDeadline(time.Now())
-	a.Close()
-	b.Close()
-}
 
 // busConn is one connection of a sandbox's bus: the broker's end (non-
 // blocking, as a Go server's is) and the application's.
@@ -73,26 +52,6 @@ func (c busConn) appHung() bool {
 	pfd := []unix.PollFd{{Fd: int32(c.app), Events: unix.POLLRDHUP}}
 	n, err := unix.Poll(pfd, 0)
 	return err == nil && n > 0 && pfd[0].Revents&(unix.POLLHUP|unix.POLLRDHUP) != 0
-}
-
-func sockID(t *testing.T, fd int) [2]uint64 {
-	t.Helper()
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		t.Fatal(err)
-	}
-	return [2]uint64{uint64(st.Dev), uint64(st.Ino)}
-}
-
-func fileSockID(t *testing.T, f *os.File) [2]uint64 {
-	t.Helper()
-	raw, err := f.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var id [2]uint64
-	raw.Control(func(s uintptr) { id = sockID(t, int(s)) })
-	return id
 }
 
 // newHeld returns a heldBus holding a listening socket (whose path it
@@ -181,15 +140,15 @@ func heldNames(h *heldBus) []string {
 // broker's own descriptor can go (the broker died) and the application's
 // connection stays open, both ways, on the same socket.
 func TestHeldKeepsDuplicate(t *testing.T) {
-	warmUp(t)
-	before := openFDs(t)
+	fdtest.WarmUp(t)
+	before := fdtest.OpenFDs(t)
 	h, _ := newHeld(t)
 	br := attach(t, h)
 	c := newBusConn(t)
 	rec := control.ConnRecord{Op: control.OpKeep, Unique: ":1.3", Matches: []string{"type='signal'"}, Names: map[string]bool{"org.example.App": true}, UnixFD: true}
 	br.keep(t, c, rec)
 	var want [2]uint64
-	c.withFD(t, func(fd int) { want = sockID(t, fd) })
+	c.withFD(t, func(fd int) { want = fdtest.ID(t, fd) })
 	br.end(t)
 	c.broker.Close() // the broker is gone
 
@@ -202,7 +161,7 @@ func TestHeldKeepsDuplicate(t *testing.T) {
 	if !reflect.DeepEqual(hc.rec, rec) {
 		t.Errorf("held state %+v, want %+v", hc.rec, rec)
 	}
-	if got := fileSockID(t, hc.f); got != want {
+	if got := fdtest.ConnID(t, hc.f); got != want {
 		t.Errorf("held descriptor is dev/ino %v, the broker's socket %v", got, want)
 	}
 	if c.appHung() {
@@ -230,7 +189,7 @@ func TestHeldKeepsDuplicate(t *testing.T) {
 		t.Error("after stop, the application's connection is still open: the launcher kept a descriptor")
 	}
 	unix.Close(c.app)
-	if after := openFDs(t); after != before {
+	if after := fdtest.OpenFDs(t); after != before {
 		t.Errorf("%d descriptors open after stop, %d before", after, before)
 	}
 }
@@ -240,7 +199,7 @@ func TestHeldKeepsDuplicate(t *testing.T) {
 // received was closed (the broker's and the test's copies are closed: a
 // connection the launcher let go is seen ending by its application).
 func TestHeldRecords(t *testing.T) {
-	warmUp(t)
+	fdtest.WarmUp(t)
 	keepRec := func(u string, matches ...string) control.ConnRecord {
 		return control.ConnRecord{Op: control.OpKeep, Unique: u, Matches: matches}
 	}
@@ -287,14 +246,14 @@ func TestHeldRecords(t *testing.T) {
 			map[string]int{":1.1": 1}, map[string]control.ConnRecord{":1.1": keepRec(":1.1", "back")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := openFDs(t)
+			before := fdtest.OpenFDs(t)
 			h, _ := newHeld(t)
 			conns := make([]busConn, tc.nconns)
 			for i := range conns {
 				conns[i] = newBusConn(t)
 			}
 			br := attach(t, h)
-			beforeRecv := openFDs(t)
+			beforeRecv := fdtest.OpenFDs(t)
 			for _, s := range tc.steps {
 				switch s.conn {
 				case -1:
@@ -322,7 +281,7 @@ func TestHeldRecords(t *testing.T) {
 			}
 			br.end(t) // -1 descriptor: the channel's broker end
 			// What the launcher added: exactly the held descriptors.
-			if added := openFDs(t) - beforeRecv + 1; added != len(tc.held) {
+			if added := fdtest.OpenFDs(t) - beforeRecv + 1; added != len(tc.held) {
 				t.Errorf("the launcher holds %d more descriptors, want %d (one per held connection)", added, len(tc.held))
 			}
 			for _, c := range conns {
@@ -372,7 +331,7 @@ func TestHeldRecords(t *testing.T) {
 				}
 				unix.Close(c.app)
 			}
-			if after := openFDs(t); after != before {
+			if after := fdtest.OpenFDs(t); after != before {
 				t.Errorf("%d descriptors open after stop, %d before", after, before)
 			}
 		})
@@ -384,7 +343,7 @@ func TestHeldRecords(t *testing.T) {
 // with the duplicate), whether applying records or checking for ended
 // connections.
 func TestHeldNeverReads(t *testing.T) {
-	warmUp(t)
+	fdtest.WarmUp(t)
 	h, _ := newHeld(t)
 	defer h.stop()
 	c := newBusConn(t)
@@ -436,8 +395,8 @@ func TestHeldNeverReads(t *testing.T) {
 // ended while no broker served them, and hands duplicates of the others,
 // with their states.
 func TestHeldSnapshot(t *testing.T) {
-	warmUp(t)
-	before := openFDs(t)
+	fdtest.WarmUp(t)
+	before := fdtest.OpenFDs(t)
 	h, path := newHeld(t)
 	br := attach(t, h)
 	conns := make([]busConn, 4)
@@ -446,7 +405,7 @@ func TestHeldSnapshot(t *testing.T) {
 		conns[i] = newBusConn(t)
 		u := ":1." + string(rune('1'+i))
 		br.keep(t, conns[i], control.ConnRecord{Op: control.OpKeep, Unique: u, Matches: []string{u}})
-		conns[i].withFD(t, func(fd int) { ids[i] = sockID(t, fd) })
+		conns[i].withFD(t, func(fd int) { ids[i] = fdtest.ID(t, fd) })
 	}
 	// :1.2's broker shut it down (and its Forget was lost with it).
 	conns[1].withFD(t, func(fd int) { unix.Shutdown(fd, unix.SHUT_RDWR) })
@@ -458,7 +417,7 @@ func TestHeldSnapshot(t *testing.T) {
 	unix.Close(conns[2].app)
 	unix.Write(conns[3].app, []byte("pending"))
 
-	countBefore := openFDs(t)
+	countBefore := fdtest.OpenFDs(t)
 	ln, recs, fds, err := h.snapshot()
 	if err != nil {
 		t.Fatal(err)
@@ -473,7 +432,7 @@ func TestHeldSnapshot(t *testing.T) {
 		if r.Matches[0] != r.Unique {
 			t.Errorf("record %+v: state mixed up", r)
 		}
-		got[r.Unique] = fileSockID(t, fds[i])
+		got[r.Unique] = fdtest.ConnID(t, fds[i])
 	}
 	want := map[string][2]uint64{":1.1": ids[0], ":1.4": ids[3]}
 	if !reflect.DeepEqual(got, want) {
@@ -483,7 +442,7 @@ func TestHeldSnapshot(t *testing.T) {
 		t.Errorf("still held after snapshot: %v, want the live ones", names)
 	}
 	// Two ended ones closed, two duplicates made.
-	if n := openFDs(t); n != countBefore {
+	if n := fdtest.OpenFDs(t); n != countBefore {
 		t.Errorf("%d descriptors after snapshot, %d before: ended connections not closed or duplicates missing", n, countBefore)
 	}
 	closeFiles(fds)
@@ -506,7 +465,7 @@ func TestHeldSnapshot(t *testing.T) {
 			unix.Close(c.app)
 		}
 	}
-	if after := openFDs(t); after != before {
+	if after := fdtest.OpenFDs(t); after != before {
 		t.Errorf("%d descriptors open at the end, %d before", after, before)
 	}
 }
@@ -514,8 +473,8 @@ func TestHeldSnapshot(t *testing.T) {
 // TestHeldStop: stop lets go of everything, ends a read in progress, and
 // refuses a later keep channel.
 func TestHeldStop(t *testing.T) {
-	warmUp(t)
-	before := openFDs(t)
+	fdtest.WarmUp(t)
+	before := fdtest.OpenFDs(t)
 	h, path := newHeld(t)
 	br := attach(t, h)
 	conns := []busConn{newBusConn(t), newBusConn(t)}
@@ -560,7 +519,7 @@ func TestHeldStop(t *testing.T) {
 	}
 	mine.Close()
 	theirs.Close()
-	if after := openFDs(t); after != before {
+	if after := fdtest.OpenFDs(t); after != before {
 		t.Errorf("%d descriptors open after stop, %d before", after, before)
 	}
 }
@@ -568,7 +527,7 @@ func TestHeldStop(t *testing.T) {
 // TestHeldNewChannel: a new keep channel (a resumed broker's) replaces the
 // old one, which is closed; the held connections stay.
 func TestHeldNewChannel(t *testing.T) {
-	warmUp(t)
+	fdtest.WarmUp(t)
 	h, _ := newHeld(t)
 	defer h.stop()
 	br := attach(t, h)

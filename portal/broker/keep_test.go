@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"airlock/portal/control/fdtest"
 	"errors"
 	"io"
 	"log/slog"
@@ -20,57 +21,6 @@ import (
 )
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-func openFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents) - 1
-}
-
-func warmUp(t *testing.T) {
-	t.Helper()
-	a, b, err := control.KeepPair()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.SetDeadline(time.Now())
-	a.Close()
-	b.Close()
-}
-
-func sockID(t *testing.T, fd int) [2]uint64 {
-	t.Helper()
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		t.Fatal(err)
-	}
-	return [2]uint64{uint64(st.Dev), uint64(st.Ino)}
-}
-
-func connID(t *testing.T, uc *net.UnixConn) [2]uint64 {
-	t.Helper()
-	raw, err := uc.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var id [2]uint64
-	raw.Control(func(s uintptr) { id = sockID(t, int(s)) })
-	return id
-}
-
-func fileID(t *testing.T, f *os.File) [2]uint64 {
-	t.Helper()
-	raw, err := f.SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var id [2]uint64
-	raw.Control(func(s uintptr) { id = sockID(t, int(s)) })
-	return id
-}
 
 // clientConn is a bus connection: the broker's end as a *net.UnixConn and
 // the application's raw descriptor.
@@ -149,7 +99,7 @@ func TestKeeperRecords(t *testing.T) {
 			if cf == nil {
 				t.Fatal("the first record carries no descriptor")
 			}
-			if got, w := fileID(t, cf), connID(t, uc); got != w {
+			if got, w := fdtest.ConnID(t, cf), fdtest.ConnID(t, uc); got != w {
 				t.Errorf("descriptor sent is dev/ino %v, the connection's %v", got, w)
 			}
 			// The launcher's copy keeps the connection open without the
@@ -363,7 +313,7 @@ type sentConn struct {
 // TestReadKept: the records a launcher hands back in Resume are checked
 // before anything is adopted; on any fault nothing is kept open.
 func TestReadKept(t *testing.T) {
-	warmUp(t)
+	fdtest.WarmUp(t)
 	keep := func(u string) control.ConnRecord {
 		return control.ConnRecord{Op: control.OpKeep, Unique: u, Matches: []string{"type='signal'"}, Names: map[string]bool{"org.example." + u[3:]: true}, UnixFD: true}
 	}
@@ -387,7 +337,7 @@ func TestReadKept(t *testing.T) {
 		{"bad JSON", 2, []sentConn{{keep(":1.1"), "conn", ""}, {control.ConnRecord{}, "raw", `{"op":`}}, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := openFDs(t)
+			before := fdtest.OpenFDs(t)
 			launcher, theirs, err := control.KeepPair()
 			if err != nil {
 				t.Fatal(err)
@@ -405,7 +355,7 @@ func TestReadKept(t *testing.T) {
 					}
 					fd = fds[0]
 					apps = append(apps, fds[1])
-					ids = append(ids, sockID(t, fd))
+					ids = append(ids, fdtest.ID(t, fd))
 					closers = append(closers, func() { unix.Close(fds[0]) })
 				case "dgram":
 					fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
@@ -466,7 +416,7 @@ func TestReadKept(t *testing.T) {
 					if !reflect.DeepEqual(a.st, want) {
 						t.Errorf("connection %d: state %+v, want %+v", i, a.st, want)
 					}
-					if id := connID(t, a.uc); id != ids[i] {
+					if id := fdtest.ConnID(t, a.uc); id != ids[i] {
 						t.Errorf("connection %d: socket %v, sent %v", i, id, ids[i])
 					}
 					a.uc.Close()
@@ -491,7 +441,7 @@ func TestReadKept(t *testing.T) {
 				}
 				unix.Close(app)
 			}
-			if after := openFDs(t); after != before {
+			if after := fdtest.OpenFDs(t); after != before {
 				t.Errorf("%d descriptors open, %d before", after, before)
 			}
 		})
@@ -502,7 +452,7 @@ func TestReadKept(t *testing.T) {
 // keep channel that is not a seqpacket socket before anything else (no
 // host bus needed to get there).
 func TestResumeRefusesBadKeep(t *testing.T) {
-	warmUp(t)
+	fdtest.WarmUp(t)
 	dir := t.TempDir()
 	b := New(quietLog(), nil, nil, nil, Hooks{})
 	for _, tc := range []struct {
@@ -526,7 +476,7 @@ func TestResumeRefusesBadKeep(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := openFDs(t)
+			before := fdtest.OpenFDs(t)
 			ln, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 			if err != nil {
 				t.Fatal(err)
@@ -539,7 +489,7 @@ func TestResumeRefusesBadKeep(t *testing.T) {
 			if !strings.Contains(strings.Join(strings.Fields(derr.Error()), " "), "keep") {
 				t.Errorf("Resume error %q does not name the keep channel", derr.Error())
 			}
-			if after := openFDs(t); after != before {
+			if after := fdtest.OpenFDs(t); after != before {
 				t.Errorf("%d descriptors open after Resume, %d before: it must close what it is handed", after, before)
 			}
 		})

@@ -1,6 +1,7 @@
 package control
 
 import (
+	"airlock/portal/control/fdtest"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -16,36 +17,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// openFDs counts this process's open descriptors.
-func openFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents) - 1 // the directory being read
-}
-
 // checkNoLeak fails the test if the count of open descriptors differs
 // from before (taken before the test made anything of its own).
 func checkNoLeak(t *testing.T, before int) {
 	t.Helper()
-	if after := openFDs(t); after != before {
+	if after := fdtest.OpenFDs(t); after != before {
 		t.Errorf("%d descriptors open, %d before: descriptors leaked (or closed twice)", after, before)
 	}
-}
-
-// warmUp makes the runtime's poller (and anything else opened lazily) exist
-// before a descriptor count is taken.
-func warmUp(t *testing.T) {
-	t.Helper()
-	a, b, err := KeepPair()
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.SetDeadline(time.Now())
-	a.Close()
-	b.Close()
 }
 
 func keepPair(t *testing.T) (mine, theirs *os.File) {
@@ -69,15 +47,6 @@ func streamPair(t *testing.T) (a, b int) {
 	return fds[0], fds[1]
 }
 
-func fileID(t *testing.T, fd int) [2]uint64 {
-	t.Helper()
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		t.Fatalf("fstat %d: %v", fd, err)
-	}
-	return [2]uint64{uint64(st.Dev), uint64(st.Ino)}
-}
-
 // rawID is fileID through a *os.File without Fd (which may change the
 // descriptor's blocking mode).
 func rawID(t *testing.T, f *os.File) [2]uint64 {
@@ -87,7 +56,7 @@ func rawID(t *testing.T, f *os.File) [2]uint64 {
 		t.Fatal(err)
 	}
 	var id [2]uint64
-	if err := raw.Control(func(fd uintptr) { id = fileID(t, int(fd)) }); err != nil {
+	if err := raw.Control(func(fd uintptr) { id = fdtest.ID(t, int(fd)) }); err != nil {
 		t.Fatal(err)
 	}
 	return id
@@ -139,7 +108,7 @@ func TestKeepPair(t *testing.T) {
 // TestRecordRoundTrip sends records over a real keep channel, with and
 // without a descriptor, in both directions.
 func TestRecordRoundTrip(t *testing.T) {
-	warmUp(t)
+	fdtest.WarmUp(t)
 	big := strings.Repeat("x", 1000)
 	for _, tc := range []struct {
 		name   string
@@ -153,7 +122,7 @@ func TestRecordRoundTrip(t *testing.T) {
 		{"many rules with fd", ConnRecord{Op: OpKeep, Unique: ":1.4", Matches: []string{big, big, big, big, big, big, big, big}}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := openFDs(t)
+			before := fdtest.OpenFDs(t)
 			mine, theirs, err := KeepPair()
 			if err != nil {
 				t.Fatal(err)
@@ -188,7 +157,7 @@ func TestRecordRoundTrip(t *testing.T) {
 				if cf == nil {
 					t.Fatalf("%s: the descriptor sent was not received", dir.name)
 				}
-				if got, want := rawID(t, cf), fileID(t, a); got != want {
+				if got, want := rawID(t, cf), fdtest.ID(t, a); got != want {
 					t.Errorf("%s: received descriptor is dev/ino %v, sent %v: not the same socket", dir.name, got, want)
 				}
 				raw, _ := cf.SyscallConn()
@@ -221,7 +190,7 @@ func TestRecordRoundTrip(t *testing.T) {
 // ErrRecordTooBig, sends one of exactly MaxRecord; RecvRecord refuses (and
 // closes the descriptor of) an oversized record sent raw.
 func TestRecordSize(t *testing.T) {
-	warmUp(t)
+	fdtest.WarmUp(t)
 	// padded returns a record whose JSON is exactly size bytes.
 	padded := func(size int) ConnRecord {
 		rec := ConnRecord{Op: OpKeep, Unique: ":1.7", Matches: []string{""}}
@@ -244,7 +213,7 @@ func TestRecordSize(t *testing.T) {
 		{"far over", 4 * MaxRecord, false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := openFDs(t)
+			before := fdtest.OpenFDs(t)
 			mine, theirs, err := KeepPair()
 			if err != nil {
 				t.Fatal(err)
@@ -300,7 +269,7 @@ func TestRecordSize(t *testing.T) {
 // and checks RecvRecord refuses them, or keeps exactly one descriptor, and
 // never leaks one.
 func TestRecvRefusesMalformed(t *testing.T) {
-	warmUp(t)
+	fdtest.WarmUp(t)
 	over := append([]byte(`{"op":"keep","unique":":1.1","matches":["`), bytes.Repeat([]byte("a"), MaxRecord)...)
 	over = append(over, []byte(`"]}`)...)
 	for _, tc := range []struct {
@@ -326,7 +295,7 @@ func TestRecvRefusesMalformed(t *testing.T) {
 		{"unknown op passed up", []byte(`{"op":"steal","unique":":1.8"}`), 0, false, ConnRecord{Op: "steal", Unique: ":1.8"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := openFDs(t)
+			before := fdtest.OpenFDs(t)
 			mine, theirs, err := KeepPair()
 			if err != nil {
 				t.Fatal(err)
@@ -463,7 +432,7 @@ func TestSendToClosedPeer(t *testing.T) {
 }
 
 func TestOpenKeep(t *testing.T) {
-	warmUp(t)
+	fdtest.WarmUp(t)
 	dir := t.TempDir()
 	for _, tc := range []struct {
 		name string
@@ -497,7 +466,7 @@ func TestOpenKeep(t *testing.T) {
 		}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := openFDs(t)
+			before := fdtest.OpenFDs(t)
 			fd, other := tc.make(t)
 			f, err := OpenKeep(fd)
 			if tc.ok {
@@ -531,7 +500,7 @@ func TestOpenKeep(t *testing.T) {
 }
 
 func TestCheckConn(t *testing.T) {
-	warmUp(t)
+	fdtest.WarmUp(t)
 	dir := t.TempDir()
 	sockFile := func(t *testing.T, domain, typ int) *os.File {
 		fd, err := unix.Socket(domain, typ|unix.SOCK_CLOEXEC, 0)
@@ -683,10 +652,10 @@ func TestHung(t *testing.T) {
 // TestFileConn: the kept connection becomes a *net.UnixConn on the same
 // socket, and the *os.File given is closed.
 func TestFileConn(t *testing.T) {
-	warmUp(t)
-	before := openFDs(t)
+	fdtest.WarmUp(t)
+	before := fdtest.OpenFDs(t)
 	a, b := streamPair(t)
-	want := fileID(t, a)
+	want := fdtest.ID(t, a)
 	f := os.NewFile(uintptr(a), "kept")
 	uc, err := FileConn(f)
 	if err != nil {
@@ -697,7 +666,7 @@ func TestFileConn(t *testing.T) {
 	}
 	raw, _ := uc.SyscallConn()
 	raw.Control(func(s uintptr) {
-		if got := fileID(t, int(s)); got != want {
+		if got := fdtest.ID(t, int(s)); got != want {
 			t.Errorf("conn is dev/ino %v, want %v", got, want)
 		}
 	})
@@ -712,7 +681,7 @@ func TestFileConn(t *testing.T) {
 	checkNoLeak(t, before)
 
 	// A non-socket is refused, and closed all the same.
-	before = openFDs(t)
+	before = fdtest.OpenFDs(t)
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
