@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"airlock/chooser-ui/protocol"
+	"airlock/tests/harness"
 )
 
 var chooserBin string // built once by TestMain
@@ -113,7 +114,7 @@ func tryXvfb(t *testing.T) (display string, ok bool, log string) {
 	// moment, and the readiness check below is such a last client.
 	cmd := exec.Command("Xvfb", fmt.Sprintf(":%d", freeDisplay()), "-displayfd", "3", "-screen", "0", "1280x900x24", "-nolisten", "tcp", "-noreset")
 	cmd.ExtraFiles = []*os.File{w}
-	xlog := &syncBuffer{}
+	xlog := &harness.SyncBuffer{}
 	cmd.Stderr = xlog
 	if err := cmd.Start(); err != nil {
 		w.Close()
@@ -169,23 +170,6 @@ func tryXvfb(t *testing.T) (display string, ok bool, log string) {
 		}
 	})
 	return display, true, ""
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // chooser is one running airlock-chooser.

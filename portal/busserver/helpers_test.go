@@ -1,47 +1,29 @@
 package busserver
 
 import (
-	"bytes"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"airlock/tests/harness"
 )
-
-// syncBuffer collects logs from concurrent goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 type testBus struct {
 	s    *Server
 	path string
 	addr string
-	logs *syncBuffer
+	logs *harness.SyncBuffer
 }
 
 // startBus serves a new Server on a socket in a temporary directory.
 func startBus(t testing.TB, mod func(*Config)) *testBus {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &harness.SyncBuffer{}
 	cfg := Config{
 		SandboxID:   "test-id",
 		SandboxName: "test-sandbox",

@@ -1,36 +1,18 @@
 package desktop
 
 import (
-	"bytes"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
 
 	"airlock/portal/busserver"
+	"airlock/tests/harness"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 type testPortal struct {
 	s        *busserver.Server
@@ -42,7 +24,7 @@ type testPortal struct {
 
 func startPortal(t *testing.T) *testPortal {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &harness.SyncBuffer{}
 	lg := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s := busserver.New(busserver.Config{SandboxID: "id", SandboxName: "desktop-test", UID: os.Getuid(), Logger: lg})
 	settings := DefaultSettings()
