@@ -371,6 +371,13 @@ func (s *Sandbox) Run() (int, error) {
 			Setsid:      true,
 		},
 	}
+	// Signals are caught before init exists: without a handshake the
+	// application may run (and be signalled) before this function gets
+	// further, and an uncaught TERM would end the launcher instead of
+	// reaching the application.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
+	defer signal.Stop(sigs)
 	// Pdeathsig fires when the thread that forked init exits, not the
 	// process: start and wait on one locked thread.
 	started := make(chan error, 1)
@@ -438,9 +445,6 @@ func (s *Sandbox) Run() (int, error) {
 	} else {
 		log.Warn("cannot record the sandbox for airlock ps", "err", err)
 	}
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
-	defer signal.Stop(sigs)
 	if s.spec.Handshake {
 		if _, err := control.Write([]byte{msgGo}); err != nil {
 			return s.finish(<-done), nil

@@ -2,6 +2,7 @@ package filechooser
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -399,5 +400,39 @@ func TestSymlinkPickRefused(t *testing.T) {
 	}
 	if u := res["uris"].Value().([]string); len(u) != 0 || len(h.grants.grants) != 0 {
 		t.Fatalf("a symlink was granted: %v %v", u, h.grants.grants)
+	}
+}
+
+func TestStartErrorNamesStep(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "airlock-chooser")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := &chooserPool{bin: bin, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	for _, c := range []struct {
+		name, bin, dir, want string
+	}{
+		{"missing folder", bin, filepath.Join(dir, "no-home"), "chdir " + filepath.Join(dir, "no-home")},
+		{"missing binary", filepath.Join(dir, "nope"), dir, "exec " + filepath.Join(dir, "nope")},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p.bin = c.bin
+			t.Setenv("HOME", c.dir)
+			// workDir falls back to / for a missing home: check the
+			// diagnosis itself for the folder case.
+			err := startError(c.bin, c.dir, errors.New("fork/exec "+c.bin+": no such file or directory"))
+			if !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %q does not name %q", err, c.want)
+			}
+		})
+	}
+	t.Setenv("HOME", filepath.Join(dir, "no-home"))
+	if got := workDir(); got != "/" {
+		t.Fatalf("workDir with a missing home = %q, want /", got)
+	}
+	p.bin = filepath.Join(dir, "nope")
+	if _, err := p.start(false); err == nil || !strings.Contains(err.Error(), "exec "+p.bin) {
+		t.Fatalf("start of a missing chooser: %v", err)
 	}
 }

@@ -81,9 +81,7 @@ type chooserProc struct {
 func (d *chooserPool) start(prestart bool) (*chooserProc, error) {
 	p := &chooserProc{cmd: exec.Command(d.bin), exited: make(chan struct{})}
 	// A neutral working folder: GTK's sidebar would show the broker's.
-	if home, err := os.UserHomeDir(); err == nil {
-		p.cmd.Dir = home
-	}
+	p.cmd.Dir = workDir()
 	// No OpenGL probe: a file chooser draws nothing that needs it, and
 	// GTK3 would otherwise set up Mesa in every new chooser process.
 	p.cmd.Env = append(os.Environ(), "GDK_GL=disable")
@@ -99,7 +97,7 @@ func (d *chooserPool) start(prestart bool) (*chooserProc, error) {
 	p.cmd.Stderr = &limitedWriter{w: &p.errb, n: 64 << 10}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := p.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("cannot start %s: %w", d.bin, err)
+		return nil, startError(d.bin, p.cmd.Dir, err)
 	}
 	go func() {
 		p.err = p.cmd.Wait()
@@ -187,6 +185,35 @@ func (d *chooserPool) run(ctx context.Context, req protocol.Request) (protocol.R
 	}
 	d.log.Debug("chooser answered", "response", resp.Response, "after", time.Since(start))
 	return resp, nil
+}
+
+// workDir is the chooser's working folder: the user's home, or / when the
+// home is missing or not a folder (a system account has none).
+func workDir() string {
+	if home, err := os.UserHomeDir(); err == nil {
+		if st, err := os.Stat(home); err == nil && st.IsDir() {
+			return home
+		}
+	}
+	return "/"
+}
+
+// startError says which step of starting the chooser failed and on which
+// path. Go reports a failed chdir in the child as "fork/exec BINARY: ...",
+// naming the binary even when the folder is what is missing.
+func startError(bin, dir string, err error) error {
+	if st, serr := os.Stat(dir); serr != nil || !st.IsDir() {
+		if serr == nil {
+			serr = errors.New("not a folder")
+		}
+		return fmt.Errorf("cannot start the file chooser: chdir %s: %v", dir, serr)
+	}
+	if st, serr := os.Stat(bin); serr != nil {
+		return fmt.Errorf("cannot start the file chooser: exec %s: %v", bin, serr)
+	} else if !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
+		return fmt.Errorf("cannot start the file chooser: exec %s: not an executable file", bin)
+	}
+	return fmt.Errorf("cannot start the file chooser: exec %s: %w", bin, err)
 }
 
 type limitedWriter struct {

@@ -18,11 +18,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"airlock/tests/testuser"
 )
 
 // TestUser is the ordinary account sandboxes are started as when the tests
 // run as root.
-const TestUser = "airlock-test"
+const TestUser = testuser.Name
 
 // Env is the test environment shared by a test binary.
 type Env struct {
@@ -88,16 +90,11 @@ func setup() (*Env, error) {
 	}
 	e := &Env{Root: root, asRoot: os.Geteuid() == 0}
 	if e.asRoot {
-		if err := ensureUser(TestUser); err != nil {
-			return nil, err
-		}
-		u, err := user.Lookup(TestUser)
+		a, err := testuser.Ensure()
 		if err != nil {
 			return nil, err
 		}
-		e.UID, _ = strconv.Atoi(u.Uid)
-		e.GID, _ = strconv.Atoi(u.Gid)
-		e.User, e.Home = u.Username, u.HomeDir
+		e.UID, e.GID, e.User, e.Home = a.UID, a.GID, a.Name, a.Home
 	} else {
 		u, err := user.Current()
 		if err != nil {
@@ -140,17 +137,6 @@ func setup() (*Env, error) {
 		}
 	}
 	return e, nil
-}
-
-func ensureUser(name string) error {
-	if _, err := user.Lookup(name); err == nil {
-		return nil
-	}
-	out, err := exec.Command("useradd", "--create-home", "--shell", "/bin/sh", name).CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("useradd %s: %v: %s", name, err, out)
-	}
-	return nil
 }
 
 func (e *Env) goBuild(pkg, out string, static bool) error {

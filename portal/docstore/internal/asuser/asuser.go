@@ -8,18 +8,18 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
+
+	"airlock/tests/testuser"
 )
 
 // EnvChild is set in the environment of the re-executed binary.
 const EnvChild = "AIRLOCK_ASUSER_CHILD"
 
 // User is the ordinary account used by tests.
-const User = "airlock-test"
+const User = testuser.Name
 
 // IsChild reports whether this process is the re-executed one.
 func IsChild() bool { return os.Getenv(EnvChild) == "1" }
@@ -28,12 +28,11 @@ func IsChild() bool { return os.Getenv(EnvChild) == "1" }
 // as User with args, a private XDG_RUNTIME_DIR (0700, owned by the user) and
 // a private TMPDIR. It creates User if needed and returns the exit code.
 func Run(args []string) (int, error) {
-	u, err := ensureUser()
+	u, err := testuser.Ensure()
 	if err != nil {
 		return 1, err
 	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
+	uid, gid := u.UID, u.GID
 
 	base, err := os.MkdirTemp("", "airlock-asuser-")
 	if err != nil {
@@ -78,21 +77,6 @@ func Run(args []string) (int, error) {
 		return 1, err
 	}
 	return 0, nil
-}
-
-func ensureUser() (*user.User, error) {
-	if u, err := user.Lookup(User); err == nil {
-		return u, nil
-	}
-	out, err := exec.Command("useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", User).CombinedOutput()
-	if err != nil {
-		// Another test binary may have created it meanwhile.
-		if u, lerr := user.Lookup(User); lerr == nil {
-			return u, nil
-		}
-		return nil, fmt.Errorf("cannot create user %s: %v: %s", User, err, out)
-	}
-	return user.Lookup(User)
 }
 
 func filterEnv(env []string) []string {
