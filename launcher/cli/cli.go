@@ -20,9 +20,9 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
-	"airlock/launcher/i18n"
 	"airlock/launcher/profile"
 	"airlock/launcher/sandbox"
+	"airlock/po/i18n"
 	"airlock/portal/control"
 )
 
