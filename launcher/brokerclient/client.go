@@ -56,8 +56,12 @@ type Client struct {
 	regMu   sync.Mutex
 	regArgs []any
 
+	// kept holds the sandbox's bus while the broker serves it, so that a
+	// broker crash closes none of its sockets (resume.go).
 	kept heldbus.Bus
 }
+
+var _ sandbox.Broker = (*Client)(nil)
 
 // Serve answers the broker's requests for the running sandbox: binding a
 // read-only grant natively (control.LauncherInterface on this connection,
@@ -77,6 +81,7 @@ func callCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 10*time.Second)
 }
 
+// A11yBus is the host's accessibility bus address ("" if none).
 func (b *Client) A11yBus() string {
 	ctx, cancel := callCtx()
 	defer cancel()
@@ -87,6 +92,8 @@ func (b *Client) A11yBus() string {
 	return addr
 }
 
+// Register registers the sandbox (control.Client.Register) with the
+// profile's options, and remembers them for a resume.
 func (b *Client) Register(p *profile.Profile, id, name, a11yInside string) (string, error) {
 	ctx, cancel := callCtx()
 	defer cancel()
@@ -109,6 +116,7 @@ func (b *Client) Register(p *profile.Profile, id, name, a11yInside string) (stri
 	return b.c.Register(ctx, id, name, p.Name, opts)
 }
 
+// Grant makes a host file visible inside and returns its inside path.
 func (b *Client) Grant(id, path string, writable bool) (string, error) {
 	ctx, cancel := callCtx()
 	defer cancel()
@@ -116,6 +124,8 @@ func (b *Client) Grant(id, path string, writable bool) (string, error) {
 	return g.Inside, err
 }
 
+// ReadOnlyFiles lists the sandbox's read-only file grants (host path to
+// inside path); nil when the broker cannot say.
 func (b *Client) ReadOnlyFiles(id string) map[string]string {
 	ctx, cancel := callCtx()
 	defer cancel()
@@ -132,6 +142,9 @@ func (b *Client) ReadOnlyFiles(id string) map[string]string {
 	return out
 }
 
+// AttachBus hands the sandbox's listening bus socket to the broker with a
+// new keep channel, and holds the bus from then on (heldbus): without that
+// the sandbox still runs, but does not survive a broker crash.
 func (b *Client) AttachBus(id string, pid int, bus *os.File) error {
 	ctx, cancel := callCtx()
 	defer cancel()
@@ -153,6 +166,8 @@ func (b *Client) AttachBus(id string, pid int, bus *os.File) error {
 	return nil
 }
 
+// Unregister tells the broker the sandbox ended, lets go of its bus and
+// closes the connection.
 func (b *Client) Unregister(id string) {
 	// Stop first: the broker closing the keep channel now is no crash.
 	b.kept.Stop()

@@ -261,7 +261,7 @@ func (h *HostSettings) fromPortal(ctx context.Context, log *slog.Logger) bool {
 	conn, err := dbus.ConnectSessionBus(dbus.WithContext(connCtx))
 	if err != nil {
 		connCancel()
-		log.Debug("no host session bus for settings", "error", err)
+		log.Debug("no host session bus for settings", "err", err)
 		return false
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -271,7 +271,7 @@ func (h *HostSettings) fromPortal(ctx context.Context, log *slog.Logger) bool {
 	// NoAutoStart: reading a setting must not start xdg-desktop-portal and
 	// its GTK backend (tens of MB) on a session that does not run them.
 	if err := obj.CallWithContext(ctx, settingsIface+".ReadAll", dbus.FlagNoAutoStart, []string{AppearanceNS}).Store(&all); err != nil {
-		log.Debug("host settings portal unavailable", "error", err)
+		log.Debug("host settings portal unavailable", "err", err)
 		conn.Close()
 		connCancel()
 		return false
@@ -282,7 +282,7 @@ func (h *HostSettings) fromPortal(ctx context.Context, log *slog.Logger) bool {
 		}
 	}
 	if err := conn.AddMatchSignal(dbus.WithMatchSender(BusName), dbus.WithMatchInterface(settingsIface), dbus.WithMatchMember("SettingChanged")); err != nil {
-		log.Warn("cannot watch host settings", "error", err)
+		log.Warn("cannot watch host settings", "err", err)
 	}
 	ch := make(chan *dbus.Signal, 16)
 	conn.Signal(ch)
