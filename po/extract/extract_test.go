@@ -41,6 +41,8 @@ func TestExtract(t *testing.T) {
 			"b/b.go": imp + "var _ = i18n.T(\"x\")",
 			"a/a.go": imp + "var _ = i18n.T(\"y\")\nvar _ = i18n.T(\"x\")",
 		}, []Message{{"y", []Ref{{"a/a.go", 3}}}, {"x", []Ref{{"a/a.go", 4}, {"b/b.go", 3}}}}, ""},
+		{"two messages on one line keep their order", map[string]string{"a/a.go": imp + "var _, _ = i18n.T(\"b\"), i18n.T(\"a\")"},
+			[]Message{{"b", []Ref{{"a/a.go", 3}}}, {"a", []Ref{{"a/a.go", 3}}}}, ""},
 		{"renamed import", map[string]string{"a/a.go": "package x\nimport tr \"airlock/po/i18n\"\nvar _ = tr.T(\"hi\")"},
 			[]Message{{"hi", []Ref{{"a/a.go", 3}}}}, ""},
 		{"another package's T is no keyword", map[string]string{"a/a.go": "package x\nimport \"example.com/i18n\"\nvar _ = i18n.T(\"no\")"},

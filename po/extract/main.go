@@ -24,7 +24,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -62,10 +61,13 @@ type Message struct {
 }
 
 // Extract returns the messages of the Go sources under root (tests, testdata
-// and hidden folders left out), in the order of their first use.
+// and hidden folders left out), in the order of their first use: files in
+// lexical order (filepath.WalkDir), calls in source order. The same sources
+// always give the same template.
 func Extract(root string) ([]Message, error) {
 	fset := token.NewFileSet()
 	found := map[string]*Message{}
+	var order []string // first use, in walk (lexical) and source order
 	var errs []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -98,6 +100,7 @@ func Extract(root string) ([]Message, error) {
 			if m == nil {
 				m = &Message{ID: e.msg}
 				found[e.msg] = m
+				order = append(order, e.msg)
 			}
 			m.Refs = append(m.Refs, e.ref)
 		}
@@ -109,19 +112,11 @@ func Extract(root string) ([]Message, error) {
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("messages that cannot be extracted:\n%s", strings.Join(errs, "\n"))
 	}
-	msgs := make([]Message, 0, len(found))
-	for _, m := range found {
-		msgs = append(msgs, *m)
+	msgs := make([]Message, 0, len(order))
+	for _, id := range order {
+		msgs = append(msgs, *found[id])
 	}
-	sort.Slice(msgs, func(i, j int) bool { return refLess(msgs[i].Refs[0], msgs[j].Refs[0]) })
 	return msgs, nil
-}
-
-func refLess(a, b Ref) bool {
-	if a.File != b.File {
-		return a.File < b.File
-	}
-	return a.Line < b.Line
 }
 
 type use struct {
