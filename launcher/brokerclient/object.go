@@ -26,8 +26,9 @@ type launcherObject struct{ b *Client }
 func (o launcherObject) target(sender dbus.Sender, id string) (*sandbox.Sandbox, *dbus.Error) {
 	o.b.mu.Lock()
 	defer o.b.mu.Unlock()
-	// Only the broker this sandbox is registered with.
-	if string(sender) != o.b.broker {
+	// Only the broker this sandbox is registered with (none before Serve:
+	// an empty sender is nobody's).
+	if o.b.broker == "" || string(sender) != o.b.broker {
 		return nil, &dbus.Error{Name: "org.freedesktop.DBus.Error.AccessDenied", Body: []any{"not this sandbox's broker"}}
 	}
 	if o.b.sb == nil || o.b.sb.ID() != id {

@@ -1,6 +1,7 @@
 // Package control is the contract between the launcher and the broker: the
-// broker's control interface on the host session bus, and the client the
-// launcher uses. No sandbox can reach it: sandboxes never see the host
+// broker's control interface on the host session bus (PortalXML), the
+// client the launcher uses, the interface every launcher serves for the
+// broker (LauncherXML) and the keep channel (keep.go). No sandbox can reach it: sandboxes never see the host
 // session bus, only their own bus served by the broker.
 package control
 
