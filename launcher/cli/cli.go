@@ -304,7 +304,7 @@ func cmdKill(args []string) int {
 	// Signal init, which forwards to the application; SIGKILL ends the
 	// whole pid namespace at once.
 	if err := syscall.Kill(r.Pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-		errorf("cannot signal sandbox %s: %v", r.ID, err)
+		errorf("%s", i18n.T("cannot signal sandbox %s: %v", r.ID, err))
 		return exitFailed
 	}
 	return 0
