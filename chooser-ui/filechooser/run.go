@@ -11,7 +11,7 @@ import (
 
 	"airlock/chooser-ui/gtk"
 	"airlock/chooser-ui/protocol"
-	"airlock/launcher/i18n"
+	"airlock/po/i18n"
 )
 
 // Init opens the display. It must run on the main OS thread, before Run.

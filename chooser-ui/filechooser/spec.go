@@ -10,7 +10,7 @@ package filechooser
 import (
 	"airlock/chooser-ui/gtk"
 	"airlock/chooser-ui/protocol"
-	"airlock/launcher/i18n"
+	"airlock/po/i18n"
 )
 
 // WindowRole is the chooser's WM_CLASS (name and class) and WM_WINDOW_ROLE.

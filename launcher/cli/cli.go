@@ -1,4 +1,6 @@
-// Package cli is the airlock command line: run, ps, kill, profiles, profile show.
+// Package cli is the airlock command line: it parses the arguments of run,
+// ps, kill, profiles, profile show, grant, grants and revoke, and prints
+// their results. The sandbox's side of airlock-portal is brokerclient's.
 package cli
 
 import (
@@ -13,16 +15,14 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
-	"github.com/godbus/dbus/v5"
-
-	"airlock/launcher/i18n"
+	"airlock/launcher/brokerclient"
 	"airlock/launcher/profile"
 	"airlock/launcher/sandbox"
+	"airlock/po/i18n"
 	"airlock/portal/control"
 )
 
@@ -196,10 +196,10 @@ func cmdRun(args []string) int {
 		docs = append(docs, sandbox.Doc{Path: f, RW: true})
 	}
 	log := newLogger(*verbose)
-	br := broker(log)
+	br := brokerclient.Connect(log)
 	opts := sandbox.Options{Profile: p, Name: *name, Docs: docs, Args: command, Logger: log}
 	if br != nil {
-		opts.Broker = br
+		opts.Broker = br // never a typed nil: nil runs the sandbox without a bus
 	}
 	sb, err := sandbox.Prepare(opts)
 	if err != nil {
@@ -207,7 +207,7 @@ func cmdRun(args []string) int {
 		return exitFailed
 	}
 	if br != nil {
-		if err := br.serve(sb); err != nil {
+		if err := br.Serve(sb); err != nil {
 			log.Warn("grants through the document store only", "err", err)
 		}
 	}
@@ -221,180 +221,8 @@ func cmdRun(args []string) int {
 	return code
 }
 
-// broker connects to airlock-portal, starting it when it does not run. With
-// no session bus at all (a bare console, the benchmarks) the sandbox runs
-// without a bus: it then has no portal either, and says so.
-func broker(log *slog.Logger) *portalBroker {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	c, err := control.Connect(ctx)
-	if err != nil {
-		if errors.Is(err, control.ErrNoSessionBus) {
-			log.Info("no session bus: the sandbox has no D-Bus and no portal")
-		} else {
-			log.Warn("the sandbox runs without a portal", "err", err)
-		}
-		return nil
-	}
-	return &portalBroker{c: c, log: log}
-}
-
-// portalBroker registers sandboxes with airlock-portal.
-type portalBroker struct {
-	c   *control.Client
-	log *slog.Logger
-
-	// mu guards the fields below.
-	mu     sync.Mutex
-	sb     *sandbox.Sandbox
-	broker string // unique name of the broker the sandbox was registered with
-
-	// regMu guards the fields below: what Register sent, for registering
-	// again after a broker crash (keep.go).
-	regMu   sync.Mutex
-	regArgs []any
-
-	kept heldBus
-}
-
-// serve answers the broker's requests for the running sandbox: binding a
-// read-only grant natively (org.airlock.Launcher1 on this connection).
-func (b *portalBroker) serve(sb *sandbox.Sandbox) error {
-	var owner string
-	if err := b.c.Conn().BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, control.BusName).Store(&owner); err != nil {
-		return err
-	}
-	b.mu.Lock()
-	b.sb, b.broker = sb, owner
-	b.mu.Unlock()
-	return b.c.Conn().Export(launcherObject{b}, control.LauncherPath, control.LauncherInterface)
-}
-
-// launcherObject carries the methods the broker may call.
-type launcherObject struct{ b *portalBroker }
-
-func (o launcherObject) target(sender dbus.Sender, id string) (*sandbox.Sandbox, *dbus.Error) {
-	o.b.mu.Lock()
-	defer o.b.mu.Unlock()
-	// Only the broker this sandbox is registered with.
-	if string(sender) != o.b.broker {
-		return nil, &dbus.Error{Name: "org.freedesktop.DBus.Error.AccessDenied", Body: []any{"not this sandbox's broker"}}
-	}
-	if o.b.sb == nil || o.b.sb.ID() != id {
-		return nil, &dbus.Error{Name: "org.freedesktop.DBus.Error.Failed", Body: []any{"no such sandbox here"}}
-	}
-	return o.b.sb, nil
-}
-
-func (o launcherObject) Bind(sender dbus.Sender, id, host, inside string) *dbus.Error {
-	sb, derr := o.target(sender, id)
-	if derr != nil {
-		return derr
-	}
-	if err := sb.Bind(host, inside); err != nil {
-		return &dbus.Error{Name: "org.freedesktop.DBus.Error.Failed", Body: []any{err.Error()}}
-	}
-	return nil
-}
-
-func (o launcherObject) Unbind(sender dbus.Sender, id, inside string) *dbus.Error {
-	sb, derr := o.target(sender, id)
-	if derr != nil {
-		return derr
-	}
-	if err := sb.Unbind(inside); err != nil {
-		return &dbus.Error{Name: "org.freedesktop.DBus.Error.Failed", Body: []any{err.Error()}}
-	}
-	return nil
-}
-
 func callCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 10*time.Second)
-}
-
-func (b *portalBroker) A11yBus() string {
-	ctx, cancel := callCtx()
-	defer cancel()
-	var addr string
-	if err := b.c.Conn().Object("org.a11y.Bus", "/org/a11y/bus").CallWithContext(ctx, "org.a11y.Bus.GetAddress", 0).Store(&addr); err != nil {
-		return ""
-	}
-	return addr
-}
-
-func (b *portalBroker) Register(p *profile.Profile, id, name, a11yInside string) (string, error) {
-	ctx, cancel := callCtx()
-	defer cancel()
-	dn := p.DisplayName
-	if name != "" && name != p.Name {
-		dn = name
-	}
-	opts := map[string]dbus.Variant{
-		control.OptDisplayName:      dbus.MakeVariant(dn),
-		control.OptIcon:             dbus.MakeVariant(p.Icon),
-		control.OptBusNames:         dbus.MakeVariant(append([]string{}, p.BusNames...)),
-		control.OptDefaultGrant:     dbus.MakeVariant(p.DefaultGrant),
-		control.OptPersistentGrants: dbus.MakeVariant(p.PersistentGrants),
-		control.OptA11yBus:          dbus.MakeVariant(a11yInside),
-		control.OptNativeGrants:     dbus.MakeVariant(p.Grants == profile.GrantsNative),
-	}
-	b.regMu.Lock()
-	b.regArgs = []any{id, name, p.Name, opts}
-	b.regMu.Unlock()
-	return b.c.Register(ctx, id, name, p.Name, opts)
-}
-
-func (b *portalBroker) Grant(id, path string, writable bool) (string, error) {
-	ctx, cancel := callCtx()
-	defer cancel()
-	g, err := b.c.Grant(ctx, id, path, writable)
-	return g.Inside, err
-}
-
-func (b *portalBroker) ReadOnlyFiles(id string) map[string]string {
-	ctx, cancel := callCtx()
-	defer cancel()
-	gs, err := b.c.Grants(ctx, id)
-	if err != nil {
-		return nil
-	}
-	out := map[string]string{}
-	for _, g := range gs {
-		if !g.Writable && !g.Dir {
-			out[g.HostPath] = g.Inside
-		}
-	}
-	return out
-}
-
-func (b *portalBroker) AttachBus(id string, pid int, bus *os.File) error {
-	ctx, cancel := callCtx()
-	defer cancel()
-	mine, theirs, err := control.KeepPair()
-	if err != nil {
-		return err
-	}
-	defer theirs.Close()
-	if err := b.c.AttachBus(ctx, id, bus, theirs); err != nil {
-		mine.Close()
-		return err
-	}
-	if err := b.kept.start(bus); err != nil {
-		mine.Close()
-		b.log.Warn("the sandbox's applications will not survive a crash of airlock-portal", "err", err)
-		return nil
-	}
-	go b.keepLoop(id, mine)
-	return nil
-}
-
-func (b *portalBroker) Unregister(id string) {
-	// Stop first: the broker closing the keep channel now is no crash.
-	b.kept.stop()
-	ctx, cancel := callCtx()
-	defer cancel()
-	b.c.Unregister(ctx, id)
-	b.c.Close()
 }
 
 func isProfile(name string) bool {
@@ -476,7 +304,7 @@ func cmdKill(args []string) int {
 	// Signal init, which forwards to the application; SIGKILL ends the
 	// whole pid namespace at once.
 	if err := syscall.Kill(r.Pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-		errorf("cannot signal sandbox %s: %v", r.ID, err)
+		errorf("%s", i18n.T("cannot signal sandbox %s: %v", r.ID, err))
 		return exitFailed
 	}
 	return 0

@@ -18,7 +18,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"airlock/launcher/i18n"
+	"airlock/po/i18n"
 )
 
 // Network modes.

@@ -15,8 +15,8 @@ import (
 	"syscall"
 	"time"
 
-	"airlock/launcher/i18n"
 	"airlock/launcher/profile"
+	"airlock/po/i18n"
 )
 
 const (

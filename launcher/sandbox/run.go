@@ -20,8 +20,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"airlock/launcher/i18n"
 	"airlock/launcher/profile"
+	"airlock/po/i18n"
 )
 
 // Doc is a file or folder the user hands to the application on the command

@@ -1,85 +1,226 @@
-// Command extract writes po/airlock.pot from the Go sources: every
-// i18n.T("...") call whose first argument is a constant string (concatenations
-// included), which xgettext's C parser cannot see whole. Run from the
-// repository root: go run ./po/extract > po/airlock.pot
+// Command extract is the one list of Airlock's translatable strings: it
+// reads the Go sources and writes po/airlock.pot. It finds every call of a
+// keyword (i18n.T from airlock/po/i18n, and the wrappers listed in keywords)
+// whose message is a constant string, concatenations included, which
+// xgettext's C parser cannot see whole. A keyword called with a message it
+// cannot read is an error: that string would never be translated.
+//
+// Run from the repository root:
+//
+//	go run ./po/extract -o po/airlock.pot
+//
+// (meson compile airlock-pot does the same.)
 package main
 
 import (
+	"bytes"
+	"flag"
 	"fmt"
 	"go/ast"
-	"go/constant"
 	"go/parser"
 	"go/token"
-	"go/types"
+	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 )
 
-func main() {
+// i18nPath is the import path of the gettext loader.
+const i18nPath = "airlock/po/i18n"
+
+// A keyword is a function whose argument arg is a message to translate.
+type keyword struct {
+	// importPath: a function of another package, called as pkg.Name;
+	// dir: a function of the package in that folder, called as Name.
+	importPath, dir string
+	name            string
+	arg             int
+}
+
+var keywords = []keyword{
+	{importPath: i18nPath, name: "T", arg: 0},
+	// The profile package's bad(key, format, args...) translates format.
+	{dir: "launcher/profile", name: "bad", arg: 1},
+}
+
+// Ref is where a message is used.
+type Ref struct {
+	File string // slash-separated, relative to the root
+	Line int
+}
+
+func (r Ref) String() string { return fmt.Sprintf("%s:%d", r.File, r.Line) }
+
+// Message is one translatable string and where it is used.
+type Message struct {
+	ID   string
+	Refs []Ref
+}
+
+// Extract returns the messages of the Go sources under root (tests, testdata
+// and hidden folders left out), in the order of their first use: files in
+// lexical order (filepath.WalkDir), calls in source order. The same sources
+// always give the same template.
+func Extract(root string) ([]Message, error) {
 	fset := token.NewFileSet()
-	type entry struct {
-		msg  string
-		refs []string
-	}
-	found := map[string]*entry{}
-	filepath.Walk(".", func(path string, info os.FileInfo, err error) error {
+	found := map[string]*Message{}
+	var order []string // first use, in walk (lexical) and source order
+	var errs []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if p != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || d.Name() == "build") {
+				return filepath.SkipDir
+			}
 			return nil
 		}
-		if info.IsDir() && (strings.HasPrefix(info.Name(), ".") && path != "." || info.Name() == "build" || info.Name() == "testdata") {
-			return filepath.SkipDir
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
 			return nil
 		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
+		rel, err := filepath.Rel(root, p)
 		if err != nil {
-			return nil
+			return err
 		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok || len(call.Args) == 0 {
-				return true
+		rel = filepath.ToSlash(rel)
+		f, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		for _, e := range extractFile(fset, f, rel) {
+			if e.err != "" {
+				errs = append(errs, e.ref.String()+": "+e.err)
+				continue
 			}
-			arg := -1
-			if sel, ok := call.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "T" {
-				if id, ok := sel.X.(*ast.Ident); ok && id.Name == "i18n" {
-					arg = 0 // i18n.T("...")
-				}
+			m := found[e.msg]
+			if m == nil {
+				m = &Message{ID: e.msg}
+				found[e.msg] = m
+				order = append(order, e.msg)
 			}
-			// The profile package's bad(key, "format", ...) translates
-			// its format.
-			if id, ok := call.Fun.(*ast.Ident); ok && id.Name == "bad" && len(call.Args) >= 2 {
-				arg = 1
-			}
-			if arg < 0 {
-				return true
-			}
-			tv, err := types.Eval(fset, nil, call.Args[arg].Pos(), exprString(call.Args[arg]))
-			if err != nil || tv.Value == nil || tv.Value.Kind() != constant.String {
-				return true
-			}
-			msg := constant.StringVal(tv.Value)
-			e := found[msg]
-			if e == nil {
-				e = &entry{msg: msg}
-				found[msg] = e
-			}
-			p := fset.Position(call.Pos())
-			e.refs = append(e.refs, fmt.Sprintf("%s:%d", p.Filename, p.Line))
-			return true
-		})
+			m.Refs = append(m.Refs, e.ref)
+		}
 		return nil
 	})
-	msgs := make([]*entry, 0, len(found))
-	for _, e := range found {
-		msgs = append(msgs, e)
+	if err != nil {
+		return nil, err
 	}
-	sort.Slice(msgs, func(i, j int) bool { return msgs[i].refs[0] < msgs[j].refs[0] })
-	fmt.Print(`# Airlock's user-visible strings.
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("messages that cannot be extracted:\n%s", strings.Join(errs, "\n"))
+	}
+	msgs := make([]Message, 0, len(order))
+	for _, id := range order {
+		msgs = append(msgs, *found[id])
+	}
+	return msgs, nil
+}
+
+type use struct {
+	ref Ref
+	msg string
+	err string // the message is not a constant
+}
+
+// extractFile returns the keyword calls of one file, in source order.
+func extractFile(fset *token.FileSet, f *ast.File, rel string) []use {
+	dir := path.Dir(rel)
+	// The names under which this file imports each keyword's package.
+	local := map[string]string{}
+	for _, imp := range f.Imports {
+		p, _ := strconv.Unquote(imp.Path.Value)
+		name := path.Base(p)
+		if imp.Name != nil {
+			name = imp.Name.Name
+		}
+		local[p] = name
+	}
+	match := func(call *ast.CallExpr) (keyword, bool) {
+		for _, k := range keywords {
+			switch fun := call.Fun.(type) {
+			case *ast.SelectorExpr:
+				if id, ok := fun.X.(*ast.Ident); ok && k.importPath != "" && fun.Sel.Name == k.name && local[k.importPath] == id.Name {
+					return k, true
+				}
+			case *ast.Ident:
+				if k.dir == dir && fun.Name == k.name || k.importPath != "" && local[k.importPath] == "." && fun.Name == k.name {
+					return k, true
+				}
+			}
+		}
+		return keyword{}, false
+	}
+	var out []use
+	for _, decl := range f.Decls {
+		// Inside a keyword of this package, the message is the wrapper's
+		// own parameter: its callers are extracted instead.
+		wrapper := false
+		if fd, ok := decl.(*ast.FuncDecl); ok && fd.Recv == nil {
+			for _, k := range keywords {
+				wrapper = wrapper || k.dir == dir && fd.Name.Name == k.name
+			}
+		}
+		ast.Inspect(decl, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			k, ok := match(call)
+			if !ok {
+				return true
+			}
+			p := fset.Position(call.Pos())
+			u := use{ref: Ref{File: rel, Line: p.Line}}
+			switch {
+			case len(call.Args) <= k.arg:
+				u.err = fmt.Sprintf("%s has no argument %d", k.name, k.arg+1)
+			default:
+				msg, ok := constString(call.Args[k.arg])
+				switch {
+				case ok:
+					u.msg = msg
+				case wrapper:
+					return true
+				default:
+					u.err = fmt.Sprintf("the message of %s is not a constant string", k.name)
+				}
+			}
+			out = append(out, u)
+			return true
+		})
+	}
+	return out
+}
+
+// constString evaluates a string literal or a concatenation of them.
+func constString(e ast.Expr) (string, bool) {
+	switch x := e.(type) {
+	case *ast.BasicLit:
+		if x.Kind != token.STRING {
+			return "", false
+		}
+		s, err := strconv.Unquote(x.Value)
+		return s, err == nil
+	case *ast.ParenExpr:
+		return constString(x.X)
+	case *ast.BinaryExpr:
+		if x.Op != token.ADD {
+			return "", false
+		}
+		a, ok := constString(x.X)
+		if !ok {
+			return "", false
+		}
+		b, ok := constString(x.Y)
+		return a + b, ok
+	}
+	return "", false
+}
+
+const header = `# Airlock's user-visible strings.
 # This file is distributed under the same license as the airlock package.
 #, fuzzy
 msgid ""
@@ -88,44 +229,80 @@ msgstr ""
 "Content-Type: text/plain; charset=UTF-8\n"
 "Content-Transfer-Encoding: 8bit\n"
 
-`)
-	for _, e := range msgs {
-		fmt.Printf("#: %s\n", strings.Join(e.refs, " "))
-		if strings.Contains(e.msg, "%") {
-			fmt.Println("#, c-format")
-		}
-		fmt.Printf("msgid %s\nmsgstr \"\"\n\n", poString(e.msg))
-	}
-}
+`
 
-func exprString(e ast.Expr) string {
-	switch x := e.(type) {
-	case *ast.BasicLit:
-		return x.Value
-	case *ast.BinaryExpr:
-		return exprString(x.X) + " + " + exprString(x.Y)
-	case *ast.ParenExpr:
-		return "(" + exprString(x.X) + ")"
+// WritePOT writes msgs as a gettext template.
+func WritePOT(w io.Writer, msgs []Message) error {
+	var b bytes.Buffer
+	b.WriteString(header)
+	for _, m := range msgs {
+		refs := make([]string, len(m.Refs))
+		for i, r := range m.Refs {
+			refs[i] = r.String()
+		}
+		fmt.Fprintf(&b, "#: %s\n", strings.Join(refs, " "))
+		if strings.Contains(m.ID, "%") {
+			b.WriteString("#, c-format\n")
+		}
+		fmt.Fprintf(&b, "msgid %s\nmsgstr \"\"\n\n", poString(m.ID))
 	}
-	return "nil"
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 // poString quotes s for a .po file, one line per \n.
 func poString(s string) string {
-	if !strings.Contains(s, "\n") || strings.Count(s, "\n") == 1 && strings.HasSuffix(s, "\n") {
-		return quote(s)
+	if !strings.Contains(strings.TrimSuffix(s, "\n"), "\n") {
+		return strconv.Quote(s)
 	}
 	var b strings.Builder
-	b.WriteString("\"\"")
+	b.WriteString(`""`)
 	for _, part := range strings.SplitAfter(s, "\n") {
 		if part != "" {
-			b.WriteString("\n" + quote(part))
+			b.WriteString("\n" + strconv.Quote(part))
 		}
 	}
 	return b.String()
 }
 
-func quote(s string) string {
-	q := strconv.Quote(s)
-	return q
+func main() {
+	root := flag.String("root", ".", "the repository root")
+	out := flag.String("o", "-", "where to write the template (- for standard output)")
+	flag.Parse()
+	if err := run(*root, *out); err != nil {
+		fmt.Fprintf(os.Stderr, "extract: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(root, out string) error {
+	msgs, err := Extract(root)
+	if err != nil {
+		return err
+	}
+	if out == "-" {
+		return WritePOT(os.Stdout, msgs)
+	}
+	var b bytes.Buffer
+	if err := WritePOT(&b, msgs); err != nil {
+		return err
+	}
+	// Replace the template whole: an interrupted run leaves the old one.
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".airlock.pot.*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b.Bytes()); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), out)
 }

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
-	"github.com/godbus/dbus/v5/introspect"
 	"golang.org/x/sys/unix"
 
 	"airlock/portal/busserver"
@@ -116,7 +115,11 @@ func (b *Broker) Export() error {
 	if err := b.host.Export(controlObject{b}, control.ObjectPath, control.Interface); err != nil {
 		return err
 	}
-	if err := b.host.Export(introspect.Introspectable(control.IntrospectXML), control.ObjectPath, "org.freedesktop.DBus.Introspectable"); err != nil {
+	data, err := control.Introspectable(control.PortalXML)
+	if err != nil {
+		return err
+	}
+	if err := b.host.Export(data, control.ObjectPath, "org.freedesktop.DBus.Introspectable"); err != nil {
 		return err
 	}
 	// A launcher that dies without unregistering still ends its
@@ -189,7 +192,7 @@ func (b *Broker) callerOK(sender dbus.Sender) bool {
 
 // Register announces a sandbox before it starts and answers with its document
 // view, which the launcher binds into it.
-func (o controlObject) Register(sender dbus.Sender, id, name, profile string, opts map[string]dbus.Variant) (string, string, *dbus.Error) {
+func (o controlObject) Register(sender dbus.Sender, id, name, profile string, options map[string]dbus.Variant) (string, string, *dbus.Error) {
 	b := o.b
 	if !b.callerOK(sender) {
 		return "", "", accessDenied("caller is not uid %d", b.uid)
@@ -198,7 +201,7 @@ func (o controlObject) Register(sender dbus.Sender, id, name, profile string, op
 		return "", "", failed("bad sandbox id %q", id)
 	}
 	sb := &Sandbox{ID: id, Name: name, Profile: profile, DisplayName: name, DefaultGrant: "ro", Started: time.Now(), owner: string(sender)}
-	readOpts(sb, opts)
+	readOpts(sb, options)
 	if err := b.add(sb); err != nil {
 		return "", "", failed("%v", err)
 	}

@@ -150,18 +150,18 @@ func readKept(f *os.File, n uint32) ([]adopted, error) {
 // the launcher held the bus's listening socket and every connection of it,
 // and hands them here, so that the sandbox's applications carry on. Calls
 // the dead broker had not answered, and its portal requests, are lost.
-func (o controlObject) Resume(sender dbus.Sender, id string, bus, keep dbus.UnixFD, n uint32) *dbus.Error {
+func (o controlObject) Resume(sender dbus.Sender, id string, bus, keep dbus.UnixFD, connections uint32) *dbus.Error {
 	b := o.b
 	sb, f, kf, derr := b.busHandles(sender, id, bus, keep)
 	if derr != nil {
 		return derr
 	}
 	defer f.Close()
-	if n > 4096 {
+	if connections > 4096 {
 		kf.Close()
-		return failed("%d connections is more than a sandbox bus holds", n)
+		return failed("%d connections is more than a sandbox bus holds", connections)
 	}
-	conns, err := readKept(kf, n)
+	conns, err := readKept(kf, connections)
 	if err != nil {
 		kf.Close()
 		return failed("%v", err)

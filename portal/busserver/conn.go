@@ -76,7 +76,7 @@ func (s *Server) ServeConn(uc *net.UnixConn) {
 	defer s.unregister(c)
 	defer c.close()
 	if err := c.run(); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-		c.log.Warn("closing sandbox bus connection", "error", err)
+		c.log.Warn("closing sandbox bus connection", "err", err)
 	}
 }
 
@@ -134,7 +134,7 @@ func (c *conn) run() error {
 		return err
 	})
 	if err != nil {
-		c.log.Warn("refusing connection: authentication failed", "error", err)
+		c.log.Warn("refusing connection: authentication failed", "err", err)
 		return nil
 	}
 	c.unixFD = unixFD
@@ -160,7 +160,7 @@ func (c *conn) loop(wr *wireReader) error {
 				return nil
 			}
 			if errors.Is(err, errProtocol) {
-				c.log.Warn("closing connection: malformed message", "conn", c.uniqueName(), "error", err)
+				c.log.Warn("closing connection: malformed message", "conn", c.uniqueName(), "err", err)
 				return nil
 			}
 			return fmt.Errorf("cannot read message from %s: %w", c.describe(), err)
@@ -285,7 +285,7 @@ func (c *conn) sendMsg(msg *dbus.Message, block bool) bool {
 	}
 	of, err := encodeMessage(msg, c.s.nextSerial())
 	if err != nil {
-		c.log.Error("cannot encode message for client", "conn", c.uniqueName(), "error", err)
+		c.log.Error("cannot encode message for client", "conn", c.uniqueName(), "err", err)
 		return false
 	}
 	return c.send(of, block)

@@ -120,7 +120,7 @@ func (s *Server) Adopt(uc *net.UnixConn, st ConnState) error {
 	for _, rule := range st.Matches {
 		r, err := parseMatchRule(rule)
 		if err != nil || len(c.matches) >= s.limits.MaxMatchRules {
-			s.log.Warn("adopted connection: match rule dropped", "conn", st.Unique, "rule", rule, "error", err)
+			s.log.Warn("adopted connection: match rule dropped", "conn", st.Unique, "rule", rule, "err", err)
 			continue
 		}
 		c.matches = append(c.matches, r)
@@ -170,7 +170,7 @@ func (s *Server) Adopt(uc *net.UnixConn, st ConnState) error {
 		wr := newWireReader(c.c)
 		defer wr.closeFDs()
 		if err := c.loop(wr); err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
-			c.log.Warn("closing adopted sandbox bus connection", "error", err)
+			c.log.Warn("closing adopted sandbox bus connection", "err", err)
 		}
 	}()
 	return nil

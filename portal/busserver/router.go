@@ -213,7 +213,7 @@ func (c *conn) relayCall(f *frame, dest string) {
 			return
 		}
 		if err != nil {
-			c.log.Info("relayed call failed", "conn", c.uniqueName(), "destination", dest, "error", err)
+			c.log.Info("relayed call failed", "conn", c.uniqueName(), "destination", dest, "err", err)
 			c.replyError(m, dest, errFailed, "relayed call failed")
 			return
 		}
@@ -255,7 +255,7 @@ func (c *conn) replyReturn(m *dbus.Message, sender string, body []any) {
 	}
 	of, err := encodeMessage(msg, c.s.nextSerial())
 	if err != nil {
-		c.log.Error("cannot encode reply", "conn", c.uniqueName(), "member", hdrString(m, dbus.FieldMember), "error", err)
+		c.log.Error("cannot encode reply", "conn", c.uniqueName(), "member", hdrString(m, dbus.FieldMember), "err", err)
 		c.sendError(m.Serial(), sender, errFailed, "the reply could not be encoded")
 		return
 	}

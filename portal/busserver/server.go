@@ -453,7 +453,7 @@ func (s *Server) broadcastMsg(msg *dbus.Message, raw *frame) {
 				base, err = encodeMessage(msg, s.nextSerial())
 			}
 			if err != nil {
-				s.log.Warn("cannot encode broadcast signal", "member", msg.Headers[dbus.FieldMember], "error", err)
+				s.log.Warn("cannot encode broadcast signal", "member", msg.Headers[dbus.FieldMember], "err", err)
 				return
 			}
 			encoded = true
@@ -465,7 +465,7 @@ func (s *Server) broadcastMsg(msg *dbus.Message, raw *frame) {
 			}
 			dups, err := dupAll(base.fds)
 			if err != nil {
-				s.log.Warn("cannot duplicate descriptors for broadcast", "error", err)
+				s.log.Warn("cannot duplicate descriptors for broadcast", "err", err)
 				continue
 			}
 			of.fds = dups

@@ -1,6 +1,7 @@
 // Package control is the contract between the launcher and the broker: the
-// broker's control interface on the host session bus, and the client the
-// launcher uses. No sandbox can reach it: sandboxes never see the host
+// broker's control interface on the host session bus (PortalXML), the
+// client the launcher uses, the interface every launcher serves for the
+// broker (LauncherXML) and the keep channel (keep.go). No sandbox can reach it: sandboxes never see the host
 // session bus, only their own bus served by the broker.
 package control
 
@@ -17,7 +18,8 @@ import (
 	"github.com/godbus/dbus/v5"
 )
 
-// The broker's well-known name, object and interface on the host session bus.
+// The broker's well-known name, object and interface on the host session
+// bus (PortalXML).
 const (
 	BusName    = "org.airlock.Portal"
 	ObjectPath = dbus.ObjectPath("/org/airlock/Portal")
@@ -39,7 +41,8 @@ const (
 	OptResumed = "resumed"
 
 	// The launcher's own object, on its connection to the host bus: the
-	// broker asks it to bind a read-only grant natively into its sandbox.
+	// broker asks it to bind a read-only grant natively into its sandbox
+	// (LauncherXML).
 	LauncherPath      = dbus.ObjectPath("/org/airlock/Launcher")
 	LauncherInterface = "org.airlock.Launcher1"
 )
@@ -62,54 +65,6 @@ type Grant struct {
 	Writable bool
 	Dir      bool
 }
-
-// IntrospectXML describes the control interface.
-const IntrospectXML = `<node>
-  <interface name="org.airlock.Portal1">
-    <method name="Register">
-      <arg name="id" type="s" direction="in"/>
-      <arg name="name" type="s" direction="in"/>
-      <arg name="profile" type="s" direction="in"/>
-      <arg name="options" type="a{sv}" direction="in"/>
-      <arg name="id" type="s" direction="out"/>
-      <arg name="doc_view" type="s" direction="out"/>
-    </method>
-    <method name="AttachBus">
-      <arg name="id" type="s" direction="in"/>
-      <arg name="bus" type="h" direction="in"/>
-      <arg name="keep" type="h" direction="in"/>
-    </method>
-    <method name="Resume">
-      <arg name="id" type="s" direction="in"/>
-      <arg name="bus" type="h" direction="in"/>
-      <arg name="keep" type="h" direction="in"/>
-      <arg name="connections" type="u" direction="in"/>
-    </method>
-    <method name="Unregister">
-      <arg name="id" type="s" direction="in"/>
-    </method>
-    <method name="List">
-      <arg name="sandboxes" type="a(sssxu)" direction="out"/>
-    </method>
-    <method name="Grant">
-      <arg name="id" type="s" direction="in"/>
-      <arg name="path" type="s" direction="in"/>
-      <arg name="writable" type="b" direction="in"/>
-      <arg name="grant" type="(ssssbb)" direction="out"/>
-    </method>
-    <method name="Grants">
-      <arg name="id" type="s" direction="in"/>
-      <arg name="grants" type="a(ssssbb)" direction="out"/>
-    </method>
-    <method name="Revoke">
-      <arg name="id" type="s" direction="in"/>
-      <arg name="doc" type="s" direction="in"/>
-    </method>
-  </interface>
-  <interface name="org.freedesktop.DBus.Introspectable">
-    <method name="Introspect"><arg name="xml" type="s" direction="out"/></method>
-  </interface>
-</node>`
 
 // Client talks to the broker for one launcher.
 type Client struct {

@@ -290,7 +290,7 @@ func TestRecvRefusesMalformed(t *testing.T) {
 		// drops what does not fit, the rest are closed.
 		{"eight fds", []byte(`{"op":"keep","unique":":1.6"}`), 8, false, ConnRecord{Op: OpKeep, Unique: ":1.6"}},
 		{"bad JSON with two fds", []byte(`{`), 2, true, ConnRecord{}},
-		// RecvRecord parses; the consumers (heldBus.read, readKept)
+		// RecvRecord parses; the consumers (heldbus.Bus.Read, readKept)
 		// refuse what makes no sense: tested there.
 		{"unknown op passed up", []byte(`{"op":"steal","unique":":1.8"}`), 0, false, ConnRecord{Op: "steal", Unique: ":1.8"}},
 	} {

@@ -21,7 +21,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"airlock/chooser-ui/protocol"
-	"airlock/launcher/i18n"
+	"airlock/po/i18n"
 	"airlock/portal/busserver"
 	"airlock/portal/desktop"
 )

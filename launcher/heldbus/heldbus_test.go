@@ -1,7 +1,6 @@
-package cli
+package heldbus
 
 import (
-	"airlock/portal/control/fdtest"
 	"errors"
 	"net"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"airlock/portal/control"
+	"airlock/portal/control/fdtest"
 )
 
 // busConn is one connection of a sandbox's bus: the broker's end (non-
@@ -54,10 +54,10 @@ func (c busConn) appHung() bool {
 	return err == nil && n > 0 && pfd[0].Revents&(unix.POLLHUP|unix.POLLRDHUP) != 0
 }
 
-// newHeld returns a heldBus holding a listening socket (whose path it
+// newHeld returns a Bus holding a listening socket (whose path it
 // returns), and the launcher's original listener closed: only the held
 // duplicate listens.
-func newHeld(t *testing.T) (*heldBus, string) {
+func newHeld(t *testing.T) (*Bus, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "bus")
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
@@ -69,8 +69,8 @@ func newHeld(t *testing.T) (*heldBus, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &heldBus{}
-	if err := h.start(f); err != nil {
+	h := &Bus{}
+	if err := h.Start(f); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -78,25 +78,25 @@ func newHeld(t *testing.T) (*heldBus, string) {
 	return h, path
 }
 
-// broker is the test's broker end of a keep channel being read by h.
+// testBroker is the test's broker end of a keep channel being read by h.
 type testBroker struct {
 	ch   *os.File
 	done chan struct{}
 }
 
-func attach(t *testing.T, h *heldBus) *testBroker {
+func attach(t *testing.T, h *Bus) *testBroker {
 	t.Helper()
 	mine, theirs, err := control.KeepPair()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !h.setKeep(mine) {
+	if !h.SetKeep(mine) {
 		t.Fatal("setKeep refused a channel of a running sandbox")
 	}
 	br := &testBroker{ch: theirs, done: make(chan struct{})}
 	go func() {
 		defer close(br.done)
-		h.read(mine)
+		h.Read(mine)
 	}()
 	return br
 }
@@ -121,11 +121,11 @@ func (br *testBroker) end(t *testing.T) {
 	select {
 	case <-br.done:
 	case <-time.After(10 * time.Second):
-		t.Fatal("heldBus.read did not return when the channel ended")
+		t.Fatal("Bus.Read did not return when the channel ended")
 	}
 }
 
-func heldNames(h *heldBus) []string {
+func heldNames(h *Bus) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []string
@@ -184,7 +184,7 @@ func TestHeldKeepsDuplicate(t *testing.T) {
 		t.Errorf("application read: %q, %v", buf[:n], err)
 	}
 
-	h.stop()
+	h.Stop()
 	if !c.appHung() {
 		t.Error("after stop, the application's connection is still open: the launcher kept a descriptor")
 	}
@@ -324,7 +324,7 @@ func TestHeldRecords(t *testing.T) {
 					t.Errorf("connection %d: open %v, want %v (held by the launcher)", i, got, held[i])
 				}
 			}
-			h.stop()
+			h.Stop()
 			for i, c := range conns {
 				if !c.appHung() {
 					t.Errorf("connection %d still open after stop", i)
@@ -345,7 +345,7 @@ func TestHeldRecords(t *testing.T) {
 func TestHeldNeverReads(t *testing.T) {
 	fdtest.WarmUp(t)
 	h, _ := newHeld(t)
-	defer h.stop()
+	defer h.Stop()
 	c := newBusConn(t)
 	defer c.broker.Close()
 	defer unix.Close(c.app)
@@ -356,7 +356,7 @@ func TestHeldNeverReads(t *testing.T) {
 	br.send(t, control.ConnRecord{Op: control.OpKeep, Unique: ":1.1", Matches: []string{"type='signal'"}}, -1)
 	unix.Write(c.app, []byte("after."))
 	br.end(t)
-	_, _, fds, err := h.snapshot()
+	_, _, fds, err := h.Snapshot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +418,7 @@ func TestHeldSnapshot(t *testing.T) {
 	unix.Write(conns[3].app, []byte("pending"))
 
 	countBefore := fdtest.OpenFDs(t)
-	ln, recs, fds, err := h.snapshot()
+	ln, recs, fds, err := h.Snapshot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,19 +445,21 @@ func TestHeldSnapshot(t *testing.T) {
 	if n := fdtest.OpenFDs(t); n != countBefore {
 		t.Errorf("%d descriptors after snapshot, %d before: ended connections not closed or duplicates missing", n, countBefore)
 	}
-	closeFiles(fds)
+	for _, f := range fds {
+		f.Close()
+	}
 	// The listener still listens (only the held duplicate does).
 	if c, err := net.Dial("unix", path); err != nil {
 		t.Errorf("the held listener does not accept: %v", err)
 	} else {
 		c.Close()
 	}
-	h.stop()
+	h.Stop()
 	if c, err := net.Dial("unix", path); err == nil {
 		c.Close()
 		t.Error("the listener still accepts after stop")
 	}
-	if _, _, _, err := h.snapshot(); err == nil {
+	if _, _, _, err := h.Snapshot(); err == nil {
 		t.Error("snapshot after stop succeeded")
 	}
 	for i, c := range conns {
@@ -489,14 +491,14 @@ func TestHeldStop(t *testing.T) {
 	for _, c := range conns {
 		c.broker.Close()
 	}
-	h.stop()
+	h.Stop()
 	select {
 	case <-br.done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("stop did not end the read of the keep channel")
 	}
-	if !h.isStopped() {
-		t.Error("isStopped after stop = false")
+	if !h.Stopped() {
+		t.Error("Stopped after Stop = false")
 	}
 	for i, c := range conns {
 		if !c.appHung() {
@@ -514,7 +516,7 @@ func TestHeldStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.setKeep(mine) {
+	if h.SetKeep(mine) {
 		t.Error("setKeep after stop accepted the channel")
 	}
 	mine.Close()
@@ -529,7 +531,7 @@ func TestHeldStop(t *testing.T) {
 func TestHeldNewChannel(t *testing.T) {
 	fdtest.WarmUp(t)
 	h, _ := newHeld(t)
-	defer h.stop()
+	defer h.Stop()
 	br := attach(t, h)
 	c := newBusConn(t)
 	defer unix.Close(c.app)

@@ -1,7 +1,8 @@
 // Package i18n translates Airlock's user-visible strings through gettext
 // catalogs (po/, installed as <localedir>/<lang>/LC_MESSAGES/airlock.mo). All
-// three programs use it; the catalog is loaded on first use, so the sandbox's
-// init stage never pays for it.
+// three programs use it, so it lives with the catalogs rather than inside one
+// of them; po/extract finds the strings by their calls to T. The catalog is
+// loaded on first use, so the sandbox's init stage never pays for it.
 package i18n
 
 import (
