@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"airlock/portal/docstore/internal/asuser"
+	"airlock/tests/asuser"
 
 	"golang.org/x/sys/unix"
 )

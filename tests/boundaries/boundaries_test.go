@@ -38,8 +38,9 @@ var contracts = map[string][]string{
 }
 
 // testHelpers may be used by any part's tests, never by the programs: the
-// harness that starts dbus-daemon, Xvfb and the test user.
-var testHelpers = []string{"airlock/tests/harness"}
+// harness that starts dbus-daemon, Xvfb and the test user, and asuser that
+// re-executes a test binary as that user.
+var testHelpers = []string{"airlock/tests/harness", "airlock/tests/asuser", "airlock/tests/testuser"}
 
 // part returns the top-level folder of a package of the module ("" for
 // another module's package).

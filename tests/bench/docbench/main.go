@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"airlock/portal/docstore"
-	"airlock/portal/docstore/internal/asuser"
+	"airlock/tests/asuser"
 )
 
 var (
