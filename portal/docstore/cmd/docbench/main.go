@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"airlock/portal/docstore"
-	"airlock/portal/grants"
 	"airlock/portal/docstore/internal/asuser"
+	"airlock/portal/grants"
 )
 
 var (
