@@ -144,8 +144,9 @@ func (d *docDir) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	return fs.NewListDirStream(list), 0
 }
 
-// Create opens the granted name with O_CREAT (GrantNew, or an in-place save
-// that passes O_CREAT), or creates a temporary file for an atomic save. The
+// Create opens the granted name with O_CREAT (the first write of a new
+// file granted for a save, or an in-place save that passes O_CREAT), or
+// creates a temporary file for an atomic save. The
 // temporary file lives on the host beside the target under a hidden name the
 // store chose; the app's name for it exists only in this view.
 func (d *docDir) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {

@@ -134,7 +134,7 @@ func Mount(dir string, log *slog.Logger) (*Store, error) {
 	opts := &fs.Options{
 		EntryTimeout: &timeout,
 		AttrTimeout:  &timeout,
-		// No NegativeTimeout: a name that does not exist yet (GrantNew)
+		// No NegativeTimeout: a name that does not exist yet (a save, grants.Save)
 		// must appear as soon as it is created.
 		UID: uid,
 		GID: gid,
