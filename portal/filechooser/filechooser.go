@@ -300,7 +300,7 @@ func (p *Portal) grant(method string, po *parsed, resp protocol.Response) (map[s
 	if len(uris) == 0 {
 		return nil, firstErr
 	}
-	folder := resp.Paths[0]
+	folder := filepath.Clean(resp.Paths[0])
 	if method != "SaveFiles" {
 		folder = filepath.Dir(folder)
 	}
