@@ -9,6 +9,10 @@
 // /run/user/UID/doc inside the sandbox, so a sandbox sees only its own grants
 // and new grants appear inside at once, without injecting mounts.
 //
+// The store decides nothing about what is granted: the registry
+// (portal/grants) resolves the user's pick and hands the store a descriptor
+// (Add); every host operation made for the sandbox is relative to it.
+//
 // Why FUSE rather than bind mounts of single files: renaming over a mount
 // point fails with EBUSY, which breaks every atomic save (GIO's
 // g_file_replace, editors writing name~ then renaming). The FUSE store keeps
@@ -134,8 +138,8 @@ func Mount(dir string, log *slog.Logger) (*Store, error) {
 	opts := &fs.Options{
 		EntryTimeout: &timeout,
 		AttrTimeout:  &timeout,
-		// No NegativeTimeout: a name that does not exist yet (a save, grants.Save)
-		// must appear as soon as it is created.
+		// No NegativeTimeout: a name granted for a save that does not
+		// exist yet must appear as soon as it is created.
 		UID: uid,
 		GID: gid,
 		MountOptions: fuse.MountOptions{
