@@ -48,6 +48,20 @@ func (f *fakeGrants) Grant(sandbox, hostPath string, mode grants.Mode, writable 
 	return g, nil
 }
 
+// list and modeList copy what was granted: the portal grants on its own
+// goroutine.
+func (f *fakeGrants) list() []grant.Grant {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]grant.Grant(nil), f.grants...)
+}
+
+func (f *fakeGrants) modeList() []grants.Mode {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]grants.Mode(nil), f.modes...)
+}
+
 func (f *fakeGrants) Resolve(sandbox, inside string) (string, bool, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -167,7 +181,7 @@ func TestOpenFileGrantsAndURIs(t *testing.T) {
 	if strings.ContainsRune(r.AppTitle, '\u202e') {
 		t.Errorf("bidi override reached the chooser: %q", r.AppTitle)
 	}
-	if g := h.grants.grants[0]; g.Writable || g.HostPath != file {
+	if g := h.grants.list()[0]; g.Writable || g.HostPath != file {
 		t.Errorf("grant = %+v, want read-only %s", g, file)
 	}
 }
@@ -192,8 +206,8 @@ func TestCancelAndFailure(t *testing.T) {
 	if code, _, _ := h.call(t, "SaveFile", "t", map[string]dbus.Variant{}); code != 2 {
 		t.Fatalf("dialog killed: code %d; want 2", code)
 	}
-	if len(h.grants.grants) != 0 {
-		t.Fatalf("grants after cancel: %v", h.grants.grants)
+	if len(h.grants.list()) != 0 {
+		t.Fatalf("grants after cancel: %v", h.grants.list())
 	}
 }
 
@@ -207,8 +221,8 @@ func TestSaveFileNewName(t *testing.T) {
 	if err != nil || code != 0 {
 		t.Fatalf("code %d, %v", code, err)
 	}
-	if h.grants.modes[0] != grants.Save || !h.grants.grants[0].Writable {
-		t.Errorf("a save of a new name must be a writable save grant: %+v mode=%v", h.grants.grants[0], h.grants.modes[0])
+	if h.grants.modeList()[0] != grants.Save || !h.grants.list()[0].Writable {
+		t.Errorf("a save of a new name must be a writable save grant: %+v mode=%v", h.grants.list()[0], h.grants.modeList()[0])
 	}
 	if r := <-h.reqs; r.CurrentName != "new.txt" || r.Mode != protocol.ModeSave {
 		t.Errorf("chooser request %+v", r)
@@ -231,8 +245,8 @@ func TestSaveFilesNames(t *testing.T) {
 	if len(uris) != 2 || !strings.HasSuffix(uris[0], "/a.txt") || !strings.HasSuffix(uris[1], "/b.txt") {
 		t.Fatalf("uris %v", uris)
 	}
-	if h.grants.grants[1].HostPath != filepath.Join(dir, "b.txt") {
-		t.Errorf("grant %+v", h.grants.grants[1])
+	if h.grants.list()[1].HostPath != filepath.Join(dir, "b.txt") {
+		t.Errorf("grant %+v", h.grants.list()[1])
 	}
 }
 
@@ -318,7 +332,7 @@ func TestFolderNeutralised(t *testing.T) {
 		t.Fatalf("last folder = %q, want %q", r.CurrentFolder, dir)
 	}
 	// current_file of a granted document maps back to its host path.
-	inside := h.grants.grants[0].Inside
+	inside := h.grants.list()[0].Inside
 	h.call(t, "SaveFile", "t", map[string]dbus.Variant{"current_file": dbus.MakeVariant([]byte(inside + "\x00"))})
 	if r := <-h.reqs; r.CurrentFile != f || r.CurrentName != "x.txt" {
 		t.Fatalf("current_file mapped to %q/%q, want %q", r.CurrentFile, r.CurrentName, f)
@@ -401,13 +415,15 @@ func TestRefusedPick(t *testing.T) {
 	h := start(t, func(protocol.Request) (protocol.Response, error) {
 		return protocol.Response{Response: 0, Paths: []string{bait}}, nil
 	})
+	h.grants.mu.Lock()
 	h.grants.refuse = map[string]bool{bait: true}
+	h.grants.mu.Unlock()
 	code, res, err := h.call(t, "OpenFile", "t", map[string]dbus.Variant{})
 	if err != nil || code != 2 {
 		t.Fatalf("refused pick: code %d, %v; want 2", code, err)
 	}
-	if u := res["uris"].Value().([]string); len(u) != 0 || len(h.grants.grants) != 0 {
-		t.Fatalf("a refused pick was granted: %v %v", u, h.grants.grants)
+	if u := res["uris"].Value().([]string); len(u) != 0 || len(h.grants.list()) != 0 {
+		t.Fatalf("a refused pick was granted: %v %v", u, h.grants.list())
 	}
 }
 
@@ -421,13 +437,23 @@ func TestMultiSelectSkipsRefused(t *testing.T) {
 	for _, p := range []string{a, bad, c} {
 		os.WriteFile(p, []byte("x"), 0o600)
 	}
+	var mu sync.Mutex
 	var paths []string
+	setPaths := func(p ...string) {
+		mu.Lock()
+		defer mu.Unlock()
+		paths = p
+	}
 	h := start(t, func(protocol.Request) (protocol.Response, error) {
+		mu.Lock()
+		defer mu.Unlock()
 		return protocol.Response{Response: 0, Paths: paths}, nil
 	})
+	h.grants.mu.Lock()
 	h.grants.refuse = map[string]bool{bad: true, filepath.Join(dir, "bad2.txt"): true}
+	h.grants.mu.Unlock()
 
-	paths = []string{a, bad, c}
+	setPaths(a, bad, c)
 	code, res, err := h.call(t, "OpenFile", "t", map[string]dbus.Variant{"multiple": dbus.MakeVariant(true)})
 	if err != nil || code != 0 {
 		t.Fatalf("OpenFile multiple with one refused: code %d, %v; want 0", code, err)
@@ -437,7 +463,7 @@ func TestMultiSelectSkipsRefused(t *testing.T) {
 		t.Fatalf("uris %v, want a.txt and c.txt", uris)
 	}
 
-	paths = []string{dir}
+	setPaths(dir)
 	files := [][]byte{[]byte("bad.txt\x00"), []byte("new.txt\x00")}
 	code, res, err = h.call(t, "SaveFiles", "t", map[string]dbus.Variant{"files": dbus.MakeVariant(files)})
 	if err != nil || code != 0 {
@@ -452,7 +478,7 @@ func TestMultiSelectSkipsRefused(t *testing.T) {
 	if code != 2 || len(res["uris"].Value().([]string)) != 0 {
 		t.Fatalf("SaveFiles with every name refused: code %d, %v; want 2 and no uris", code, res)
 	}
-	if n := len(h.grants.grants); n != 3 {
-		t.Errorf("%d grants, want 3: %v", n, h.grants.grants)
+	if gs := h.grants.list(); len(gs) != 3 {
+		t.Errorf("%d grants, want 3: %v", len(gs), gs)
 	}
 }
