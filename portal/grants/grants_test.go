@@ -302,7 +302,7 @@ func TestPersistence(t *testing.T) {
 	e.r.RemoveSandbox("s9")
 
 	e.r.RemoveSandbox("s1")
-	f, err := File("keep")
+	f, err := grantsFile("keep")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,8 @@ import (
 // that profile registers, so that paths an application remembered across
 // runs (recent files) stay valid. Everything else is amnesic.
 
-// File is the persistent grants file of profile.
-func File(profile string) (string, error) {
+// grantsFile is the persistent grants file of profile.
+func grantsFile(profile string) (string, error) {
 	dir := os.Getenv("XDG_STATE_HOME")
 	if dir == "" {
 		h, err := os.UserHomeDir()
@@ -36,7 +36,7 @@ func File(profile string) (string, error) {
 // as it was (gone, another kind of file now, reached through a symbolic
 // link now) is dropped and logged.
 func (r *Registry) restore(s Sandbox) {
-	f, err := File(s.Profile)
+	f, err := grantsFile(s.Profile)
 	if err != nil {
 		r.log.Warn("saved grants not restored", "sandbox_id", s.ID, "err", err)
 		return
@@ -106,7 +106,7 @@ func (r *Registry) save(sb *sandbox) error {
 			kept = append(kept, g) // not a save that never happened
 		}
 	}
-	f, err := File(sb.Profile)
+	f, err := grantsFile(sb.Profile)
 	if err != nil {
 		return err
 	}
