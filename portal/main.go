@@ -21,13 +21,16 @@ import (
 	"airlock/portal/broker"
 	"airlock/portal/control"
 	"airlock/portal/desktop"
+	"airlock/portal/docstore"
+	"airlock/portal/filechooser"
+	"airlock/portal/grants"
 )
 
 // mountDocs mounts the document store at $XDG_RUNTIME_DIR/airlock/doc-PID:
 // one per broker, so that a broker replaced with --replace keeps serving its
 // sandboxes' views while the new one serves new sandboxes. Mounts left by a
 // broker that died are unmounted first.
-func mountDocs(log *slog.Logger) (docStore, error) {
+func mountDocs(log *slog.Logger) (*docstore.Store, error) {
 	rt := os.Getenv("XDG_RUNTIME_DIR")
 	if rt == "" {
 		return nil, fmt.Errorf("XDG_RUNTIME_DIR is not set")
@@ -45,7 +48,7 @@ func mountDocs(log *slog.Logger) (docStore, error) {
 			}
 		}
 	}
-	return openDocStore(filepath.Join(base, fmt.Sprintf("doc-%d", os.Getpid())), log)
+	return docstore.Mount(filepath.Join(base, fmt.Sprintf("doc-%d", os.Getpid())), log)
 }
 
 func main() {
@@ -79,15 +82,22 @@ func run(log *slog.Logger, replace bool) error {
 	defer settings.Close()
 	// The document store is mounted before the name is taken: a launcher
 	// that finds the broker binds its sandbox's view at once.
-	var docs broker.Docs
-	if store, err := mountDocs(log); err != nil {
+	store, err := mountDocs(log)
+	if err != nil {
 		log.Warn("no document store: sandboxes get no files through the portal", "err", err)
 	} else {
 		defer store.Close()
-		docs = store
 	}
-	var b *broker.Broker
-	b = broker.New(log, host, settings, docs, portalHooks(log, &b))
+	// One chooser pool for the session: every sandbox's dialogs come from
+	// it, one process each.
+	var dialog filechooser.Dialog
+	if bin, err := filechooser.ChooserBinary(); err != nil {
+		log.Warn("file chooser unavailable", "err", err)
+		dialog = filechooser.Unavailable(err)
+	} else {
+		dialog = filechooser.ProcessDialog(bin, log)
+	}
+	b := broker.New(log, host, settings, grants.New(log, store), dialog)
 	if err := b.Export(); err != nil {
 		return fmt.Errorf("cannot export the control interface: %w", err)
 	}

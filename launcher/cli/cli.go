@@ -24,6 +24,7 @@ import (
 	"airlock/launcher/sandbox"
 	"airlock/po/i18n"
 	"airlock/portal/control"
+	"airlock/portal/grant"
 )
 
 // Exit statuses of the command itself.
@@ -420,7 +421,7 @@ func cmdGrants(args []string) int {
 	})
 }
 
-func printGrants(gs []control.Grant) {
+func printGrants(gs []grant.Grant) {
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, i18n.T("SANDBOX\tDOC\tMODE\tHOST PATH\tINSIDE"))
 	for _, g := range gs {

@@ -5,6 +5,7 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -20,30 +21,9 @@ import (
 	"airlock/portal/busserver"
 	"airlock/portal/control"
 	"airlock/portal/desktop"
+	"airlock/portal/filechooser"
+	"airlock/portal/grants"
 )
-
-// Doc is one grant in the document store.
-type Doc struct {
-	DocID    string
-	Sandbox  string
-	HostPath string
-	Name     string // the name shown inside
-	Inside   string // its path inside the sandbox
-	Writable bool
-	Dir      bool
-}
-
-// Docs is the document store: per-sandbox views of granted files.
-type Docs interface {
-	AddSandbox(id string) (view string, err error)
-	RemoveSandbox(id string)
-	Grant(sandbox, hostPath string, writable, dir bool) (Doc, error)
-	GrantNew(sandbox, hostPath string) (Doc, error)
-	Revoke(sandbox, docID string) error
-	Grants(sandbox string) []Doc
-	// Restore grants d.HostPath again under its earlier DocID if free.
-	Restore(sandbox string, d Doc) (Doc, error)
-}
 
 // Sandbox is one registered sandbox. Its identity towards the broker is the
 // listening socket it was registered with: every message that arrives on a
@@ -63,27 +43,16 @@ type Sandbox struct {
 	// Resumed: registered again by its launcher after the broker serving
 	// it died. Its /run/user/UID/doc is still bound to that broker's
 	// document store, which died with it (ENOTCONN): nothing granted here
-	// could appear inside, so grants are refused until it restarts.
+	// could appear inside, so grants are refused until it restarts
+	// (grants.ErrResumed).
 	Resumed bool
 
 	DocView string // host path of its document view ("" without a store)
-
-	// boundMu guards bound: the inside paths of read-only grants that
-	// the launcher bound natively, by document id.
-	boundMu sync.Mutex
-	bound   map[string]string
 
 	Server  *busserver.Server
 	Desktop *desktop.Desktop
 	ln      net.Listener
 	keep    *keeper // the launcher's keep channel (nil before AttachBus)
-}
-
-// Hooks let the portals of later changes (FileChooser, Print) install
-// themselves on each new sandbox bus, and clean up when it ends.
-type Hooks struct {
-	OnRegister   func(*Sandbox)
-	OnUnregister func(*Sandbox)
 }
 
 // Broker serves every sandbox of one user session.
@@ -92,8 +61,9 @@ type Broker struct {
 	uid      int
 	host     *dbus.Conn
 	settings desktop.SettingsSource
-	hooks    Hooks
-	docs     Docs // nil: no grants (FUSE unavailable)
+	grants   *grants.Registry
+	dialog   filechooser.Dialog // the session's one chooser pool
+	folders  *filechooser.Folders
 
 	// mu guards the fields below.
 	mu        sync.Mutex
@@ -103,10 +73,17 @@ type Broker struct {
 }
 
 // New returns a broker using host (the host session bus; may be nil in
-// tests) for the control interface and relays.
-func New(log *slog.Logger, host *dbus.Conn, settings desktop.SettingsSource, docs Docs, hooks Hooks) *Broker {
-	return &Broker{log: log, uid: os.Getuid(), host: host, settings: settings, docs: docs, hooks: hooks,
-		sandboxes: map[string]*Sandbox{}, idle: make(chan struct{})}
+// tests) for the control interface and relays, reg for grants (nil: none can
+// be made) and dialog for every sandbox's file chooser (nil: unavailable).
+func New(log *slog.Logger, host *dbus.Conn, settings desktop.SettingsSource, reg *grants.Registry, dialog filechooser.Dialog) *Broker {
+	if reg == nil {
+		reg = grants.New(log, nil)
+	}
+	if dialog == nil {
+		dialog = filechooser.Unavailable(errors.New("no file chooser"))
+	}
+	return &Broker{log: log, uid: os.Getuid(), host: host, settings: settings, grants: reg, dialog: dialog,
+		folders: filechooser.NewFolders(), sandboxes: map[string]*Sandbox{}, idle: make(chan struct{})}
 }
 
 // Export publishes the control interface on the host bus. Call it before
@@ -267,6 +244,10 @@ func (b *Broker) attach(sb *Sandbox, ln net.Listener, kf *os.File) *dbus.Error {
 	}
 	sb.ln = ln
 	sb.keep = newKeeper(b.log.With("sandbox", sb.DisplayName, "sandbox_id", sb.ID), kf)
+	if sb.NativeGrants && b.host != nil {
+		// Its init runs from now on: it can bind.
+		b.grants.Attach(sb.ID, launcherBinder{b: b, sb: sb})
+	}
 	return nil
 }
 
@@ -365,21 +346,17 @@ func (b *Broker) add(sb *Sandbox) error {
 	}
 	b.sandboxes[sb.ID] = sb
 	b.mu.Unlock()
-	if b.docs != nil && sb.Resumed {
+	if sb.Resumed {
 		b.log.Warn("sandbox registered again after its broker ended: its document view died with that broker, so files granted before are gone from it and new grants are refused until it restarts", "sandbox", sb.DisplayName, "sandbox_id", sb.ID)
-	} else if b.docs != nil {
-		view, err := b.docs.AddSandbox(sb.ID)
-		if err != nil {
-			b.mu.Lock()
-			delete(b.sandboxes, sb.ID)
-			b.mu.Unlock()
-			return fmt.Errorf("cannot create the document view: %w", err)
-		}
-		sb.DocView = view
-		if sb.PersistentGrants {
-			b.restoreGrants(sb)
-		}
 	}
+	view, err := b.grants.AddSandbox(grants.Sandbox{ID: sb.ID, Profile: sb.Profile, Persistent: sb.PersistentGrants, Resumed: sb.Resumed})
+	if err != nil {
+		b.mu.Lock()
+		delete(b.sandboxes, sb.ID)
+		b.mu.Unlock()
+		return err
+	}
+	sb.DocView = view
 	b.log.Info("sandbox registered", "sandbox", sb.DisplayName, "sandbox_id", sb.ID, "profile", sb.Profile, "relayed", sb.BusNames, "doc_view", sb.DocView)
 	return nil
 }
@@ -393,9 +370,10 @@ func (b *Broker) serve(sb *Sandbox, conns []adopted) {
 	}
 	sb.Server = busserver.New(busserver.Config{SandboxID: sb.ID, SandboxName: sb.DisplayName, UID: b.uid, Logger: b.log, Relay: relay, Keeper: sb.keep})
 	sb.Desktop = desktop.Install(sb.Server, desktop.Options{Settings: b.settings, Logger: b.log.With("sandbox", sb.DisplayName, "sandbox_id", sb.ID)})
-	if b.hooks.OnRegister != nil {
-		b.hooks.OnRegister(sb)
-	}
+	filechooser.Install(sb.Desktop, filechooser.Sandbox{
+		ID: sb.ID, Profile: sb.Profile, DisplayName: sb.DisplayName, Icon: sb.Icon,
+		ReadOnlyDefault: sb.DefaultGrant != "rw",
+	}, b.grants, b.dialog, b.folders, b.log)
 	// Adopted before the listener is served: a new connection's unique
 	// name is then sure not to collide with a restored one.
 	for _, a := range conns {
@@ -486,13 +464,7 @@ func (b *Broker) remove(id string) {
 	if sb.keep != nil {
 		sb.keep.Close()
 	}
-	if b.hooks.OnUnregister != nil {
-		b.hooks.OnUnregister(sb)
-	}
-	if b.docs != nil && !sb.Resumed {
-		b.saveGrants(sb)
-		b.docs.RemoveSandbox(id)
-	}
+	b.grants.RemoveSandbox(id)
 	b.log.Info("sandbox ended", "sandbox", sb.DisplayName, "sandbox_id", sb.ID)
 	b.checkIdle()
 }

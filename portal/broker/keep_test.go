@@ -454,7 +454,7 @@ func TestReadKept(t *testing.T) {
 func TestResumeRefusesBadKeep(t *testing.T) {
 	fdtest.WarmUp(t)
 	dir := t.TempDir()
-	b := New(quietLog(), nil, nil, nil, Hooks{})
+	b := New(quietLog(), nil, nil, nil, nil)
 	for _, tc := range []struct {
 		name string
 		keep func(t *testing.T) int
@@ -558,7 +558,7 @@ func TestCheckListener(t *testing.T) {
 // what a real client does: Hello (with the socket), AddMatch, RequestName,
 // and the drop when it leaves.
 func TestKeeperOnSandboxBus(t *testing.T) {
-	b := New(quietLog(), nil, nil, nil, Hooks{})
+	b := New(quietLog(), nil, nil, nil, nil)
 	sb := &Sandbox{ID: "keep-test", Name: "keep-test", DisplayName: "keep-test", Started: time.Now()}
 	if err := b.add(sb); err != nil {
 		t.Fatal(err)

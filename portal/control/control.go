@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+
+	"airlock/portal/grant"
 )
 
 // The broker's well-known name, object and interface on the host session
@@ -54,16 +56,6 @@ type Sandbox struct {
 	Profile string
 	Started int64 // unix seconds
 	Pid     uint32
-}
-
-// Grant is one file or folder visible in a sandbox, as the broker lists it.
-type Grant struct {
-	Sandbox  string
-	DocID    string
-	HostPath string
-	Inside   string
-	Writable bool
-	Dir      bool
 }
 
 // Client talks to the broker for one launcher.
@@ -219,16 +211,17 @@ func (c *Client) Owner(ctx context.Context) (string, error) {
 	return owner, err
 }
 
-// Grant makes a host file or folder visible in a running sandbox.
-func (c *Client) Grant(ctx context.Context, id, path string, writable bool) (Grant, error) {
-	var g Grant
+// Grant makes a host file or folder visible in a running sandbox. The
+// answer is the registry's own grant.Grant: (ssssbb) on the wire.
+func (c *Client) Grant(ctx context.Context, id, path string, writable bool) (grant.Grant, error) {
+	var g grant.Grant
 	err := c.obj.CallWithContext(ctx, Interface+".Grant", 0, id, path, writable).Store(&g)
 	return g, err
 }
 
 // Grants lists a sandbox's grants ("" for every sandbox's).
-func (c *Client) Grants(ctx context.Context, id string) ([]Grant, error) {
-	var gs []Grant
+func (c *Client) Grants(ctx context.Context, id string) ([]grant.Grant, error) {
+	var gs []grant.Grant
 	err := c.obj.CallWithContext(ctx, Interface+".Grants", 0, id).Store(&gs)
 	return gs, err
 }

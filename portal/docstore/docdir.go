@@ -11,7 +11,7 @@ import (
 
 // IMPORTANT: the code in this file opens, creates, renames and removes host
 // files on behalf of a sandboxed app. Every host operation is relative to
-// grant.dirfd, on a single name the store chose (the granted file's name or
+// served.dirfd, on a single name the store chose (the granted file's name or
 // a hidden temporary name it generated), never on a name the app supplied,
 // and never follows a symlink (O_NOFOLLOW, AT_SYMLINK_NOFOLLOW).
 
@@ -19,7 +19,7 @@ import (
 // grants, the temporary files the app created there for an atomic save.
 type docDir struct {
 	fs.Inode
-	g *grant
+	g *served
 }
 
 var (
@@ -41,7 +41,7 @@ var (
 // docFile is the granted file, or a temporary file of an atomic save.
 type docFile struct {
 	fs.Inode
-	g *grant
+	g *served
 	cacheState
 	// hostName is the file's name in g.dirfd, "" once it is gone (replaced
 	// by a rename or removed); guarded by g.mu.
@@ -86,7 +86,7 @@ func (d *docDir) newFile(ctx context.Context, hostName string) *docFile {
 func (d *docDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	g := d.g
 	if g.Dir {
-		if name != g.Name {
+		if name != g.name {
 			return nil, syscall.ENOENT
 		}
 		var a fuse.AttrOut
@@ -102,7 +102,7 @@ func (d *docDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*
 		return nil, syscall.ENOENT
 	}
 	var f *docFile
-	if name == g.Name {
+	if name == g.name {
 		if g.target == nil {
 			g.target = d.newFile(ctx, g.hostName)
 		}
@@ -131,11 +131,11 @@ func (d *docDir) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	}
 	var list []fuse.DirEntry
 	if g.Dir {
-		list = append(list, fuse.DirEntry{Name: g.Name, Mode: syscall.S_IFDIR, Ino: g.root.StableAttr().Ino})
+		list = append(list, fuse.DirEntry{Name: g.name, Mode: syscall.S_IFDIR, Ino: g.root.StableAttr().Ino})
 	} else {
 		var st unix.Stat_t
 		if unix.Fstatat(g.dirfd, g.hostName, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
-			list = append(list, fuse.DirEntry{Name: g.Name, Mode: syscall.S_IFREG})
+			list = append(list, fuse.DirEntry{Name: g.name, Mode: syscall.S_IFREG})
 		}
 		for name := range g.temps {
 			list = append(list, fuse.DirEntry{Name: name, Mode: syscall.S_IFREG})
@@ -144,8 +144,9 @@ func (d *docDir) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	return fs.NewListDirStream(list), 0
 }
 
-// Create opens the granted name with O_CREAT (GrantNew, or an in-place save
-// that passes O_CREAT), or creates a temporary file for an atomic save. The
+// Create opens the granted name with O_CREAT (the first write of a new
+// file granted for a save, or an in-place save that passes O_CREAT), or
+// creates a temporary file for an atomic save. The
 // temporary file lives on the host beside the target under a hidden name the
 // store chose; the app's name for it exists only in this view.
 func (d *docDir) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
@@ -163,7 +164,7 @@ func (d *docDir) Create(ctx context.Context, name string, flags, mode uint32, ou
 	var fd int
 	var err error
 	switch t := g.temps[name]; {
-	case name == g.Name:
+	case name == g.name:
 		fd, err = unix.Openat(g.dirfd, g.hostName, of|unix.O_CREAT|int(flags&unix.O_EXCL), mode&0o777)
 		if err != nil {
 			return nil, nil, 0, fs.ToErrno(err)
@@ -223,13 +224,13 @@ func (d *docDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbe
 	src := g.temps[name]
 	if src == nil {
 		g.mu.Unlock()
-		if name == g.Name {
+		if name == g.name {
 			return syscall.EPERM
 		}
 		return syscall.ENOENT
 	}
 	var gone *docFile
-	if newName == g.Name {
+	if newName == g.name {
 		if err := unix.Renameat2(g.dirfd, src.hostName, g.dirfd, g.hostName, uint(flags)); err != nil {
 			g.mu.Unlock()
 			return fs.ToErrno(err)
@@ -278,7 +279,7 @@ func (d *docDir) Unlink(ctx context.Context, name string) syscall.Errno {
 	t := g.temps[name]
 	if t == nil {
 		g.mu.Unlock()
-		if name == g.Name {
+		if name == g.name {
 			return syscall.EPERM
 		}
 		return syscall.ENOENT

@@ -9,6 +9,10 @@
 // /run/user/UID/doc inside the sandbox, so a sandbox sees only its own grants
 // and new grants appear inside at once, without injecting mounts.
 //
+// The store decides nothing about what is granted: the registry
+// (portal/grants) resolves the user's pick and hands the store a descriptor
+// (Add); every host operation made for the sandbox is relative to it.
+//
 // Why FUSE rather than bind mounts of single files: renaming over a mount
 // point fails with EBUSY, which breaks every atomic save (GIO's
 // g_file_replace, editors writing name~ then renaming). The FUSE store keeps
@@ -27,8 +31,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,6 +41,8 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"golang.org/x/sys/unix"
+
+	"airlock/portal/grant"
 )
 
 const (
@@ -60,21 +64,6 @@ const (
 	invalDelay = 20 * time.Millisecond
 )
 
-// Grant describes one document made visible in one sandbox.
-type Grant struct {
-	DocID    string // random, [a-z0-9]{8}
-	Sandbox  string
-	HostPath string // absolute host path, symlinks resolved (for a save: the file that will be created)
-	Name     string // basename shown inside
-	Writable bool
-	Dir      bool // a folder grant: the subtree, nothing above
-}
-
-// InsidePath is where the sandbox finds the granted document.
-func InsidePath(uid int, g Grant) string {
-	return "/run/user/" + strconv.Itoa(uid) + "/doc/" + g.DocID + "/" + g.Name
-}
-
 // Store is a mounted document store.
 type Store struct {
 	mountPoint string
@@ -92,7 +81,7 @@ type Store struct {
 	views map[string]*view
 	// watches maps a watched host directory to the grants that depend on
 	// it; guarded by mu.
-	watches map[string][]*grant
+	watches map[string][]*served
 	// closed is set by Close; guarded by mu.
 	closed bool
 }
@@ -101,7 +90,7 @@ type view struct {
 	id    string
 	inode *fs.Inode
 	// grants by doc id; guarded by Store.mu.
-	grants map[string]*grant
+	grants map[string]*served
 }
 
 // Mount creates dir (0700) if needed and mounts the document store on it.
@@ -137,7 +126,7 @@ func Mount(dir string, log *slog.Logger) (*Store, error) {
 		mountPoint: dir,
 		log:        log,
 		views:      map[string]*view{},
-		watches:    map[string][]*grant{},
+		watches:    map[string][]*served{},
 		done:       make(chan struct{}),
 	}
 	s.nextIno.Store(1)
@@ -149,8 +138,8 @@ func Mount(dir string, log *slog.Logger) (*Store, error) {
 	opts := &fs.Options{
 		EntryTimeout: &timeout,
 		AttrTimeout:  &timeout,
-		// No NegativeTimeout: a name that does not exist yet (GrantNew)
-		// must appear as soon as it is created.
+		// No NegativeTimeout: a name granted for a save that does not
+		// exist yet must appear as soon as it is created.
 		UID: uid,
 		GID: gid,
 		MountOptions: fuse.MountOptions{
@@ -181,7 +170,7 @@ func Mount(dir string, log *slog.Logger) (*Store, error) {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		// Without fsnotify the timeouts still bound staleness.
-		log.Warn("document store runs without change notification", "error", err)
+		log.Warn("document store runs without change notification", "err", err)
 	} else {
 		s.watcher = w
 		go s.watchLoop()
@@ -241,7 +230,7 @@ func (s *Store) AddSandbox(id string) (string, error) {
 	}
 	in := s.bySandbox.NewPersistentInode(context.Background(), &dirNode{mode: 0o500}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: s.ino()})
 	s.bySandbox.AddChild(id, in, false)
-	s.views[id] = &view{id: id, inode: in, grants: map[string]*grant{}}
+	s.views[id] = &view{id: id, inode: in, grants: map[string]*served{}}
 	return filepath.Join(s.mountPoint, "by-sandbox", id), nil
 }
 
@@ -263,177 +252,55 @@ func (s *Store) RemoveSandbox(id string) {
 	v.inode.ForgetPersistent()
 }
 
-// Grant makes an existing host file or folder visible in the sandbox's view.
-// Symlinks in hostPath are resolved now, by the broker, on the user's
-// behalf; from then on nothing the sandbox does follows a symlink on the
-// host.
-func (s *Store) Grant(sandbox, hostPath string, writable, dir bool) (Grant, error) {
-	if !filepath.IsAbs(hostPath) {
-		return Grant{}, fmt.Errorf("cannot grant %q: not an absolute path", hostPath)
+// Add makes g visible in its sandbox's view, served from anchor, an O_PATH
+// descriptor the registry (portal/grants) opened when the user granted it:
+// the granted folder itself for a folder grant, the folder holding the file
+// for a file grant (the file may not exist yet: a save). The store owns
+// anchor from here on, also when Add fails. It resolves no path: every host
+// operation made for the sandbox is relative to anchor and never follows a
+// symbolic link (see docdir.go and tree.go).
+func (s *Store) Add(g grant.Grant, anchor int) error {
+	name := g.Name()
+	if !validName(g.DocID) || !validName(name) {
+		unix.Close(anchor)
+		return fmt.Errorf("cannot serve %q: invalid document id %q or name %q", g.HostPath, g.DocID, name)
 	}
-	name := filepath.Base(hostPath)
-	// The folders on the way are resolved on the user's behalf; the file
-	// or folder itself must not be a symbolic link: one planted by a
-	// sandbox in a folder it can write (named like a photo, pointing at a
-	// key) would grant what the user never saw. From here on the grant is
-	// (resolved folder, name), opened without following links.
-	parent, err := filepath.EvalSymlinks(filepath.Dir(hostPath))
-	if err != nil {
-		return Grant{}, fmt.Errorf("cannot grant %q: %w", hostPath, err)
-	}
-	real := filepath.Join(parent, filepath.Base(hostPath))
-	st, err := os.Lstat(real)
-	if err != nil {
-		return Grant{}, fmt.Errorf("cannot grant %q: %w", hostPath, err)
-	}
-	if st.Mode()&os.ModeSymlink != 0 {
-		return Grant{}, fmt.Errorf("cannot grant %q: it is a symbolic link (grant its target)", hostPath)
-	}
-	switch {
-	case dir && !st.IsDir():
-		return Grant{}, fmt.Errorf("cannot grant %q as a folder: not a directory", hostPath)
-	case !dir && !st.Mode().IsRegular():
-		return Grant{}, fmt.Errorf("cannot grant %q as a file: not a regular file", hostPath)
-	}
-	if !validName(name) || name == "/" {
-		name = filepath.Base(real)
-	}
-	return s.addGrant(sandbox, real, name, writable, dir)
-}
-
-// GrantNew grants a file that does not exist yet (the target of a save
-// dialog). Nothing is created at grant time: the entry stays absent (ENOENT)
-// until the app creates it, by opening it with O_CREAT or by renaming a
-// temporary file over it, so a cancelled save leaves no empty file behind.
-func (s *Store) GrantNew(sandbox, hostPath string) (Grant, error) {
-	if !filepath.IsAbs(hostPath) {
-		return Grant{}, fmt.Errorf("cannot grant new file %q: not an absolute path", hostPath)
-	}
-	name := filepath.Base(hostPath)
-	if !validName(name) {
-		return Grant{}, fmt.Errorf("cannot grant new file %q: invalid name", hostPath)
-	}
-	parent, err := filepath.EvalSymlinks(filepath.Dir(hostPath))
-	if err != nil {
-		return Grant{}, fmt.Errorf("cannot grant new file %q: %w", hostPath, err)
-	}
-	real := filepath.Join(parent, name)
-	if st, err := os.Lstat(real); err == nil && !st.Mode().IsRegular() {
-		return Grant{}, fmt.Errorf("cannot grant new file %q: it exists and is not a regular file", hostPath)
-	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return Grant{}, fmt.Errorf("cannot grant new file %q: %w", hostPath, err)
-	}
-	return s.addGrant(sandbox, real, name, true, false)
-}
-
-// Restore grants g.HostPath again to a sandbox under its earlier document
-// id, so that paths an application remembered across runs (recent files)
-// stay valid: for profiles whose grants persist. A taken or malformed id
-// gets a new one.
-func (s *Store) Restore(sandbox string, g Grant) (Grant, error) {
-	real, err := filepath.EvalSymlinks(g.HostPath)
-	if err != nil {
-		return Grant{}, fmt.Errorf("cannot restore %q: %w", g.HostPath, err)
-	}
-	// The path was resolved when the user granted it. A symlink there now
-	// was put there since, maybe by the sandbox itself in a folder it can
-	// write: restoring through it would grant whatever it points to, with
-	// no user action.
-	if real != filepath.Clean(g.HostPath) {
-		return Grant{}, fmt.Errorf("cannot restore %q: it is now reached through a symbolic link", g.HostPath)
-	}
-	st, err := os.Stat(real)
-	if err != nil || st.IsDir() != g.Dir || (!g.Dir && !st.Mode().IsRegular()) {
-		return Grant{}, fmt.Errorf("cannot restore %q: no longer the same kind of file", g.HostPath)
-	}
-	name := g.Name
-	if !validName(name) {
-		name = filepath.Base(real)
-	}
-	id := g.DocID
-	s.mu.Lock()
-	if v := s.views[sandbox]; !validDocID(id) || v == nil || v.grants[id] != nil {
-		id = ""
-	}
-	s.mu.Unlock()
-	return s.addGrantID(sandbox, real, name, g.Writable, g.Dir, id)
-}
-
-// validDocID accepts the ids newDocID makes.
-func validDocID(id string) bool {
-	if len(id) != 8 {
-		return false
-	}
-	for _, c := range id {
-		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
-			return false
-		}
-	}
-	return true
-}
-
-func (s *Store) addGrant(sandbox, real, name string, writable, dir bool) (Grant, error) {
-	return s.addGrantID(sandbox, real, name, writable, dir, "")
-}
-
-func (s *Store) addGrantID(sandbox, real, name string, writable, dir bool, id string) (Grant, error) {
-	var err error
-	if id == "" {
-		id, err = newDocID()
-	}
-	if err != nil {
-		return Grant{}, fmt.Errorf("cannot grant %q: %w", real, err)
-	}
-	g := &grant{
-		Grant: Grant{DocID: id, Sandbox: sandbox, HostPath: real, Name: name, Writable: writable, Dir: dir},
+	sg := &served{
+		Grant: g,
+		name:  name,
 		store: s,
+		dirfd: anchor,
 		temps: map[string]*docFile{},
 	}
-	// IMPORTANT: the descriptor opened here is the anchor of every host
-	// operation made for the sandbox; all later opens are relative to it and
-	// never follow symlinks.
-	var anchor string
-	if dir {
-		anchor = real
-		g.inos = map[devIno]uint64{}
+	if g.Dir {
+		sg.watchDir = g.HostPath
+		sg.inos = map[devIno]uint64{}
 	} else {
-		anchor = filepath.Dir(real)
-		g.hostName = filepath.Base(real)
-	}
-	g.watchDir = anchor
-	// The anchor was resolved just now: a symlink on its way can only have
-	// been swapped in since, so none is followed.
-	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS}
-	g.dirfd, err = unix.Openat2(unix.AT_FDCWD, anchor, &how)
-	if err != nil {
-		return Grant{}, fmt.Errorf("cannot open granted folder %q: %w", anchor, err)
-	}
-	if !dir {
-		// The file itself, seen from the anchor, not followed.
-		var st unix.Stat_t
-		if err := unix.Fstatat(g.dirfd, g.hostName, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil && st.Mode&unix.S_IFMT != unix.S_IFREG {
-			unix.Close(g.dirfd)
-			return Grant{}, fmt.Errorf("cannot grant %q: not a regular file", real)
-		}
+		sg.watchDir = filepath.Dir(g.HostPath)
+		sg.hostName = filepath.Base(g.HostPath)
 	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v := s.views[sandbox]
+	v := s.views[g.Sandbox]
 	if v == nil || s.closed {
-		unix.Close(g.dirfd)
-		return Grant{}, fmt.Errorf("cannot grant %q: no view for sandbox %q", real, sandbox)
+		unix.Close(anchor)
+		return fmt.Errorf("cannot serve %q: no view for sandbox %q", g.HostPath, g.Sandbox)
+	}
+	if v.grants[g.DocID] != nil {
+		unix.Close(anchor)
+		return fmt.Errorf("cannot serve %q: sandbox %q already has document %q", g.HostPath, g.Sandbox, g.DocID)
 	}
 	ctx := context.Background()
-	dd := &docDir{g: g}
-	g.docDir = v.inode.NewPersistentInode(ctx, dd, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: s.ino()})
-	if dir {
-		g.root = g.docDir.NewPersistentInode(ctx, &treeNode{g: g}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: s.ino()})
+	dd := &docDir{g: sg}
+	sg.docDir = v.inode.NewPersistentInode(ctx, dd, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: s.ino()})
+	if g.Dir {
+		sg.root = sg.docDir.NewPersistentInode(ctx, &treeNode{g: sg}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: s.ino()})
 	}
-	v.grants[id] = g
-	v.inode.AddChild(id, g.docDir, false)
-	s.watchLocked(g)
-	return g.Grant, nil
+	v.grants[g.DocID] = sg
+	v.inode.AddChild(g.DocID, sg.docDir, false)
+	s.watchLocked(sg)
+	return nil
 }
 
 // Revoke ends a grant: its path is gone from the sandbox at once. Reads and
@@ -443,7 +310,7 @@ func (s *Store) addGrantID(sandbox, real, name string, writable, dir bool, id st
 func (s *Store) Revoke(sandbox, docID string) error {
 	s.mu.Lock()
 	v := s.views[sandbox]
-	var g *grant
+	var g *served
 	if v != nil {
 		g = v.grants[docID]
 		delete(v.grants, docID)
@@ -456,27 +323,11 @@ func (s *Store) Revoke(sandbox, docID string) error {
 	return nil
 }
 
-// Grants lists the sandbox's grants, sorted by doc id.
-func (s *Store) Grants(sandbox string) []Grant {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v := s.views[sandbox]
-	if v == nil {
-		return nil
-	}
-	out := make([]Grant, 0, len(v.grants))
-	for _, g := range v.grants {
-		out = append(out, g.Grant)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].DocID < out[j].DocID })
-	return out
-}
-
 // endGrant closes the grant's anchor, removes the temporary files of
 // unfinished saves and invalidates the kernel's caches. It must not be called
 // with s.mu held: notifications wait for the kernel, which may wait for a
 // request that needs s.mu.
-func (s *Store) endGrant(v *view, g *grant, notify bool) {
+func (s *Store) endGrant(v *view, g *served, notify bool) {
 	g.mu.Lock()
 	if g.revoked.Load() {
 		g.mu.Unlock()
@@ -485,7 +336,7 @@ func (s *Store) endGrant(v *view, g *grant, notify bool) {
 	g.revoked.Store(true)
 	for name, t := range g.temps {
 		if err := unix.Unlinkat(g.dirfd, t.hostName, 0); err != nil && !errors.Is(err, unix.ENOENT) {
-			s.log.Warn("cannot remove temporary file of an unfinished save", "dir", g.watchDir, "name", t.hostName, "error", err)
+			s.log.Warn("cannot remove temporary file of an unfinished save", "dir", g.watchDir, "name", t.hostName, "err", err)
 		}
 		t.hostName = ""
 		delete(g.temps, name)
@@ -507,11 +358,6 @@ func (s *Store) endGrant(v *view, g *grant, notify bool) {
 		}
 	}
 	g.docDir.ForgetPersistent()
-}
-
-// newDocID returns 8 characters of [a-z2-7] (crypto/rand, base32): 40 bits.
-func newDocID() (string, error) {
-	return strings.ToLower(rand.Text()[:8]), nil
 }
 
 func randomSuffix() string {

@@ -9,13 +9,17 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"golang.org/x/sys/unix"
+
+	"airlock/portal/grant"
 )
 
 type devIno struct{ dev, ino uint64 }
 
-// grant is the store's side of a Grant.
-type grant struct {
-	Grant
+// served is the store's side of a grant: the descriptor it was made from
+// and the nodes that show it.
+type served struct {
+	grant.Grant
+	name     string // the name shown inside, Grant.Name()
 	store    *Store
 	watchDir string    // host directory watched for changes
 	docDir   *fs.Inode // <docid>/
@@ -45,7 +49,7 @@ type grant struct {
 	inos map[devIno]uint64
 }
 
-func (g *grant) inoFor(st *unix.Stat_t) uint64 {
+func (g *served) inoFor(st *unix.Stat_t) uint64 {
 	g.inoMu.Lock()
 	defer g.inoMu.Unlock()
 	k := devIno{uint64(st.Dev), st.Ino}
@@ -60,7 +64,7 @@ func (g *grant) inoFor(st *unix.Stat_t) uint64 {
 // refusal is the errno for a change the grant does not allow: EROFS when the
 // whole grant is read-only, EPERM for an operation no grant allows (deleting
 // the granted file, creating directories or links beside it).
-func (g *grant) refusal() syscall.Errno {
+func (g *served) refusal() syscall.Errno {
 	if !g.Writable {
 		return syscall.EROFS
 	}
@@ -251,7 +255,7 @@ func (d *dirNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOu
 // handle is an open host file.
 type handle struct {
 	fd    int
-	g     *grant
+	g     *served
 	cache *cacheState
 	write bool
 }
@@ -266,7 +270,7 @@ var (
 	_ = (fs.FileAllocater)((*handle)(nil))
 )
 
-func newHandle(fd int, g *grant, c *cacheState, flags uint32) *handle {
+func newHandle(fd int, g *served, c *cacheState, flags uint32) *handle {
 	h := &handle{fd: fd, g: g, cache: c, write: flags&unix.O_ACCMODE != unix.O_RDONLY}
 	if h.write {
 		c.writers.Add(1)
@@ -332,7 +336,7 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 
 // access answers access(2) for any node of the grant: no write on a
 // read-only grant.
-func (g *grant) access(mask uint32) syscall.Errno {
+func (g *served) access(mask uint32) syscall.Errno {
 	if mask&unix.W_OK != 0 && !g.Writable {
 		return syscall.EROFS
 	}
@@ -341,7 +345,7 @@ func (g *grant) access(mask uint32) syscall.Errno {
 
 // statfs answers statfs(2) for any node of the grant with the host file
 // system's figures, until the grant is revoked.
-func (g *grant) statfs(out *fuse.StatfsOut) syscall.Errno {
+func (g *served) statfs(out *fuse.StatfsOut) syscall.Errno {
 	g.mu.RLock()
 	defer g.mu.RUnlock()
 	if g.revoked.Load() {

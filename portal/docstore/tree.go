@@ -42,7 +42,7 @@ func openBeneath(dirfd int, rel string, flags int, mode uint32) (int, error) {
 // treeNode is a file, directory or symlink inside a folder grant.
 type treeNode struct {
 	fs.Inode
-	g *grant
+	g *served
 	cacheState
 }
 

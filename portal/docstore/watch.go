@@ -19,19 +19,19 @@ import (
 // changes are bounded by the timeouts and by the check at open).
 
 // watchLocked starts watching g's directory; s.mu must be held.
-func (s *Store) watchLocked(g *grant) {
+func (s *Store) watchLocked(g *served) {
 	if s.watcher == nil {
 		return
 	}
 	if len(s.watches[g.watchDir]) == 0 {
 		if err := s.watcher.Add(g.watchDir); err != nil {
-			s.log.Warn("cannot watch granted directory; changes show after the cache timeout", "dir", g.watchDir, "error", err)
+			s.log.Warn("cannot watch granted directory; changes show after the cache timeout", "dir", g.watchDir, "err", err)
 		}
 	}
 	s.watches[g.watchDir] = append(s.watches[g.watchDir], g)
 }
 
-func (s *Store) unwatch(g *grant) {
+func (s *Store) unwatch(g *served) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	gs := s.watches[g.watchDir]
@@ -66,7 +66,7 @@ func (s *Store) watchLoop() {
 			}
 			// Overflow: events were lost. The timeouts still bound
 			// staleness.
-			s.log.Warn("change notification error", "error", err)
+			s.log.Warn("change notification error", "err", err)
 		}
 	}
 }
@@ -77,7 +77,7 @@ func (s *Store) onEvent(ev fsnotify.Event) {
 		return // our own temporary files
 	}
 	s.mu.Lock()
-	gs := append([]*grant(nil), s.watches[dir]...)
+	gs := append([]*served(nil), s.watches[dir]...)
 	s.mu.Unlock()
 	nameChanged := ev.Op&(fsnotify.Create|fsnotify.Remove|fsnotify.Rename) != 0
 	for _, g := range gs {
@@ -103,7 +103,7 @@ func (s *Store) onEvent(ev fsnotify.Event) {
 			s.inval.addContent(t.EmbeddedInode())
 		}
 		if nameChanged {
-			s.inval.addEntry(g.docDir, g.Name)
+			s.inval.addEntry(g.docDir, g.name)
 		}
 	}
 }

@@ -9,12 +9,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +22,8 @@ import (
 	"airlock/po/i18n"
 	"airlock/portal/busserver"
 	"airlock/portal/desktop"
+	"airlock/portal/grant"
+	"airlock/portal/grants"
 )
 
 // Interface and version.
@@ -32,21 +32,15 @@ const (
 	Version   = 4
 )
 
-// Granted is a file made visible in one sandbox.
-type Granted struct {
-	HostPath   string
-	InsidePath string
-	Dir        bool
-	Writable   bool
-}
-
-// Granter makes host files visible in a sandbox (the document store).
-type Granter interface {
-	// Grant makes an existing host file or folder visible; create means the
-	// file may not exist yet and is created when the application writes it.
-	Grant(sandbox, hostPath string, writable, dir, create bool) (Granted, error)
+// Grants is the grant registry (*grants.Registry) as the portal uses it:
+// named here, by its user, so that the portal's unit tests can stand in for
+// it without a FUSE mount.
+type Grants interface {
+	// Grant resolves the user's pick once and makes it visible in the
+	// sandbox (portal/grants).
+	Grant(sandbox, hostPath string, mode grants.Mode, writable bool) (grant.Grant, error)
 	// Resolve maps a path inside the sandbox back to a granted host path.
-	Resolve(sandbox, insidePath string) (Granted, bool)
+	Resolve(sandbox, insidePath string) (hostPath string, dir, ok bool)
 }
 
 // Dialog shows the trusted chooser and returns the user's answer.
@@ -63,7 +57,7 @@ type Sandbox struct {
 type Portal struct {
 	sb      Sandbox
 	desk    *desktop.Desktop
-	grants  Granter
+	grants  Grants
 	dialog  Dialog
 	folders *Folders
 	log     *slog.Logger
@@ -80,7 +74,7 @@ type Portal struct {
 const MaxDialogs = 3
 
 // Install adds the FileChooser to a sandbox's desktop portal.
-func Install(d *desktop.Desktop, sb Sandbox, g Granter, dialog Dialog, folders *Folders, log *slog.Logger) *Portal {
+func Install(d *desktop.Desktop, sb Sandbox, g Grants, dialog Dialog, folders *Folders, log *slog.Logger) *Portal {
 	home, _ := os.UserHomeDir()
 	p := &Portal{sb: sb, desk: d, grants: g, dialog: dialog, folders: folders, timeout: 10 * time.Minute, home: home,
 		log: log.With("sandbox", sb.DisplayName, "sandbox_id", sb.ID, "portal", "FileChooser")}
@@ -169,13 +163,13 @@ func (p *Portal) chooserRequest(method, title string, po *parsed) protocol.Reque
 	if po.currentFile != "" {
 		// Only a file this sandbox was granted maps to a host path; any
 		// other path the application names means nothing on the host.
-		if g, ok := p.grants.Resolve(p.sb.ID, po.currentFile); ok && !g.Dir {
-			r.CurrentFile = g.HostPath
+		if hp, dir, ok := p.grants.Resolve(p.sb.ID, po.currentFile); ok && !dir {
+			r.CurrentFile = hp
 			if r.CurrentFolder == "" {
-				r.CurrentFolder = filepath.Dir(g.HostPath)
+				r.CurrentFolder = filepath.Dir(hp)
 			}
 			if r.CurrentName == "" {
-				r.CurrentName = filepath.Base(g.HostPath)
+				r.CurrentName = filepath.Base(hp)
 			}
 		} else {
 			p.log.Info("ignored current_file outside the sandbox's grants", "path", po.currentFile)
@@ -193,15 +187,15 @@ func (p *Portal) hostFolder(inside string) string {
 	if inside == "" {
 		return ""
 	}
-	g, ok := p.grants.Resolve(p.sb.ID, inside)
+	hp, dir, ok := p.grants.Resolve(p.sb.ID, inside)
 	if !ok {
 		p.log.Info("ignored current_folder outside the sandbox's grants", "path", inside)
 		return ""
 	}
-	if !g.Dir {
-		return filepath.Dir(g.HostPath)
+	if !dir {
+		return filepath.Dir(hp)
 	}
-	return g.HostPath
+	return hp
 }
 
 // emptyResults is what a cancelled or failed request answers. "uris" is
@@ -238,7 +232,7 @@ func (p *Portal) run(req *desktop.Request, method string, po *parsed, creq proto
 		return
 	}
 	if resp.Response != protocol.ResponseSuccess {
-		p.log.Info("file chooser answered", "method", method, "response", resp.Response, "error", resp.Error)
+		p.log.Info("file chooser answered", "method", method, "response", resp.Response, "err", resp.Error)
 		code := resp.Response
 		if code != protocol.ResponseCancelled {
 			code = desktop.ResponseOther
@@ -255,73 +249,62 @@ func (p *Portal) run(req *desktop.Request, method string, po *parsed, creq proto
 	req.Respond(desktop.ResponseSuccess, results)
 }
 
-// grant turns the user's choice into grants and the portal's results.
+// grant turns the user's choice into grants and the portal's results. The
+// paths are the chooser's; the registry resolves and checks each once
+// (symbolic links refused, kinds checked). Of several files (OpenFile with
+// multiple, SaveFiles), one that cannot be granted is skipped and logged, as
+// xdg-desktop-portal does: the others are answered. Only a request of which
+// nothing could be granted fails.
 func (p *Portal) grant(method string, po *parsed, resp protocol.Response) (map[string]dbus.Variant, error) {
-	var paths []string
-	for _, hp := range resp.Paths {
-		if !filepath.IsAbs(hp) || strings.ContainsRune(hp, 0) {
-			return nil, fmt.Errorf("chooser returned a bad path %q", hp)
-		}
-		// A symbolic link picked by name could have been planted by a
-		// sandbox in a folder it can write (a persistent folder), named
-		// like a photo and pointing at a key: the user would grant what
-		// they never saw. Links are refused; their targets can be picked.
-		if st, err := os.Lstat(hp); err == nil && st.Mode()&os.ModeSymlink != 0 {
-			return nil, fmt.Errorf("%s is a symbolic link: pick its target", hp)
-		}
-		paths = append(paths, filepath.Clean(hp))
-	}
-	if len(paths) == 0 {
+	if len(resp.Paths) == 0 {
 		return nil, errors.New("chooser returned no path")
 	}
-	var uris []string
-	add := func(g Granted) {
-		uris = append(uris, (&url.URL{Scheme: "file", Path: g.InsidePath}).String())
-		p.log.Info("granted", "host_path", g.HostPath, "inside", g.InsidePath, "writable", g.Writable, "dir", g.Dir)
+	type pick struct {
+		hostPath string
+		mode     grants.Mode
+		writable bool
 	}
+	var picks []pick
 	switch method {
 	case "OpenFile":
-		if !po.multiple && len(paths) > 1 {
+		paths := resp.Paths
+		if !po.multiple {
 			paths = paths[:1]
 		}
-		writable := !resp.ReadOnly
 		for _, hp := range paths {
-			st, err := os.Stat(hp)
-			if err != nil {
-				return nil, err
-			}
-			g, err := p.grants.Grant(p.sb.ID, hp, writable, st.IsDir(), false)
-			if err != nil {
-				return nil, err
-			}
-			add(g)
+			picks = append(picks, pick{hp, grants.Open, !resp.ReadOnly})
 		}
-		p.folders.Set(p.sb.Profile, filepath.Dir(paths[0]))
 	case "SaveFile":
-		hp := paths[0]
-		_, err := os.Stat(hp)
-		g, err := p.grants.Grant(p.sb.ID, hp, true, false, errors.Is(err, os.ErrNotExist))
-		if err != nil {
-			return nil, err
-		}
-		add(g)
-		p.folders.Set(p.sb.Profile, filepath.Dir(hp))
+		picks = append(picks, pick{resp.Paths[0], grants.Save, true})
 	case "SaveFiles":
-		dir := paths[0]
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("chooser returned %q, not a folder", dir)
-		}
+		// The chooser answers the folder; the names are the application's
+		// (checked by parseOptions), each granted in that folder.
 		for _, n := range po.files {
-			hp := filepath.Join(dir, n)
-			_, err := os.Stat(hp)
-			g, err := p.grants.Grant(p.sb.ID, hp, true, false, errors.Is(err, os.ErrNotExist))
-			if err != nil {
-				return nil, err
-			}
-			add(g)
+			picks = append(picks, pick{filepath.Join(resp.Paths[0], n), grants.Save, true})
 		}
-		p.folders.Set(p.sb.Profile, dir)
 	}
+	var uris []string
+	var firstErr error
+	for _, pk := range picks {
+		g, err := p.grants.Grant(p.sb.ID, pk.hostPath, pk.mode, pk.writable)
+		if err != nil {
+			p.log.Warn("skipped a file that cannot be granted", "method", method, "host_path", pk.hostPath, "err", err)
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		uris = append(uris, (&url.URL{Scheme: "file", Path: g.Inside}).String())
+		p.log.Info("granted", "host_path", g.HostPath, "inside", g.Inside, "doc", g.DocID, "writable", g.Writable, "dir", g.Dir)
+	}
+	if len(uris) == 0 {
+		return nil, firstErr
+	}
+	folder := filepath.Clean(resp.Paths[0])
+	if method != "SaveFiles" {
+		folder = filepath.Dir(folder)
+	}
+	p.folders.Set(p.sb.Profile, folder)
 	results := map[string]dbus.Variant{"uris": dbus.MakeVariant(uris)}
 	// Only the application's own choices go back, never the read-only switch.
 	known := map[string]bool{}

@@ -3,6 +3,7 @@ package filechooser
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -18,33 +19,59 @@ import (
 	"airlock/chooser-ui/protocol"
 	"airlock/portal/busserver"
 	"airlock/portal/desktop"
+	"airlock/portal/docpath"
+	"airlock/portal/grant"
+	"airlock/portal/grants"
 )
 
 // fakeGrants records grants; inside paths follow the document store's shape.
+// The registry's own checks (symbolic links, kinds) are tested in
+// portal/grants; here a pick in refuse cannot be granted.
 type fakeGrants struct {
 	mu     sync.Mutex
-	grants []Granted
-	create []bool
+	grants []grant.Grant
+	modes  []grants.Mode
+	refuse map[string]bool
 }
 
-func (f *fakeGrants) Grant(sandbox, hostPath string, writable, dir, create bool) (Granted, error) {
+func (f *fakeGrants) Grant(sandbox, hostPath string, mode grants.Mode, writable bool) (grant.Grant, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	g := Granted{HostPath: hostPath, InsidePath: "/run/user/1000/doc/d" + string(rune('0'+len(f.grants))) + "/" + filepath.Base(hostPath), Dir: dir, Writable: writable}
+	if f.refuse[hostPath] {
+		return grant.Grant{}, fmt.Errorf("cannot grant %q: refused by the test", hostPath)
+	}
+	id := "d" + string(rune('0'+len(f.grants)))
+	st, err := os.Stat(hostPath)
+	g := grant.Grant{Sandbox: sandbox, DocID: id, HostPath: hostPath, Inside: docpath.Inside(1000, id, filepath.Base(hostPath)),
+		Dir: err == nil && st.IsDir(), Writable: writable || mode == grants.Save}
 	f.grants = append(f.grants, g)
-	f.create = append(f.create, create)
+	f.modes = append(f.modes, mode)
 	return g, nil
 }
 
-func (f *fakeGrants) Resolve(sandbox, inside string) (Granted, bool) {
+// list and modeList copy what was granted: the portal grants on its own
+// goroutine.
+func (f *fakeGrants) list() []grant.Grant {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]grant.Grant(nil), f.grants...)
+}
+
+func (f *fakeGrants) modeList() []grants.Mode {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]grants.Mode(nil), f.modes...)
+}
+
+func (f *fakeGrants) Resolve(sandbox, inside string) (string, bool, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, g := range f.grants {
-		if g.InsidePath == filepath.Clean(inside) {
-			return g, true
+		if g.Inside == filepath.Clean(inside) {
+			return g.HostPath, g.Dir, true
 		}
 	}
-	return Granted{}, false
+	return "", false, false
 }
 
 type harness struct {
@@ -155,7 +182,7 @@ func TestOpenFileGrantsAndURIs(t *testing.T) {
 	if strings.ContainsRune(r.AppTitle, '\u202e') {
 		t.Errorf("bidi override reached the chooser: %q", r.AppTitle)
 	}
-	if g := h.grants.grants[0]; g.Writable || g.HostPath != file {
+	if g := h.grants.list()[0]; g.Writable || g.HostPath != file {
 		t.Errorf("grant = %+v, want read-only %s", g, file)
 	}
 }
@@ -180,8 +207,8 @@ func TestCancelAndFailure(t *testing.T) {
 	if code, _, _ := h.call(t, "SaveFile", "t", map[string]dbus.Variant{}); code != 2 {
 		t.Fatalf("dialog killed: code %d; want 2", code)
 	}
-	if len(h.grants.grants) != 0 {
-		t.Fatalf("grants after cancel: %v", h.grants.grants)
+	if len(h.grants.list()) != 0 {
+		t.Fatalf("grants after cancel: %v", h.grants.list())
 	}
 }
 
@@ -195,8 +222,8 @@ func TestSaveFileNewName(t *testing.T) {
 	if err != nil || code != 0 {
 		t.Fatalf("code %d, %v", code, err)
 	}
-	if !h.grants.create[0] || !h.grants.grants[0].Writable {
-		t.Errorf("a save of a new name must be a writable create grant: %+v create=%v", h.grants.grants[0], h.grants.create[0])
+	if h.grants.modeList()[0] != grants.Save || !h.grants.list()[0].Writable {
+		t.Errorf("a save of a new name must be a writable save grant: %+v mode=%v", h.grants.list()[0], h.grants.modeList()[0])
 	}
 	if r := <-h.reqs; r.CurrentName != "new.txt" || r.Mode != protocol.ModeSave {
 		t.Errorf("chooser request %+v", r)
@@ -219,8 +246,8 @@ func TestSaveFilesNames(t *testing.T) {
 	if len(uris) != 2 || !strings.HasSuffix(uris[0], "/a.txt") || !strings.HasSuffix(uris[1], "/b.txt") {
 		t.Fatalf("uris %v", uris)
 	}
-	if h.grants.grants[1].HostPath != filepath.Join(dir, "b.txt") {
-		t.Errorf("grant %+v", h.grants.grants[1])
+	if h.grants.list()[1].HostPath != filepath.Join(dir, "b.txt") {
+		t.Errorf("grant %+v", h.grants.list()[1])
 	}
 }
 
@@ -306,7 +333,7 @@ func TestFolderNeutralised(t *testing.T) {
 		t.Fatalf("last folder = %q, want %q", r.CurrentFolder, dir)
 	}
 	// current_file of a granted document maps back to its host path.
-	inside := h.grants.grants[0].InsidePath
+	inside := h.grants.list()[0].Inside
 	h.call(t, "SaveFile", "t", map[string]dbus.Variant{"current_file": dbus.MakeVariant([]byte(inside + "\x00"))})
 	if r := <-h.reqs; r.CurrentFile != f || r.CurrentName != "x.txt" {
 		t.Fatalf("current_file mapped to %q/%q, want %q", r.CurrentFile, r.CurrentName, f)
@@ -381,25 +408,79 @@ func TestCheckName(t *testing.T) {
 	}
 }
 
-// TestSymlinkPickRefused: a symbolic link picked by name (maybe planted by a
-// sandbox in a folder it can write, pointing at a secret) is not granted.
-func TestSymlinkPickRefused(t *testing.T) {
+// TestRefusedPick: a single pick that cannot be granted (a symbolic link,
+// say) fails the request, with no grant.
+func TestRefusedPick(t *testing.T) {
 	dir := t.TempDir()
-	secret := filepath.Join(dir, "id_rsa")
-	os.WriteFile(secret, []byte("key"), 0o600)
 	bait := filepath.Join(dir, "photo.jpg")
-	if err := os.Symlink(secret, bait); err != nil {
-		t.Fatal(err)
-	}
 	h := start(t, func(protocol.Request) (protocol.Response, error) {
 		return protocol.Response{Response: 0, Paths: []string{bait}}, nil
 	})
+	h.grants.mu.Lock()
+	h.grants.refuse = map[string]bool{bait: true}
+	h.grants.mu.Unlock()
 	code, res, err := h.call(t, "OpenFile", "t", map[string]dbus.Variant{})
 	if err != nil || code != 2 {
-		t.Fatalf("picking a symlink: code %d, %v; want 2", code, err)
+		t.Fatalf("refused pick: code %d, %v; want 2", code, err)
 	}
-	if u := res["uris"].Value().([]string); len(u) != 0 || len(h.grants.grants) != 0 {
-		t.Fatalf("a symlink was granted: %v %v", u, h.grants.grants)
+	if u := res["uris"].Value().([]string); len(u) != 0 || len(h.grants.list()) != 0 {
+		t.Fatalf("a refused pick was granted: %v %v", u, h.grants.list())
+	}
+}
+
+// TestMultiSelectSkipsRefused: of several files (OpenFile multiple,
+// SaveFiles), one that cannot be granted is skipped and the others are
+// answered, as xdg-desktop-portal does; only when none can be granted does
+// the request fail.
+func TestMultiSelectSkipsRefused(t *testing.T) {
+	dir := t.TempDir()
+	a, bad, c := filepath.Join(dir, "a.txt"), filepath.Join(dir, "bad.txt"), filepath.Join(dir, "c.txt")
+	for _, p := range []string{a, bad, c} {
+		os.WriteFile(p, []byte("x"), 0o600)
+	}
+	var mu sync.Mutex
+	var paths []string
+	setPaths := func(p ...string) {
+		mu.Lock()
+		defer mu.Unlock()
+		paths = p
+	}
+	h := start(t, func(protocol.Request) (protocol.Response, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return protocol.Response{Response: 0, Paths: paths}, nil
+	})
+	h.grants.mu.Lock()
+	h.grants.refuse = map[string]bool{bad: true, filepath.Join(dir, "bad2.txt"): true}
+	h.grants.mu.Unlock()
+
+	setPaths(a, bad, c)
+	code, res, err := h.call(t, "OpenFile", "t", map[string]dbus.Variant{"multiple": dbus.MakeVariant(true)})
+	if err != nil || code != 0 {
+		t.Fatalf("OpenFile multiple with one refused: code %d, %v; want 0", code, err)
+	}
+	uris := res["uris"].Value().([]string)
+	if len(uris) != 2 || !strings.HasSuffix(uris[0], "/a.txt") || !strings.HasSuffix(uris[1], "/c.txt") {
+		t.Fatalf("uris %v, want a.txt and c.txt", uris)
+	}
+
+	setPaths(dir)
+	files := [][]byte{[]byte("bad.txt\x00"), []byte("new.txt\x00")}
+	code, res, err = h.call(t, "SaveFiles", "t", map[string]dbus.Variant{"files": dbus.MakeVariant(files)})
+	if err != nil || code != 0 {
+		t.Fatalf("SaveFiles with one refused: code %d, %v; want 0", code, err)
+	}
+	if uris := res["uris"].Value().([]string); len(uris) != 1 || !strings.HasSuffix(uris[0], "/new.txt") {
+		t.Fatalf("uris %v, want new.txt alone", uris)
+	}
+
+	files = [][]byte{[]byte("bad.txt\x00"), []byte("bad2.txt\x00")}
+	code, res, _ = h.call(t, "SaveFiles", "t", map[string]dbus.Variant{"files": dbus.MakeVariant(files)})
+	if code != 2 || len(res["uris"].Value().([]string)) != 0 {
+		t.Fatalf("SaveFiles with every name refused: code %d, %v; want 2 and no uris", code, res)
+	}
+	if gs := h.grants.list(); len(gs) != 3 {
+		t.Errorf("%d grants, want 3: %v", len(gs), gs)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"airlock/portal/docstore"
+	"airlock/portal/grants"
 	"airlock/tests/asuser"
 )
 
@@ -62,7 +63,8 @@ func run() error {
 		return err
 	}
 	defer s.Close()
-	view, err := s.AddSandbox("bench")
+	reg := grants.New(nil, s)
+	view, err := reg.AddSandbox(grants.Sandbox{ID: "bench"})
 	if err != nil {
 		return err
 	}
@@ -75,21 +77,21 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	g, err := s.GrantNew("bench", filepath.Join(dir, "store-write.bin"))
+	g, err := reg.Grant("bench", filepath.Join(dir, "store-write.bin"), grants.Save, true)
 	if err != nil {
 		return err
 	}
-	sb, sf, err := writeFile(filepath.Join(view, g.DocID, g.Name), size)
+	sb, sf, err := writeFile(filepath.Join(view, g.DocID, g.Name()), size)
 	if err != nil {
 		return err
 	}
 
 	// Reads: the native file, directly and through a read-only grant.
-	rg, err := s.Grant("bench", nativeW, false, false)
+	rg, err := reg.Grant("bench", nativeW, grants.Open, false)
 	if err != nil {
 		return err
 	}
-	inside := filepath.Join(view, rg.DocID, rg.Name)
+	inside := filepath.Join(view, rg.DocID, rg.Name())
 	if _, err := readFile(nativeW); err != nil { // warm the host page cache
 		return err
 	}
