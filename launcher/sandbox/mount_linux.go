@@ -137,16 +137,6 @@ func unescapeMountinfo(s string) string {
 	return b.String()
 }
 
-// ensureTarget creates dst as an empty file or folder to match src's type, with
-// its parents, so that src can be bound onto it.
-func ensureTarget(src, dst string) error {
-	st, err := os.Stat(src)
-	if err != nil {
-		return err
-	}
-	return ensureTargetKind(st.IsDir(), dst)
-}
-
 // ensureTargetKind creates dst as an empty folder (dir) or file, with its
 // parents, unless something is there already.
 func ensureTargetKind(dir bool, dst string) error {
@@ -169,20 +159,13 @@ func ensureTargetKind(dir bool, dst string) error {
 	return f.Close()
 }
 
-func mountTmpfs(dst string, mode os.FileMode, extra uintptr) error {
+func mountTmpfs(dst string, mode Mode, extra uintptr) error {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
 	}
-	opts := fmt.Sprintf("mode=%04o", uint32(mode.Perm())|sticky(mode))
+	opts := "mode=" + mode.String()
 	if err := unix.Mount("tmpfs", dst, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|extra, opts); err != nil {
 		return fmt.Errorf("cannot mount tmpfs on %s: %w", dst, err)
 	}
 	return nil
-}
-
-func sticky(m os.FileMode) uint32 {
-	if m&os.ModeSticky != 0 {
-		return 0o1000
-	}
-	return 0
 }
