@@ -81,7 +81,11 @@ func (s *Sandbox) privateDir() (string, error) {
 	if err := os.MkdirAll(d, 0o700); err != nil {
 		return "", err
 	}
-	s.cleanup = append(s.cleanup, func() { os.RemoveAll(d) })
+	s.cleanup = append(s.cleanup, func() {
+		if err := os.RemoveAll(d); err != nil {
+			s.log.Warn("cannot remove the sandbox's cookies", "err", err)
+		}
+	})
 	return d, nil
 }
 

@@ -470,7 +470,11 @@ func (s *Sandbox) Run() (int, error) {
 	rec := &Record{ID: s.plan.ID, Name: s.plan.Name, Profile: s.plan.Profile, Pid: pid, StartTick: tick,
 		Launcher: os.Getpid(), Started: time.Now(), Command: s.opts.Args}
 	if p, err := writeRecord(rec); err == nil {
-		defer os.Remove(p)
+		defer func() {
+			if err := os.Remove(p); err != nil {
+				log.Warn("cannot remove the sandbox's record", "err", err)
+			}
+		}()
 	} else {
 		log.Warn("cannot record the sandbox for airlock ps", "err", err)
 	}
