@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -72,12 +73,28 @@ func setup(ops []Op) error {
 	if len(ops) == 0 || ops[0].Kind != OpTmpfs || ops[0].Dst != "/" {
 		return errors.New("the plan does not start with tmpfs /")
 	}
+	// Where a symbolic link can be: at or below what a bind brought from
+	// the host (a persistent folder the sandbox wrote in a past run), a
+	// symlink op, or proc (/proc/self). Everything else is a folder init
+	// created.
+	var linky []string
 	for i, op := range ops {
 		if err := checkDst(op.Dst); err != nil {
 			return fmt.Errorf("%s: %w", op, err)
 		}
+		if slices.ContainsFunc(linky, func(d string) bool { return op.Dst == d || strings.HasPrefix(op.Dst, d+"/") }) {
+			// A symlink planted there could point back into the host's
+			// tree (still at /oldroot here): the existing part of the path
+			// is walked without following any.
+			if err := noSymlinks(in(op.Dst)); err != nil {
+				return fmt.Errorf("%s %s: %w", op.Kind, op.Dst, err)
+			}
+		}
 		if err := op.apply(i); err != nil {
 			return fmt.Errorf("%s %s: %w", op.Kind, op.Dst, err)
+		}
+		if op.IsBind() || op.Kind == OpSymlink || op.Kind == OpProc {
+			linky = append(linky, op.Dst)
 		}
 	}
 	return nil
@@ -103,16 +120,6 @@ func in(p string) string {
 
 func (o Op) apply(i int) error {
 	dst := in(o.Dst)
-	if o.Kind != OpTmpfs || o.Dst != "/" {
-		// The destination may lie under an earlier read-write bind (a
-		// persistent folder), where the sandbox could have planted a
-		// symlink pointing back into the host's tree (still at /oldroot
-		// here): the existing part of the path is walked without
-		// following any.
-		if err := noSymlinks(dst); err != nil {
-			return err
-		}
-	}
 	switch o.Kind {
 	case OpTmpfs:
 		var extra uintptr
