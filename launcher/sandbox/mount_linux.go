@@ -6,6 +6,7 @@ package sandbox
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -140,27 +141,38 @@ func unescapeMountinfo(s string) string {
 // ensureTargetKind creates dst as an empty folder (dir) or file, with its
 // parents, unless something is there already.
 func ensureTargetKind(dir bool, dst string) error {
-	if _, err := os.Lstat(dst); err == nil {
+	err := withParents(dst, func() error {
+		if dir {
+			return unix.Mkdir(dst, 0o755)
+		}
+		fd, err := unix.Open(dst, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+		if err != nil {
+			return err
+		}
+		return unix.Close(fd)
+	})
+	if err == unix.EEXIST {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	if dir {
-		return os.MkdirAll(dst, 0o755)
-	}
-	f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		if os.IsExist(err) {
-			return nil
+	return err
+}
+
+// withParents runs create, and once more after creating dst's parent
+// folders if they were missing. Trying first saves a stat of every parent
+// on each op: system calls are most of what building the root costs.
+func withParents(dst string, create func() error) error {
+	err := create()
+	if errors.Is(err, unix.ENOENT) {
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
 		}
-		return err
+		err = create()
 	}
-	return f.Close()
+	return err
 }
 
 func mountTmpfs(dst string, mode Mode, extra uintptr) error {
-	if err := os.MkdirAll(dst, 0o755); err != nil {
+	if err := ensureTargetKind(true, dst); err != nil {
 		return err
 	}
 	opts := "mode=" + mode.String()

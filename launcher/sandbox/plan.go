@@ -236,22 +236,59 @@ type rootIdentity struct {
 	shareNet  bool
 }
 
-// hostLinkOrBind copies the host's path as a symbolic link when it is one,
-// binds it read-only when it exists, and adds nothing when it does not.
-func hostLinkOrBind(ops []Op, path string) []Op {
-	if target, err := os.Readlink(path); err == nil {
-		return append(ops, Op{Kind: OpSymlink, Src: target, Dst: path})
+// hostPaths resolves the host paths of the system's ops: one lstat per
+// path, and one filepath.EvalSymlinks per parent folder (the launcher runs
+// this at every start). Init opens every bind's source without following
+// any symlink, so the folders on the way are resolved here.
+type hostPaths map[string]string // parent folder to its resolved path, "" when missing
+
+func (h hostPaths) parent(dir string) string {
+	real, ok := h[dir]
+	if !ok {
+		real, _ = filepath.EvalSymlinks(dir)
+		h[dir] = real
 	}
-	return hostBind(ops, path)
+	return real
 }
 
-// hostBind binds the host's path read-only when it exists. Init opens the
-// source without following any symlink: the launcher resolves them now.
-func hostBind(ops []Op, path string) []Op {
-	if real, err := filepath.EvalSymlinks(path); err == nil {
-		return append(ops, Op{Kind: OpROBind, Src: real, Dst: path})
+// linkOrBind copies the host's path as a symbolic link when it is one,
+// binds it read-only when it exists (only a folder when dirOnly), and adds
+// nothing when it does not.
+func (h hostPaths) linkOrBind(ops []Op, path string, dirOnly bool) []Op {
+	st, err := os.Lstat(path)
+	switch {
+	case err != nil:
+		return ops
+	case st.Mode()&os.ModeSymlink != 0:
+		if target, err := os.Readlink(path); err == nil {
+			return append(ops, Op{Kind: OpSymlink, Src: target, Dst: path})
+		}
+		return ops
+	case dirOnly && !st.IsDir():
+		return ops
+	}
+	if dir := h.parent(filepath.Dir(path)); dir != "" {
+		return append(ops, Op{Kind: OpROBind, Src: filepath.Join(dir, filepath.Base(path)), Dst: path})
 	}
 	return ops
+}
+
+// bind binds the host's path read-only, through any symlink, when it exists.
+func (h hostPaths) bind(ops []Op, path string) []Op {
+	st, err := os.Lstat(path)
+	if err != nil {
+		return ops
+	}
+	real := ""
+	if st.Mode()&os.ModeSymlink != 0 {
+		real, _ = filepath.EvalSymlinks(path)
+	} else if dir := h.parent(filepath.Dir(path)); dir != "" {
+		real = filepath.Join(dir, filepath.Base(path))
+	}
+	if real == "" {
+		return ops
+	}
+	return append(ops, Op{Kind: OpROBind, Src: real, Dst: path})
 }
 
 // systemOps is the part of the root that does not depend on the profile but
@@ -261,22 +298,20 @@ func hostBind(ops []Op, path string) []Op {
 func systemOps(id rootIdentity) []Op {
 	a := id.acct
 	runtimeDir := "/run/user/" + strconv.Itoa(a.UID)
+	h := hostPaths{}
 	ops := []Op{{Kind: OpTmpfs, Dst: "/", Mode: 0o755}}
-	ops = hostLinkOrBind(ops, "/usr")
+	ops = h.bind(ops, "/usr")
 	// Merged /usr: /bin, /lib, ... are links; on an unmerged system they
 	// are folders, bound read-only like /usr.
 	for _, d := range []string{"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"} {
-		if st, err := os.Lstat(d); err == nil && (st.IsDir() || st.Mode()&os.ModeSymlink != 0) {
-			ops = hostLinkOrBind(ops, d)
-		}
+		ops = h.linkOrBind(ops, d, true)
 	}
 	for _, e := range etcEntries {
-		ops = hostLinkOrBind(ops, "/etc/"+e)
+		ops = h.linkOrBind(ops, "/etc/"+e, false)
 	}
 	if id.shareNet {
-		if real, err := filepath.EvalSymlinks("/etc/resolv.conf"); err == nil {
-			ops = append(ops, Op{Kind: OpROBind, Src: real, Dst: "/etc/resolv.conf"})
-		}
+		// Often a link (systemd-resolved, NetworkManager): its target.
+		ops = h.bind(ops, "/etc/resolv.conf")
 	}
 	ops = append(ops,
 		// Only the user and nobody: the host's account list is not the
@@ -323,7 +358,7 @@ func systemOps(id rootIdentity) []Op {
 		// and firmware are not there at all.
 		Op{Kind: OpTmpfs, Dst: "/sys", Mode: 0o755, NoExec: true},
 	)
-	ops = hostBind(ops, "/sys/devices/system/cpu")
+	ops = h.bind(ops, "/sys/devices/system/cpu")
 	ops = append(ops,
 		Op{Kind: OpRemountRO, Dst: "/sys"},
 		// The amnesic, writable places.
@@ -340,7 +375,7 @@ func systemOps(id rootIdentity) []Op {
 		Op{Kind: OpSymlink, Src: "/etc/machine-id", Dst: "/var/lib/dbus/machine-id"},
 		Op{Kind: OpSymlink, Src: "/run", Dst: "/var/run"},
 	)
-	return hostBind(ops, "/var/cache/fontconfig")
+	return h.bind(ops, "/var/cache/fontconfig")
 }
 
 // Print writes the plan as text (String) or as the JSON init receives.

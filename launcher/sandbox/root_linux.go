@@ -7,6 +7,7 @@ package sandbox
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -130,15 +131,9 @@ func (o Op) apply(i int) error {
 	case OpROBind, OpBind, OpDevBind:
 		return bindHost(o, dst)
 	case OpSymlink:
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		return os.Symlink(o.Src, dst)
+		return withParents(dst, func() error { return unix.Symlink(o.Src, dst) })
 	case OpFile:
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		return writeNew(dst, o.Data, os.FileMode(o.Mode))
+		return withParents(dst, func() error { return writeNew(dst, o.Data, os.FileMode(o.Mode)) })
 	case OpROBindData:
 		// The file lives on the staging tmpfs, which the mount keeps alive.
 		data := "/data-" + strconv.Itoa(i)
@@ -174,12 +169,15 @@ func (o Op) apply(i int) error {
 
 // writeNew creates path, which must not exist, with data.
 func writeNew(path, data string, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW, mode)
+	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, uint32(mode.Perm()))
 	if err != nil {
 		return err
 	}
-	_, err = f.WriteString(data)
-	if cerr := f.Close(); err == nil {
+	n, err := unix.Write(fd, []byte(data))
+	if err == nil && n != len(data) {
+		err = io.ErrShortWrite
+	}
+	if cerr := unix.Close(fd); err == nil {
 		err = cerr
 	}
 	return err
