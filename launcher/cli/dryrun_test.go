@@ -409,3 +409,34 @@ func TestDryRunText(t *testing.T) {
 		}
 	}
 }
+
+// Exposed paths and the GPU, from a profile of one's own: read-only unless
+// expose_rw, /dev/dri only with gpu.
+func TestDryRunExposedPaths(t *testing.T) {
+	planEnv(t)
+	dir := t.TempDir()
+	ro, rw := filepath.Join(dir, "ro"), filepath.Join(dir, "rw")
+	for _, d := range []string{ro, rw} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	prof := filepath.Join(dir, "mine.toml")
+	text := "command = [\"/bin/true\"]\ngpu = true\nexpose_ro = [\"" + ro + "\"]\nexpose_rw = [\"" + rw + "\"]\n"
+	if err := os.WriteFile(prof, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := dryRun(t, prof)
+	if o, _ := find(p, ro); o.Kind != sandbox.OpROBind || o.Src != ro {
+		t.Errorf("%s: %v, want a read-only bind", ro, o)
+	}
+	if o, _ := find(p, rw); o.Kind != sandbox.OpBind || o.Src != rw {
+		t.Errorf("%s: %v, want a writable bind", rw, o)
+	}
+	if o, _ := find(p, "/dev/dri"); o.Kind != sandbox.OpDevBind || !o.Try {
+		t.Errorf("/dev/dri: %v, want dev-bind-try", o)
+	}
+	if w := writableBinds(p); len(w) != 2 {
+		t.Errorf("writable binds %q, want the document store and %s", w, rw)
+	}
+}

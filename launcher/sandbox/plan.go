@@ -183,7 +183,7 @@ func (p *Plan) String() string {
 		b.WriteString(o.String() + "\n")
 	}
 	if p.NativeGrants {
-		b.WriteString("host-view (native read-only grants)\n")
+		b.WriteString("host-view (started before the root, for native read-only grants)\n")
 	}
 	fmt.Fprintf(&b, "hostname %s\n", p.Hostname)
 	fmt.Fprintf(&b, "net %s\n", p.Net)
