@@ -40,8 +40,8 @@ func usage() string {
 	return i18n.T("Usage:\n" +
 		"  airlock run [--profile NAME|FILE] [--net none|tor|host] [--sound none|full]\n" +
 		"              [--display none|x11|xephyr] [--ro PATH]... [--rw PATH]...\n" +
-		"              [--name NAME] [--verbose] [--] COMMAND [ARG...]\n" +
-		"  airlock run PROFILE [FILE...]\n" +
+		"              [--name NAME] [--verbose] [--dry-run [--json]] [--] COMMAND [ARG...]\n" +
+		"  airlock run [--dry-run [--json]] PROFILE [FILE...]\n" +
 		"  airlock ps\n" +
 		"  airlock kill [--signal NAME|NUMBER] ID|NAME\n" +
 		"  airlock profiles\n" +
@@ -105,13 +105,6 @@ func newLogger(verbose bool) *slog.Logger {
 }
 
 func cmdRun(args []string) int {
-	// A host root mapped into a sandbox is still root over every file that
-	// root owns on the host: that is not a sandbox. There is no setuid
-	// helper either; an ordinary user is all Airlock needs.
-	if os.Geteuid() == 0 {
-		errorf("%s", i18n.T("refusing to run as root: start sandboxes as an ordinary user (a root mapped into a sandbox is not a sandbox)"))
-		return exitUsage
-	}
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var ro, rw listFlag
@@ -121,10 +114,19 @@ func cmdRun(args []string) int {
 	display := fs.String("display", "", "none, x11 or xephyr")
 	name := fs.String("name", "", "sandbox name")
 	verbose := fs.Bool("verbose", false, "log what the sandbox does")
+	dryRun := fs.Bool("dry-run", false, "print the sandbox's plan and start nothing")
+	asJSON := fs.Bool("json", false, "with --dry-run: print the plan as JSON")
 	fs.Var(&ro, "ro", "share PATH read-only (repeatable)")
 	fs.Var(&rw, "rw", "share PATH read-write (repeatable)")
 	fs.Usage = func() { fmt.Fprint(stderr, usage()) }
 	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	// A host root mapped into a sandbox is still root over every file that
+	// root owns on the host: that is not a sandbox. There is no setuid
+	// helper either; an ordinary user is all Airlock needs.
+	if os.Geteuid() == 0 && !*dryRun {
+		errorf("%s", i18n.T("refusing to run as root: start sandboxes as an ordinary user (a root mapped into a sandbox is not a sandbox)"))
 		return exitUsage
 	}
 	rest := fs.Args()
@@ -197,6 +199,19 @@ func cmdRun(args []string) int {
 		docs = append(docs, sandbox.Doc{Path: f, RW: true})
 	}
 	log := newLogger(*verbose)
+	if *dryRun {
+		sb, err := sandbox.Prepare(sandbox.Options{Profile: p, Name: *name, Docs: docs, Args: command, Logger: log,
+			Broker: sandbox.DryRunBroker{}, DryRun: true})
+		if err != nil {
+			errorf("%v", err)
+			return exitFailed
+		}
+		if err := sb.Plan().Print(stdout, *asJSON); err != nil {
+			errorf("%v", err)
+			return exitFailed
+		}
+		return 0
+	}
 	br := brokerclient.Connect(log)
 	opts := sandbox.Options{Profile: p, Name: *name, Docs: docs, Args: command, Logger: log}
 	if br != nil {

@@ -11,27 +11,13 @@ package sandbox
 // everything.
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
+	"os"
 	"runtime"
 
 	"golang.org/x/sys/unix"
 )
-
-// Control requests after the go-ahead, launcher to init.
-const (
-	msgBind   = 'b'
-	msgUnbind = 'u'
-)
-
-// bindRequest asks init to bind Host (a host path, resolved by the broker)
-// read-only over Inside (a granted document's path inside, in the document
-// store's view), or to remove such a bind.
-type bindRequest struct {
-	Host   string `json:"host,omitempty"`
-	Inside string `json:"inside"`
-}
 
 type mountReq struct {
 	fd     int // -1 to unbind
@@ -119,44 +105,37 @@ func mountOnto(fd int, inside string) error {
 	return nil
 }
 
-// handle serves one control request.
-func (b *binder) handle(msg []byte) error {
-	if len(msg) < 2 {
-		return errors.New("short request")
-	}
-	var r bindRequest
-	if err := json.Unmarshal(msg[1:], &r); err != nil {
-		return err
-	}
+// handle serves one request of the launcher.
+func (b *binder) handle(m message) error {
 	reply := make(chan error, 1)
-	switch msg[0] {
+	switch m.Type {
 	case msgBind:
-		fd, err := b.hv.clone(r.Host)
+		fd, err := b.hv.clone(m.Host)
 		if err != nil {
 			return err
 		}
-		b.mounts <- mountReq{fd: fd, inside: r.Inside, reply: reply}
+		b.mounts <- mountReq{fd: fd, inside: m.Inside, reply: reply}
 	case msgUnbind:
-		b.mounts <- mountReq{fd: -1, inside: r.Inside, reply: reply}
-	default:
-		return fmt.Errorf("unknown request %q", msg[0])
+		b.mounts <- mountReq{fd: -1, inside: m.Inside, reply: reply}
 	}
 	return <-reply
 }
 
-// serveControl answers the launcher's requests until it goes away.
+// serveControl answers the launcher's requests until it goes away or breaks
+// the protocol; either ends the exchange (the application keeps running,
+// with the grants it has).
 func (b *binder) serveControl(control int) {
-	buf := make([]byte, 8192)
+	// Shut down, not closed: the descriptor belongs to an os.File.
+	defer unix.Shutdown(control, unix.SHUT_RDWR)
 	for {
-		n, err := unix.Read(control, buf)
-		if err != nil || n == 0 {
+		m, err := recv(control, msgBind, msgUnbind)
+		if err != nil {
+			if err != io.EOF {
+				fmt.Fprintf(os.Stderr, "airlock: init: %v\n", err)
+			}
 			return
 		}
-		answer := "ok"
-		if err := b.handle(buf[:n]); err != nil {
-			answer = "er" + err.Error()
-		}
-		if _, err := unix.Write(control, []byte(answer)); err != nil {
+		if err := answer(control, b.handle(m)); err != nil {
 			return
 		}
 	}

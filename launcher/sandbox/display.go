@@ -77,11 +77,15 @@ func (s *Sandbox) privateDir() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	d := filepath.Join(rt, "airlock", "run-"+s.spec.ID)
+	d := filepath.Join(rt, "airlock", "run-"+s.plan.ID)
 	if err := os.MkdirAll(d, 0o700); err != nil {
 		return "", err
 	}
-	s.cleanup = append(s.cleanup, func() { os.RemoveAll(d) })
+	s.cleanup = append(s.cleanup, func() {
+		if err := os.RemoveAll(d); err != nil {
+			s.log.Warn("cannot remove the sandbox's cookies", "err", err)
+		}
+	})
 	return d, nil
 }
 
@@ -91,12 +95,25 @@ func (s *Sandbox) privateDir() (string, error) {
 // which the sandbox does not share (and Landlock scopes them when it does).
 func (s *Sandbox) prepareDisplay(runtimeIn string) ([]string, error) {
 	p := s.opts.Profile
-	switch p.Display {
-	case profile.DisplayNone:
+	env := []string{"DISPLAY=:0", "XAUTHORITY=" + runtimeIn + "/Xauthority"}
+	switch {
+	case p.Display == profile.DisplayNone:
 		return nil, nil
-	case profile.DisplayXephyr:
+	case s.opts.DryRun && p.Display == profile.DisplayXephyr:
+		s.bind(OpBind, PlaceholderXephyr, "/tmp/.X11-unix/X0", false)
+		s.bind(OpROBind, PlaceholderXephyrAuth, runtimeIn+"/Xauthority", false)
+		return env, nil
+	case s.opts.DryRun && p.Display == profile.DisplayX11:
+		n, err := hostDisplay()
+		if err != nil {
+			return nil, errors.New(i18n.T("display \"x11\" needs a host X display: %v", err))
+		}
+		s.bind(OpBind, fmt.Sprintf("/tmp/.X11-unix/X%d", n), "/tmp/.X11-unix/X0", false)
+		s.bind(OpROBind, PlaceholderX11Auth, runtimeIn+"/Xauthority", false)
+		return env, nil
+	case p.Display == profile.DisplayXephyr:
 		return s.startXephyr(runtimeIn)
-	case profile.DisplayX11:
+	case p.Display == profile.DisplayX11:
 		return s.hostX11(runtimeIn)
 	}
 	return nil, fmt.Errorf("unknown display mode %q", p.Display)
@@ -129,7 +146,7 @@ func (s *Sandbox) startXephyr(runtimeIn string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	title := i18n.T("%s (Airlock sandbox)", s.spec.Name)
+	title := i18n.T("%s (Airlock sandbox)", s.plan.Name)
 	cmd := exec.Command(bin, "-displayfd", "3", "-auth", auth, "-nolisten", "tcp", "-title", title,
 		"-screen", s.opts.Profile.XephyrRes, "-resizeable", "-no-host-grab", "-noreset")
 	cmd.ExtraFiles = []*os.File{w}
@@ -170,9 +187,8 @@ func (s *Sandbox) startXephyr(runtimeIn string) ([]string, error) {
 		return nil, fmt.Errorf("cannot start Xephyr: %s", strings.TrimSpace(stderr.String()))
 	}
 	sock := fmt.Sprintf("/tmp/.X11-unix/X%d", n)
-	s.spec.Binds = append(s.spec.Binds,
-		Bind{Src: sock, Dst: "/tmp/.X11-unix/X0", RW: true},
-		Bind{Src: auth, Dst: runtimeIn + "/Xauthority"})
+	s.bind(OpBind, sock, "/tmp/.X11-unix/X0", false)
+	s.bind(OpROBind, auth, runtimeIn+"/Xauthority", false)
 	s.log.Info("nested display started", "xephyr_display", n, "xephyr_pid", cmd.Process.Pid)
 	return []string{"DISPLAY=:0", "XAUTHORITY=" + runtimeIn + "/Xauthority"}, nil
 }
@@ -211,8 +227,7 @@ func (s *Sandbox) hostX11(runtimeIn string) ([]string, error) {
 	if err := writeXauth(auth, entries[:1]); err != nil {
 		return nil, err
 	}
-	s.spec.Binds = append(s.spec.Binds,
-		Bind{Src: fmt.Sprintf("/tmp/.X11-unix/X%d", n), Dst: "/tmp/.X11-unix/X0", RW: true},
-		Bind{Src: auth, Dst: runtimeIn + "/Xauthority"})
+	s.bind(OpBind, fmt.Sprintf("/tmp/.X11-unix/X%d", n), "/tmp/.X11-unix/X0", false)
+	s.bind(OpROBind, auth, runtimeIn+"/Xauthority", false)
 	return []string{"DISPLAY=:0", "XAUTHORITY=" + runtimeIn + "/Xauthority"}, nil
 }

@@ -11,6 +11,7 @@ package sandbox
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"syscall"
 
@@ -77,23 +78,25 @@ func hostView() error {
 	if err := seccomp.Install(prog); err != nil {
 		return err
 	}
-	buf := make([]byte, 4096)
 	for {
-		n, err := unix.Read(fdHostView, buf)
-		if err != nil || n == 0 {
+		m, err := recv(fdHostView, msgClone)
+		if err == io.EOF {
 			return nil // init is gone
 		}
-		fd, err := cloneFile(string(buf[:n]))
 		if err != nil {
-			if _, err := unix.Write(fdHostView, []byte("er"+err.Error())); err != nil {
-				return nil
+			return err
+		}
+		fd, err := cloneFile(m.Host)
+		if err != nil {
+			if err := answer(fdHostView, err); err != nil {
+				return err
 			}
 			continue
 		}
-		err = unix.Sendmsg(fdHostView, []byte("ok"), unix.UnixRights(fd), nil, 0)
+		err = send(fdHostView, message{Type: msgMount, FDs: []int{fd}})
 		unix.Close(fd)
 		if err != nil {
-			return nil
+			return err
 		}
 	}
 }
@@ -147,25 +150,9 @@ func startHostViewProcess() (*hostViewClient, error) {
 
 // clone asks the host-view process for a detached read-only mount of path.
 func (h *hostViewClient) clone(path string) (int, error) {
-	if _, err := unix.Write(h.fd, []byte(path)); err != nil {
-		return -1, fmt.Errorf("the host view is gone: %w", err)
+	m, err := call(h.fd, message{Type: msgClone, payload: payload{Host: path}}, msgMount)
+	if err != nil {
+		return -1, fmt.Errorf("the host view cannot clone %s: %w", path, err)
 	}
-	buf := make([]byte, 4096)
-	oob := make([]byte, unix.CmsgSpace(4))
-	n, oobn, _, _, err := unix.Recvmsg(h.fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
-	if err != nil || n < 2 {
-		return -1, fmt.Errorf("no answer from the host view: %v", err)
-	}
-	if string(buf[:2]) != "ok" {
-		return -1, fmt.Errorf("%s", buf[2:n])
-	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return -1, fmt.Errorf("the host view sent no mount")
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) != 1 {
-		return -1, fmt.Errorf("the host view sent no mount")
-	}
-	return fds[0], nil
+	return m.FDs[0], nil
 }

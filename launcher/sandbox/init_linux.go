@@ -2,13 +2,14 @@ package sandbox
 
 // IMPORTANT: all the code in this file runs as the sandbox's init (pid 1),
 // with every capability of the new user namespace and before seccomp is
-// installed. It reads only the Spec that the launcher wrote, and touches host
+// installed. It reads only the Plan that the launcher wrote, and touches host
 // paths only through /oldroot while building the new root.
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -50,55 +51,62 @@ func initStage() (int, error) {
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		return ExitSetup, fmt.Errorf("cannot make init non-dumpable: %w", err)
 	}
-	var spec Spec
-	if err := json.Unmarshal([]byte(os.Getenv(envSpec)), &spec); err != nil {
-		return ExitSetup, fmt.Errorf("cannot read sandbox spec: %w", err)
+	var plan Plan
+	if err := json.Unmarshal([]byte(os.Getenv(envPlan)), &plan); err != nil {
+		return ExitSetup, fmt.Errorf("cannot read the sandbox's plan: %w", err)
 	}
-	os.Unsetenv(envSpec)
-	control := os.NewFile(fdControl, "control")
+	os.Unsetenv(envPlan)
+	if plan.DryRun {
+		return ExitSetup, errors.New("a dry run's plan cannot run")
+	}
+	// A raw descriptor, not an os.File: no finalizer may close it while
+	// the grant thread serves it.
+	ctl := fdControl
 
 	// The host view is taken before the host's tree leaves this mount
 	// namespace.
 	var binds *binder
-	if spec.NativeGrants {
+	if plan.NativeGrants {
 		var err error
 		if binds, err = startHostView(); err != nil {
 			return ExitSetup, err
 		}
 	}
-	if err := buildRoot(&spec); err != nil {
-		return ExitSetup, fmt.Errorf("cannot set up sandbox %s: %w", spec.Name, err)
+	if err := buildRoot(plan.Ops); err != nil {
+		return ExitSetup, fmt.Errorf("cannot set up sandbox %s: %w", plan.Name, err)
 	}
-	if err := unix.Sethostname([]byte(spec.Hostname)); err != nil {
+	if err := unix.Sethostname([]byte(plan.Hostname)); err != nil {
 		return ExitSetup, fmt.Errorf("cannot set host name: %w", err)
 	}
 	if err := unix.Setdomainname([]byte("(none)")); err != nil {
 		return ExitSetup, fmt.Errorf("cannot set domain name: %w", err)
 	}
-	if !spec.ShareNet {
+	if !plan.ShareNet {
 		if err := loopbackUp(); err != nil {
 			return ExitSetup, fmt.Errorf("cannot bring up loopback: %w", err)
 		}
 	}
-	if spec.TorListener {
+	if plan.TorListener {
 		fd, err := listenTCP4([4]byte{127, 0, 0, 1}, 9050)
 		if err != nil {
 			return ExitSetup, fmt.Errorf("cannot listen on 127.0.0.1:9050 for Tor: %w", err)
 		}
-		if err := sendFD(control, tagTor, fd); err != nil {
+		err = send(ctl, message{Type: msgTorSocket, FDs: []int{fd}})
+		unix.Close(fd)
+		if err != nil {
 			return ExitSetup, err
 		}
-		unix.Close(fd)
 	}
-	if spec.BusSocket {
-		fd, err := listenUnix(filepath.Join("/run/user", strconv.Itoa(spec.UID), "bus"))
+	if plan.BusSocket {
+		fd, err := listenUnix(filepath.Join("/run/user", strconv.Itoa(plan.UID), "bus"))
 		if err != nil {
 			return ExitSetup, fmt.Errorf("cannot create the sandbox's bus socket: %w", err)
 		}
-		if err := sendFD(control, tagBus, fd); err != nil {
+		err = send(ctl, message{Type: msgBusSocket, FDs: []int{fd}})
+		unix.Close(fd)
+		if err != nil {
 			return ExitSetup, err
 		}
-		unix.Close(fd)
 	}
 	if binds != nil {
 		binds.startMounter()
@@ -115,42 +123,47 @@ func initStage() (int, error) {
 	if err := seccomp.InstallThread(prog); err != nil {
 		return ExitSetup, err
 	}
-	if spec.Handshake {
-		if err := sendFD(control, tagReady, -1); err != nil {
+	if plan.Handshake {
+		if err := send(ctl, message{Type: msgReady}); err != nil {
 			return ExitSetup, err
 		}
 		// Wait for the launcher's go-ahead: it registers the sandbox first.
-		var b [1]byte
-		if n, err := control.Read(b[:]); err != nil || n != 1 || b[0] != msgGo {
+		m, err := recv(ctl, msgGo, msgAbort)
+		switch {
+		case err == io.EOF:
 			return ExitSetup, errors.New("launcher went away before the sandbox started")
+		case err != nil:
+			return ExitSetup, fmt.Errorf("cannot start: %w", err)
+		case m.Type == msgAbort:
+			return ExitSetup, errors.New("the launcher gave up starting the sandbox")
 		}
 	}
-	return runApp(&spec, control, binds)
+	return runApp(&plan, ctl, binds)
 }
 
 // runApp starts the application as init's child in a new session and reaps
 // every process until the application exits, forwarding signals to it.
-func runApp(spec *Spec, control *os.File, binds *binder) (int, error) {
-	env := spec.Env
+func runApp(plan *Plan, control int, binds *binder) (int, error) {
+	env := plan.Env
 	for _, e := range env {
 		if v, ok := strings.CutPrefix(e, "PATH="); ok {
 			os.Setenv("PATH", v)
 		}
 	}
-	path, err := exec.LookPath(spec.Args[0])
+	path, err := exec.LookPath(plan.Args[0])
 	if err != nil {
 		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
-			return ExitNotFound, fmt.Errorf("%s: command not found in the sandbox", spec.Args[0])
+			return ExitNotFound, fmt.Errorf("%s: command not found in the sandbox", plan.Args[0])
 		}
-		return ExitNoExec, fmt.Errorf("%s: %w", spec.Args[0], err)
+		return ExitNoExec, fmt.Errorf("%s: %w", plan.Args[0], err)
 	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 	// syscall.ForkExec rather than os/exec: os.StartProcess first forks a
 	// throw-away child to probe for pidfd support, which every launch
 	// would pay for.
-	pid, err := syscall.ForkExec(path, spec.Args, &syscall.ProcAttr{
-		Dir:   spec.Cwd,
+	pid, err := syscall.ForkExec(path, plan.Args, &syscall.ProcAttr{
+		Dir:   plan.Cwd,
 		Env:   env,
 		Files: []uintptr{0, 1, 2},
 		// A new session: the application has no controlling terminal to
@@ -158,10 +171,10 @@ func runApp(spec *Spec, control *os.File, binds *binder) (int, error) {
 		Sys: &syscall.SysProcAttr{Setsid: true},
 	})
 	if err != nil {
-		return ExitNoExec, fmt.Errorf("cannot run %s: %w", spec.Args[0], err)
+		return ExitNoExec, fmt.Errorf("cannot run %s: %w", plan.Args[0], err)
 	}
 	if binds != nil {
-		go binds.serveControl(int(control.Fd()))
+		go binds.serveControl(control)
 	}
 	go func() {
 		for s := range sigs {
@@ -242,18 +255,6 @@ func lastCap() int {
 		}
 	}
 	return 63
-}
-
-// sendFD sends a tagged message, with a descriptor when fd >= 0, to the host.
-func sendFD(control *os.File, tag string, fd int) error {
-	var oob []byte
-	if fd >= 0 {
-		oob = unix.UnixRights(fd)
-	}
-	if err := unix.Sendmsg(int(control.Fd()), []byte(tag), oob, nil, 0); err != nil {
-		return fmt.Errorf("cannot send %s to the launcher: %w", tag, err)
-	}
-	return nil
 }
 
 func loopbackUp() error {

@@ -6,6 +6,7 @@ package sandbox
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -137,52 +138,46 @@ func unescapeMountinfo(s string) string {
 	return b.String()
 }
 
-// ensureTarget creates dst as an empty file or folder to match src's type, with
-// its parents, so that src can be bound onto it.
-func ensureTarget(src, dst string) error {
-	st, err := os.Stat(src)
-	if err != nil {
-		return err
-	}
-	return ensureTargetKind(st.IsDir(), dst)
-}
-
 // ensureTargetKind creates dst as an empty folder (dir) or file, with its
 // parents, unless something is there already.
 func ensureTargetKind(dir bool, dst string) error {
-	if _, err := os.Lstat(dst); err == nil {
+	err := withParents(dst, func() error {
+		if dir {
+			return unix.Mkdir(dst, 0o755)
+		}
+		fd, err := unix.Open(dst, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+		if err != nil {
+			return err
+		}
+		return unix.Close(fd)
+	})
+	if err == unix.EEXIST {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return err
-	}
-	if dir {
-		return os.MkdirAll(dst, 0o755)
-	}
-	f, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		if os.IsExist(err) {
-			return nil
-		}
-		return err
-	}
-	return f.Close()
+	return err
 }
 
-func mountTmpfs(dst string, mode os.FileMode, extra uintptr) error {
-	if err := os.MkdirAll(dst, 0o755); err != nil {
+// withParents runs create, and once more after creating dst's parent
+// folders if they were missing. Trying first saves a stat of every parent
+// on each op: system calls are most of what building the root costs.
+func withParents(dst string, create func() error) error {
+	err := create()
+	if errors.Is(err, unix.ENOENT) {
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		err = create()
+	}
+	return err
+}
+
+func mountTmpfs(dst string, mode Mode, extra uintptr) error {
+	if err := ensureTargetKind(true, dst); err != nil {
 		return err
 	}
-	opts := fmt.Sprintf("mode=%04o", uint32(mode.Perm())|sticky(mode))
+	opts := "mode=" + mode.String()
 	if err := unix.Mount("tmpfs", dst, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|extra, opts); err != nil {
 		return fmt.Errorf("cannot mount tmpfs on %s: %w", dst, err)
 	}
 	return nil
-}
-
-func sticky(m os.FileMode) uint32 {
-	if m&os.ModeSticky != 0 {
-		return 0o1000
-	}
-	return 0
 }

@@ -58,12 +58,34 @@ type Options struct {
 	Args    []string
 	Broker  Broker
 	Logger  *slog.Logger
+	// DryRun prepares the plan without side effects: nothing is started,
+	// registered or created; any Broker is replaced by DryRunBroker, and
+	// values that exist only at run time are placeholders.
+	DryRun bool
 }
+
+// DryRunBroker stands for airlock-portal in a dry run: it registers nothing
+// and answers with placeholders, so that the plan shows a run with a portal.
+type DryRunBroker struct{}
+
+func (DryRunBroker) Register(*profile.Profile, string, string, string) (string, error) {
+	return PlaceholderDocView, nil
+}
+func (DryRunBroker) A11yBus() string { return "unix:path=" + PlaceholderA11yBus }
+func (DryRunBroker) Grant(_, hostPath string, _ bool) (string, error) {
+	return filepath.Join("/run/user", strconv.Itoa(os.Getuid()), "doc", PlaceholderDocID, filepath.Base(hostPath)), nil
+}
+func (DryRunBroker) ReadOnlyFiles(string) map[string]string { return nil }
+func (DryRunBroker) AttachBus(string, int, *os.File) error  { return errors.New("a dry run has no bus") }
+func (DryRunBroker) Unregister(string)                      {}
 
 // Sandbox is a prepared run.
 type Sandbox struct {
-	opts    Options
-	spec    Spec
+	opts Options
+	plan Plan
+	// binds are the profile's binds, in order, until Prepare puts them in
+	// the plan after the system's ops.
+	binds   []Op
 	log     *slog.Logger
 	cleanup []func()
 
@@ -78,47 +100,49 @@ type Sandbox struct {
 var ErrNotRunning = errors.New("the sandbox is not running")
 
 // ID is the sandbox's id.
-func (s *Sandbox) ID() string { return s.spec.ID }
+func (s *Sandbox) ID() string { return s.plan.ID }
 
-// request sends one control request to init and waits for its answer.
-func (s *Sandbox) request(op byte, r bindRequest) error {
-	b, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
+// request sends one request to init and waits for its answer. A broken
+// exchange ends the channel: later requests fail with ErrNotRunning.
+func (s *Sandbox) request(m message) error {
 	s.ctlMu.Lock()
 	defer s.ctlMu.Unlock()
 	if s.ctl == nil {
 		return ErrNotRunning
 	}
-	if _, err := s.ctl.Write(append([]byte{op}, b...)); err != nil {
-		return fmt.Errorf("cannot reach the sandbox's init: %w", err)
+	ctl := int(s.ctl.Fd())
+	_, err := call(ctl, m, msgOK)
+	var refused *remoteError
+	if err == nil || errors.As(err, &refused) {
+		return err
 	}
-	buf := make([]byte, 4096)
-	n, err := s.ctl.Read(buf)
-	if err != nil || n < 2 {
-		return fmt.Errorf("no answer from the sandbox's init: %v", err)
-	}
-	if string(buf[:2]) != "ok" {
-		return errors.New(string(buf[2:n]))
-	}
-	return nil
+	unix.Shutdown(ctl, unix.SHUT_RDWR)
+	s.ctl = nil
+	return fmt.Errorf("cannot reach the sandbox's init: %w", err)
 }
 
 // Bind makes a host file visible read-only at inside (a document's path in
 // the sandbox), through a mount made by init: reads are native speed.
 func (s *Sandbox) Bind(host, inside string) error {
-	return s.request(msgBind, bindRequest{Host: host, Inside: inside})
+	return s.request(message{Type: msgBind, payload: payload{Host: host, Inside: inside}})
 }
 
 // Unbind removes a Bind at once.
 func (s *Sandbox) Unbind(inside string) error {
-	return s.request(msgUnbind, bindRequest{Inside: inside})
+	return s.request(message{Type: msgUnbind, payload: payload{Inside: inside}})
+}
+
+// bind appends one of the profile's binds.
+func (s *Sandbox) bind(kind OpKind, src, dst string, try bool) {
+	s.binds = append(s.binds, Op{Kind: kind, Src: src, Dst: dst, Try: try})
 }
 
 // Prepare resolves everything on the host side: paths, documents, display,
-// sound and network, into a Spec for init.
+// sound and network, into a Plan for init.
 func Prepare(o Options) (*Sandbox, error) {
+	if o.DryRun && o.Broker != nil {
+		o.Broker = DryRunBroker{}
+	}
 	p := o.Profile
 	acct := CurrentAccount()
 	id := RandomHex(6)
@@ -133,14 +157,14 @@ func Prepare(o Options) (*Sandbox, error) {
 	log = log.With("sandbox", name, "id", id)
 	s := &Sandbox{opts: o, log: log}
 	runtimeIn := "/run/user/" + strconv.Itoa(acct.UID)
-	s.spec = Spec{
+	s.plan = Plan{
 		ID: id, Name: name, Profile: p.Name,
-		UID: acct.UID, GID: acct.GID, User: acct.Name, Home: acct.Home,
-		Hostname:  p.Hostname,
-		MachineID: RandomHex(16),
-		BootID:    randomUUID(),
-		Cwd:       acct.Home,
-		ShareNet:  p.Net == profile.NetHost,
+		UID: acct.UID, GID: acct.GID,
+		Hostname: p.Hostname,
+		Net:      p.Net,
+		Cwd:      acct.Home,
+		ShareNet: p.Net == profile.NetHost,
+		DryRun:   o.DryRun,
 	}
 	args := append([]string(nil), o.Args...)
 	if len(args) == 0 {
@@ -156,7 +180,7 @@ func Prepare(o Options) (*Sandbox, error) {
 			if hp, ok := strings.CutPrefix(o.Broker.A11yBus(), "unix:path="); ok {
 				hp, _, _ = strings.Cut(hp, ",")
 				a11yInside = runtimeIn + "/at-spi/bus"
-				s.spec.Binds = append(s.spec.Binds, Bind{Src: hp, Dst: a11yInside, RW: true, Optional: true})
+				s.bind(OpBind, hp, a11yInside, true)
 				a11yInside = "unix:path=" + a11yInside
 			}
 		}
@@ -173,11 +197,11 @@ func Prepare(o Options) (*Sandbox, error) {
 		// The broker's document store: files granted later (the file
 		// chooser, airlock grant) appear here without touching the
 		// sandbox's mounts.
-		s.spec.Binds = append(s.spec.Binds, Bind{Src: docView, Dst: runtimeIn + "/doc", RW: true})
+		s.bind(OpBind, docView, runtimeIn+"/doc", false)
 		if p.Grants == profile.GrantsNative && p.PersistentGrants {
 			// Restored grants read at native speed too, like new ones.
 			for host, inside := range s.opts.Broker.ReadOnlyFiles(id) {
-				s.spec.Binds = append(s.spec.Binds, Bind{Src: host, Dst: inside, Optional: true, Exact: true})
+				s.binds = append(s.binds, Op{Kind: OpROBind, Src: host, Dst: inside, Try: true, Exact: true})
 			}
 		}
 	}
@@ -204,26 +228,29 @@ func Prepare(o Options) (*Sandbox, error) {
 			if st, err := os.Stat(real); err == nil && st.Mode().IsRegular() && !d.RW && p.Grants == profile.GrantsNative {
 				// Read at native speed: the host file itself, read-only,
 				// over the document's entry in the store's view.
-				s.spec.Binds = append(s.spec.Binds, Bind{Src: real, Dst: inside})
+				s.bind(OpROBind, real, inside, false)
 			}
 		} else {
 			// No broker: a bind mount of its own, read-only unless --rw.
 			dst = filepath.Join(runtimeIn, "doc", RandomHex(4), filepath.Base(abs))
-			s.spec.Binds = append(s.spec.Binds, Bind{Src: real, Dst: dst, RW: d.RW})
+			s.bind(bindKind(d.RW), real, dst, false)
 		}
 		args = replaceDocArgs(args, []string{d.Path, abs}, dst)
 		log.Info("document shared", "inside", dst, "path", real, "rw", d.RW)
 	}
 	for _, ps := range p.Persist {
 		hostDir := profile.ExpandHome(ps.Host, acct.Home)
-		if err := os.MkdirAll(hostDir, 0o700); err != nil {
-			return nil, fmt.Errorf("cannot create persistent folder %s: %w", hostDir, err)
+		real := hostDir
+		if !o.DryRun {
+			if err := os.MkdirAll(hostDir, 0o700); err != nil {
+				return nil, fmt.Errorf("cannot create persistent folder %s: %w", hostDir, err)
+			}
+			var err error
+			if real, err = filepath.EvalSymlinks(hostDir); err != nil {
+				return nil, err
+			}
 		}
-		real, err := filepath.EvalSymlinks(hostDir)
-		if err != nil {
-			return nil, err
-		}
-		s.spec.Binds = append(s.spec.Binds, Bind{Src: real, Dst: profile.ExpandHome(ps.Sandbox, acct.Home), RW: true})
+		s.bind(OpBind, real, profile.ExpandHome(ps.Sandbox, acct.Home), false)
 	}
 	for _, l := range []struct {
 		paths []string
@@ -235,18 +262,17 @@ func Prepare(o Options) (*Sandbox, error) {
 			if err != nil {
 				return nil, fmt.Errorf("profile %s: cannot expose %s: %w", p.Name, path, err)
 			}
-			s.spec.Binds = append(s.spec.Binds, Bind{Src: real, Dst: hp, RW: l.rw})
+			s.bind(bindKind(l.rw), real, hp, false)
 		}
 	}
 	if p.GPU {
-		s.spec.Binds = append(s.spec.Binds, Bind{Src: "/dev/dri", Dst: "/dev/dri", RW: true, Dev: true, Optional: true})
+		s.bind(OpDevBind, "/dev/dri", "/dev/dri", true)
 	}
 	env := baseEnv(acct, runtimeIn)
 	hostRuntime, _ := RuntimeDir()
 	if p.Sound == profile.SoundFull {
-		s.spec.Binds = append(s.spec.Binds,
-			Bind{Src: filepath.Join(hostRuntime, "pulse/native"), Dst: runtimeIn + "/pulse/native", RW: true, Optional: true},
-			Bind{Src: filepath.Join(hostRuntime, "pipewire-0"), Dst: runtimeIn + "/pipewire-0", RW: true, Optional: true})
+		s.bind(OpBind, filepath.Join(hostRuntime, "pulse/native"), runtimeIn+"/pulse/native", true)
+		s.bind(OpBind, filepath.Join(hostRuntime, "pipewire-0"), runtimeIn+"/pipewire-0", true)
 		env = append(env, "PULSE_SERVER=unix:"+runtimeIn+"/pulse/native")
 	}
 	denv, err := s.prepareDisplay(runtimeIn)
@@ -255,9 +281,7 @@ func Prepare(o Options) (*Sandbox, error) {
 		return nil, err
 	}
 	env = append(env, denv...)
-	if p.Net == profile.NetTor {
-		s.spec.TorListener = true
-	}
+	s.plan.TorListener = p.Net == profile.NetTor
 	if p.Net == profile.NetHost && p.Display != profile.DisplayX11 && LandlockABI() < 6 {
 		// Without Landlock's scope (Linux 6.12), the host's network
 		// namespace brings the host's abstract unix sockets with it, the X
@@ -265,28 +289,43 @@ func Prepare(o Options) (*Sandbox, error) {
 		log.Warn("net = host on this kernel lets the sandbox reach the host's abstract unix sockets, the X server's included (Landlock ABI 6 needed, Linux 6.12)", "landlock_abi", LandlockABI())
 		fmt.Fprintln(os.Stderr, i18n.T("airlock: warning: with --net host this kernel lets the application reach the host's X server and other abstract sockets (needs Linux 6.12)"))
 	}
-	s.spec.BusSocket = s.opts.Broker != nil
-	s.spec.NativeGrants = s.spec.BusSocket && p.Grants == profile.GrantsNative
-	if s.spec.BusSocket {
+	s.plan.BusSocket = s.opts.Broker != nil
+	s.plan.NativeGrants = s.plan.BusSocket && p.Grants == profile.GrantsNative
+	s.plan.Handshake = s.plan.BusSocket || s.plan.TorListener
+	if s.plan.BusSocket {
 		env = append(env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+runtimeIn+"/bus")
 	}
 	for k, v := range p.Env {
 		env = append(env, k+"="+v)
 	}
-	s.spec.Env = env
-	s.spec.Args = args
+	s.plan.Env = env
+	s.plan.Args = args
 	// Init opens every source without following symlinks (a folder the
 	// sandbox can write could hold a planted one): resolve them all now,
 	// on the user's behalf.
-	for i, b := range s.spec.Binds {
+	for i, b := range s.binds {
 		if b.Exact {
 			continue
 		}
 		if real, err := filepath.EvalSymlinks(b.Src); err == nil {
-			s.spec.Binds[i].Src = real
+			s.binds[i].Src = real
 		}
 	}
+	ident := rootIdentity{acct: acct, hostname: p.Hostname, machineID: RandomHex(16), bootID: randomUUID(), shareNet: s.plan.ShareNet}
+	s.plan.Ops = append(append(systemOps(ident), s.binds...),
+		// The root folder itself is read-only: only the tmpfs mounts below
+		// it (/tmp, $HOME, /run/user/UID, /dev/shm) and writable binds take
+		// writes.
+		Op{Kind: OpRemountRO, Dst: "/"})
+	s.binds = nil
 	return s, nil
+}
+
+func bindKind(rw bool) OpKind {
+	if rw {
+		return OpBind
+	}
+	return OpROBind
 }
 
 // baseEnv is the application's environment: nothing of the host's but the
@@ -313,8 +352,8 @@ func baseEnv(a Account, runtimeIn string) []string {
 	return env
 }
 
-// Spec returns the prepared spec (for tests and `airlock run --dry-run`).
-func (s *Sandbox) Spec() *Spec { return &s.spec }
+// Plan returns the prepared plan (for tests and `airlock run --dry-run`).
+func (s *Sandbox) Plan() *Plan { return &s.plan }
 
 // Close releases what Prepare started (a Xephyr server) without running.
 func (s *Sandbox) Close() {
@@ -328,8 +367,10 @@ func (s *Sandbox) Close() {
 // status (128+N when killed by signal N, 125 when the sandbox could not be set up).
 func (s *Sandbox) Run() (int, error) {
 	defer s.Close()
-	s.spec.Handshake = s.spec.BusSocket || s.spec.TorListener
-	specJSON, err := json.Marshal(&s.spec)
+	if s.plan.DryRun {
+		return ExitSetup, errors.New("a dry run cannot run")
+	}
+	planJSON, err := json.Marshal(&s.plan)
 	if err != nil {
 		return ExitSetup, err
 	}
@@ -342,15 +383,15 @@ func (s *Sandbox) Run() (int, error) {
 	defer control.Close()
 
 	flags := uintptr(unix.CLONE_NEWUSER | unix.CLONE_NEWNS | unix.CLONE_NEWPID | unix.CLONE_NEWIPC | unix.CLONE_NEWUTS | unix.CLONE_NEWCGROUP)
-	if !s.spec.ShareNet {
+	if !s.plan.ShareNet {
 		flags |= unix.CLONE_NEWNET
 	}
-	uid, gid := s.spec.UID, s.spec.GID
+	uid, gid := s.plan.UID, s.plan.GID
 	// syscall.ForkExec rather than os/exec, whose first start forks a
 	// throw-away child to probe for pidfd support: a launch should not pay
 	// for it.
 	attr := &syscall.ProcAttr{
-		Env: []string{envSpec + "=" + string(specJSON)},
+		Env: []string{envPlan + "=" + string(planJSON)},
 		// stdin, stdout, stderr, then the control socket (3): nothing
 		// else, numbered explicitly.
 		Files: []uintptr{0, 1, 2, initEnd.Fd()},
@@ -405,48 +446,47 @@ func (s *Sandbox) Run() (int, error) {
 	initEnd.Close()
 
 	log := s.log.With("pid", pid)
+	ctl := int(control.Fd())
 	var busFD, torFD *os.File
-	for s.spec.Handshake {
-		tag, f, err := recvFD(control)
-		if err != nil {
+	if s.plan.Handshake {
+		busFD, torFD, err = s.handshake(ctl)
+		if err == io.EOF {
 			// init failed during set-up and said why on stderr.
 			return s.finish(<-done), nil
 		}
-		if tag == tagReady {
-			break
-		}
-		switch tag {
-		case tagBus:
-			busFD = f
-		case tagTor:
-			torFD = f
-		default:
-			if f != nil {
-				f.Close()
-			}
+		if err != nil {
+			syscall.Kill(pid, syscall.SIGKILL)
+			<-done
+			return ExitSetup, fmt.Errorf("cannot start the sandbox: %w", err)
 		}
 	}
 	if torFD != nil {
 		go s.forwardTor(torFD, log)
 	}
-	if s.opts.Broker != nil && busFD != nil {
-		err := s.opts.Broker.AttachBus(s.spec.ID, pid, busFD)
+	if busFD != nil {
+		err := s.opts.Broker.AttachBus(s.plan.ID, pid, busFD)
 		busFD.Close()
 		if err != nil {
-			control.Write([]byte{msgAbort})
+			if err := send(ctl, message{Type: msgAbort}); err != nil {
+				log.Warn("cannot stop the sandbox's init", "err", err)
+			}
 			return s.finish(<-done), fmt.Errorf("cannot hand the sandbox's bus to airlock-portal: %w", err)
 		}
 	}
 	tick, _ := processStartTick(pid)
-	rec := &Record{ID: s.spec.ID, Name: s.spec.Name, Profile: s.spec.Profile, Pid: pid, StartTick: tick,
+	rec := &Record{ID: s.plan.ID, Name: s.plan.Name, Profile: s.plan.Profile, Pid: pid, StartTick: tick,
 		Launcher: os.Getpid(), Started: time.Now(), Command: s.opts.Args}
 	if p, err := writeRecord(rec); err == nil {
-		defer os.Remove(p)
+		defer func() {
+			if err := os.Remove(p); err != nil {
+				log.Warn("cannot remove the sandbox's record", "err", err)
+			}
+		}()
 	} else {
 		log.Warn("cannot record the sandbox for airlock ps", "err", err)
 	}
-	if s.spec.Handshake {
-		if _, err := control.Write([]byte{msgGo}); err != nil {
+	if s.plan.Handshake {
+		if err := send(ctl, message{Type: msgGo}); err != nil {
 			return s.finish(<-done), nil
 		}
 	}
@@ -458,7 +498,7 @@ func (s *Sandbox) Run() (int, error) {
 		s.ctl = nil
 		s.ctlMu.Unlock()
 	}()
-	log.Info("sandbox started", "profile", s.spec.Profile, "command", s.opts.Args[0], "net", s.opts.Profile.Net, "display", s.opts.Profile.Display)
+	log.Info("sandbox started", "profile", s.plan.Profile, "command", s.opts.Args[0], "net", s.opts.Profile.Net, "display", s.opts.Profile.Display)
 	for {
 		select {
 		case sig := <-sigs:
@@ -482,26 +522,35 @@ func (s *Sandbox) finish(ws syscall.WaitStatus) int {
 	return ExitSetup
 }
 
-func recvFD(control *os.File) (string, *os.File, error) {
-	buf := make([]byte, 64)
-	oob := make([]byte, unix.CmsgSpace(4))
-	n, oobn, _, _, err := unix.Recvmsg(int(control.Fd()), buf, oob, unix.MSG_CMSG_CLOEXEC)
-	if err != nil {
-		return "", nil, err
+// handshake receives, in order, what init sends once the root is built: the
+// Tor listener, the bus listener (as the plan asks), then "ready". It returns
+// io.EOF when init ended during set-up.
+func (s *Sandbox) handshake(ctl int) (bus, tor *os.File, err error) {
+	var steps []msgType
+	if s.plan.TorListener {
+		steps = append(steps, msgTorSocket)
 	}
-	if n == 0 {
-		return "", nil, io.EOF
+	if s.plan.BusSocket {
+		steps = append(steps, msgBusSocket)
 	}
-	var f *os.File
-	if oobn > 0 {
-		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-		if err == nil && len(msgs) == 1 {
-			if fds, err := unix.ParseUnixRights(&msgs[0]); err == nil && len(fds) == 1 {
-				f = os.NewFile(uintptr(fds[0]), "fd")
+	for _, t := range append(steps, msgReady) {
+		m, err := recv(ctl, t)
+		if err != nil {
+			for _, f := range []*os.File{bus, tor} {
+				if f != nil {
+					f.Close()
+				}
 			}
+			return nil, nil, err
+		}
+		switch t {
+		case msgTorSocket:
+			tor = os.NewFile(uintptr(m.FDs[0]), "tor")
+		case msgBusSocket:
+			bus = os.NewFile(uintptr(m.FDs[0]), "bus")
 		}
 	}
-	return string(buf[:n]), f, nil
+	return bus, tor, nil
 }
 
 // forwardTor accepts connections on the sandbox's 127.0.0.1:9050 (a socket in
