@@ -52,8 +52,10 @@ const (
 	// atomic save of a file grant: .airlock-<docid>-<random>.
 	hiddenPrefix = ".airlock-"
 
-	// maxTemps caps the temporary files one file grant may hold at once, so
-	// an app cannot fill the user's folder with hidden files.
+	// maxTemps caps the unresolved files (temporaries, lock files, new files
+	// not yet kept or discarded) one file grant may hold at once, so an app
+	// cannot fill the user's folder with hidden files or the screen with
+	// questions.
 	maxTemps = 16
 
 	// invalDelay coalesces bursts of fsnotify events into one invalidation.
@@ -86,6 +88,7 @@ type Store struct {
 	inval      *invalidator
 	nextIno    atomic.Uint64
 	done       chan struct{}
+	saves      newFiles // new files beside granted files (newfile.go)
 
 	mu sync.Mutex
 	// views maps sandbox ids to their views; guarded by mu.
@@ -141,6 +144,7 @@ func Mount(dir string, log *slog.Logger) (*Store, error) {
 		done:       make(chan struct{}),
 	}
 	s.nextIno.Store(1)
+	s.saves.out = map[*NewFile]bool{}
 	s.inval = &invalidator{content: map[*fs.Inode]bool{}, entries: map[entryKey]bool{}}
 	s.root = &dirNode{mode: 0o500}
 
@@ -193,7 +197,9 @@ func Mount(dir string, log *slog.Logger) (*Store, error) {
 // MountPoint is the directory the store is mounted on.
 func (s *Store) MountPoint() string { return s.mountPoint }
 
-// Close ends every grant, removes leftover temporary files and unmounts.
+// Close ends every grant, removes leftover lock files, keeps new files
+// still waiting for the user's answer (none can be asked any more) and
+// unmounts.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -204,6 +210,7 @@ func (s *Store) Close() error {
 	views := s.views
 	s.views = map[string]*view{}
 	s.mu.Unlock()
+	s.closeNewFiles()
 	for _, v := range views {
 		for _, g := range v.grants {
 			s.endGrant(v, g, false)
@@ -245,8 +252,8 @@ func (s *Store) AddSandbox(id string) (string, error) {
 	return filepath.Join(s.mountPoint, "by-sandbox", id), nil
 }
 
-// RemoveSandbox ends every grant of the sandbox, removes the temporary files
-// of its unfinished saves and makes its view disappear.
+// RemoveSandbox ends every grant of the sandbox (see endGrant) and makes its
+// view disappear.
 func (s *Store) RemoveSandbox(id string) {
 	s.mu.Lock()
 	v := s.views[id]
@@ -472,10 +479,11 @@ func (s *Store) Grants(sandbox string) []Grant {
 	return out
 }
 
-// endGrant closes the grant's anchor, removes the temporary files of
-// unfinished saves and invalidates the kernel's caches. It must not be called
-// with s.mu held: notifications wait for the kernel, which may wait for a
-// request that needs s.mu.
+// endGrant closes the grant's anchor, removes lock files, asks about new
+// files that are still unanswered (newfile.go: never deleted unasked) and
+// invalidates the kernel's caches. It must not be called with s.mu held:
+// notifications wait for the kernel, which may wait for a request that needs
+// s.mu.
 func (s *Store) endGrant(v *view, g *grant, notify bool) {
 	g.mu.Lock()
 	if g.revoked.Load() {
@@ -483,12 +491,32 @@ func (s *Store) endGrant(v *view, g *grant, notify bool) {
 		return
 	}
 	g.revoked.Store(true)
+	var ask []*NewFile
 	for name, t := range g.temps {
-		if err := unix.Unlinkat(g.dirfd, t.hostName, 0); err != nil && !errors.Is(err, unix.ENOENT) {
-			s.log.Warn("cannot remove temporary file of an unfinished save", "dir", g.watchDir, "name", t.hostName, "error", err)
+		if t.timer != nil {
+			t.timer.Stop()
+			t.timer = nil
 		}
-		t.hostName = ""
 		delete(g.temps, name)
+		switch {
+		case t.state == fileKept, t.state == fileAsking:
+			// On the host under its own name, or its question is out and
+			// its NewFile holds a descriptor of the folder of its own.
+		case lockName(name):
+			if err := unix.Unlinkat(g.dirfd, t.hostName, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+				s.log.Warn("cannot remove a lock file", "dir", g.watchDir, "name", t.hostName, "error", err)
+			}
+			t.hostName = ""
+		default:
+			n, err := g.question(t)
+			if err != nil {
+				// Not deleted: it stays on the host, hidden, and the log
+				// says where.
+				s.log.Error("cannot ask about a new file; it stays hidden", "path", filepath.Join(g.watchDir, t.hostName), "name", name, "error", err)
+				continue
+			}
+			ask = append(ask, n)
+		}
 	}
 	unix.Close(g.dirfd)
 	g.dirfd = -1
@@ -507,6 +535,9 @@ func (s *Store) endGrant(v *view, g *grant, notify bool) {
 		}
 	}
 	g.docDir.ForgetPersistent()
+	for _, n := range ask {
+		s.ask(n)
+	}
 }
 
 // newDocID returns 8 characters of [a-z2-7] (crypto/rand, base32): 40 bits.

@@ -35,8 +35,11 @@ type grant struct {
 	// target is the node currently shown as Name (file grants), nil until
 	// looked up or created.
 	target *docFile
-	// temps maps the names the app gave its temporary files to their nodes.
+	// temps maps the names the app gave the files it created to their nodes.
 	temps map[string]*docFile
+	// refusedNew is set once a create was refused for too many unresolved
+	// new files (logged once per grant).
+	refusedNew bool
 
 	inoMu sync.Mutex
 	// inos gives host files of a folder grant stable inode numbers of
@@ -254,6 +257,7 @@ type handle struct {
 	g     *grant
 	cache *cacheState
 	write bool
+	file  *docFile // file grants: the node, told when the handle closes
 }
 
 var (
@@ -327,7 +331,11 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 		h.cache.record(h.fd)
 		h.cache.writers.Add(-1)
 	}
-	return fs.ToErrno(unix.Close(h.fd))
+	err := unix.Close(h.fd)
+	if h.file != nil {
+		h.file.released()
+	}
+	return fs.ToErrno(err)
 }
 
 // access answers access(2) for any node of the grant: no write on a
