@@ -8,18 +8,10 @@ import (
 )
 
 // portalHooks installs the portals that live beside Settings on every
-// sandbox bus: the FileChooser, with Airlock's own chooser process.
-func portalHooks(log *slog.Logger, b **broker.Broker) broker.Hooks {
+// sandbox bus: the FileChooser, with Airlock's own chooser process (dialog,
+// from chooserDialog).
+func portalHooks(log *slog.Logger, b **broker.Broker, dialog filechooser.Dialog) broker.Hooks {
 	folders := filechooser.NewFolders()
-	// One chooser pool for the session: every sandbox's dialogs come from
-	// it, one process each.
-	var dialog filechooser.Dialog
-	if bin, err := filechooser.ChooserBinary(); err != nil {
-		log.Warn("file chooser unavailable", "err", err)
-		dialog = filechooser.Unavailable(err)
-	} else {
-		dialog = filechooser.ProcessDialog(bin, log)
-	}
 	return broker.Hooks{
 		OnRegister: func(sb *broker.Sandbox) {
 			filechooser.Install(sb.Desktop, filechooser.Sandbox{
@@ -28,4 +20,15 @@ func portalHooks(log *slog.Logger, b **broker.Broker) broker.Hooks {
 			}, (*b).Granter(), dialog, folders, log)
 		},
 	}
+}
+
+// chooserDialog is the session's one chooser pool: every dialog (file
+// choosers, new-file questions) comes from it, one process each.
+func chooserDialog(log *slog.Logger) filechooser.Dialog {
+	bin, err := filechooser.ChooserBinary()
+	if err != nil {
+		log.Warn("file chooser unavailable", "err", err)
+		return filechooser.Unavailable(err)
+	}
+	return filechooser.ProcessDialog(bin, log)
 }

@@ -79,15 +79,22 @@ func run(log *slog.Logger, replace bool) error {
 	defer settings.Close()
 	// The document store is mounted before the name is taken: a launcher
 	// that finds the broker binds its sandbox's view at once.
+	dialog := chooserDialog(log)
+	// Files a sandbox saves beside a granted file are asked about in the
+	// same chooser (newfiles.go).
+	asker := newNewFileAsker(log, dialog)
 	var docs broker.Docs
 	if store, err := mountDocs(log); err != nil {
 		log.Warn("no document store: sandboxes get no files through the portal", "err", err)
 	} else {
 		defer store.Close()
 		docs = store
+		if sd, ok := store.(storeDocs); ok {
+			sd.s.OnNewFile(asker.ask)
+		}
 	}
 	var b *broker.Broker
-	b = broker.New(log, host, settings, docs, portalHooks(log, &b))
+	b = broker.New(log, host, settings, docs, asker.hooks(portalHooks(log, &b, dialog)))
 	if err := b.Export(); err != nil {
 		return fmt.Errorf("cannot export the control interface: %w", err)
 	}
