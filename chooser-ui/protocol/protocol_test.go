@@ -93,7 +93,9 @@ func TestValidate(t *testing.T) {
 			r.Mode, r.CurrentName, r.CurrentFile = ModeSave, "report.pdf", "/home/amnesia/report.pdf"
 		}, true},
 		{"save-files", func(r *Request) { r.Mode, r.Files = ModeSaveFiles, []string{"a.txt", "b.txt"} }, true},
-		{"new-file", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, &NewFile{"report-v2.odt", 12, "report.odt", "/home/amnesia"} }, true},
+		{"new-file", func(r *Request) {
+			r.Mode, r.NewFile = ModeNewFile, &NewFile{"report-v2.odt", 12, "report.odt", "/home/amnesia"}
+		}, true},
 		{"new-file hostile name", func(r *Request) {
 			r.Mode, r.NewFile = ModeNewFile, &NewFile{"\u202Eevil\tname.odt", 0, "report.odt", "/home/amnesia"}
 		}, true},
