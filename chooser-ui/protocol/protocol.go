@@ -73,24 +73,25 @@ type Choice struct {
 
 // Request asks the chooser for one dialog.
 type Request struct {
-	Mode            string   `json:"mode"`               // ModeOpen, ModeSave, ModeSaveFiles
-	SandboxName     string   `json:"sandbox_name"`       // trusted: the profile's display name
-	SandboxIcon     string   `json:"sandbox_icon"`       // trusted: icon name
-	AppTitle        string   `json:"app_title"`          // UNTRUSTED: shown as secondary text only, cleaned and capped
-	AcceptLabel     string   `json:"accept_label"`       // UNTRUSTED: cleaned and capped
-	Multiple        bool     `json:"multiple"`           // open only
-	Directory       bool     `json:"directory"`          // open only: choose folders
-	Filters         []Filter `json:"filters"`            // untrusted names, cleaned
-	CurrentFilter   *Filter  `json:"current_filter"`     // selected if equal to one of Filters, else added
-	Choices         []Choice `json:"choices"`            // untrusted labels, cleaned
-	CurrentName     string   `json:"current_name"`       // save: suggested name
-	CurrentFolder   string   `json:"current_folder"`     // absolute host path, validated by the broker
-	CurrentFile     string   `json:"current_file"`       // save: absolute host path, validated by the broker
-	Files           []string `json:"files"`              // save-files: names to save into the chosen folder
-	ShowReadOnly    bool     `json:"show_read_only"`     // open: offer the read-only switch
-	ReadOnlyDefault bool     `json:"read_only_default"`  // its initial state
-	TimeoutSeconds  int      `json:"timeout_seconds"`    // respond ResponseOther after this (0 = none)
-	NewFile         *NewFile `json:"new_file,omitempty"` // new-file only
+	Mode            string   `json:"mode"`              // ModeOpen, ModeSave, ModeSaveFiles
+	SandboxName     string   `json:"sandbox_name"`      // trusted: the profile's display name
+	SandboxIcon     string   `json:"sandbox_icon"`      // trusted: icon name
+	AppTitle        string   `json:"app_title"`         // UNTRUSTED: shown as secondary text only, cleaned and capped
+	AcceptLabel     string   `json:"accept_label"`      // UNTRUSTED: cleaned and capped
+	Multiple        bool     `json:"multiple"`          // open only
+	Directory       bool     `json:"directory"`         // open only: choose folders
+	Filters         []Filter `json:"filters"`           // untrusted names, cleaned
+	CurrentFilter   *Filter  `json:"current_filter"`    // selected if equal to one of Filters, else added
+	Choices         []Choice `json:"choices"`           // untrusted labels, cleaned
+	CurrentName     string   `json:"current_name"`      // save: suggested name
+	CurrentFolder   string   `json:"current_folder"`    // absolute host path, validated by the broker
+	CurrentFile     string   `json:"current_file"`      // save: absolute host path, validated by the broker
+	Files           []string `json:"files"`             // save-files: names to save into the chosen folder
+	ShowReadOnly    bool     `json:"show_read_only"`    // open: offer the read-only switch
+	ReadOnlyDefault bool     `json:"read_only_default"` // its initial state
+	TimeoutSeconds  int      `json:"timeout_seconds"`   // respond ResponseOther after this (0 = none)
+
+	NewFile *NewFile `json:"new_file,omitempty"` // new-file only: the file to ask about
 }
 
 // NewFile is the file a ModeNewFile dialog asks about.
@@ -104,13 +105,14 @@ type NewFile struct {
 // Response is the chooser's answer. The chooser always prints one, even when
 // it cannot open the display.
 type Response struct {
-	Response      uint32      `json:"response"`         // ResponseSuccess, ResponseCancelled, ResponseOther
-	Paths         []string    `json:"paths"`            // absolute host paths (save-files: the folder)
-	Choices       [][2]string `json:"choices"`          // (id, value) for every application choice
-	CurrentFilter *Filter     `json:"current_filter"`   // the filter selected when the user accepted
-	ReadOnly      bool        `json:"read_only"`        // the read-only switch, when it was shown
-	Answer        string      `json:"answer,omitempty"` // new-file: AnswerKeep or AnswerDiscard (ResponseSuccess only)
+	Response      uint32      `json:"response"`       // ResponseSuccess, ResponseCancelled, ResponseOther
+	Paths         []string    `json:"paths"`          // absolute host paths (save-files: the folder)
+	Choices       [][2]string `json:"choices"`        // (id, value) for every application choice
+	CurrentFilter *Filter     `json:"current_filter"` // the filter selected when the user accepted
+	ReadOnly      bool        `json:"read_only"`      // the read-only switch, when it was shown
 	Error         string      `json:"error,omitempty"`
+
+	Answer string `json:"answer,omitempty"` // new-file: AnswerKeep or AnswerDiscard (ResponseSuccess only)
 }
 
 // Equal reports whether f and g have the same name and rules in the same order.
