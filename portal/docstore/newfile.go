@@ -39,9 +39,12 @@ import (
 //     when taken), and it stays visible inside; Discard removes it.
 //   - Nothing is ever deleted without the user's word: with no dialog (no
 //     handler, the store closing, the broker's dialog failing or timing out)
-//     the file is kept, under a visible name (leading dots stripped, so that an
-//     unanswered question cannot plant a dotfile such as ~/.bashrc), never
-//     replacing an existing file, and the choice is logged.
+//     the file is kept as on Keep, and the choice is logged.
+//   - A kept file is never hidden on the host: leading dots are dropped from
+//     its host name. A sandbox must not be able to plant ~/.xsessionrc or
+//     ~/.profile (run at the next login) beside a document granted from the
+//     home folder, whether through a question the user did not read, one
+//     answered by a stray Return (Keep is the default), or no answer.
 //
 // A sandbox cannot flood the user with questions: at most maxTemps unresolved
 // new files per grant, further creates fail with EDQUOT (logged once).
@@ -240,20 +243,26 @@ func (n *NewFile) finish() {
 	n.s.mu.Unlock()
 }
 
-// Keep puts the file into the host folder under its own name, or the first
-// free "name (N).ext" (never replacing a file), on the user's word, and
-// returns its host path. It stays visible inside while the grant lasts.
-func (n *NewFile) Keep() (string, error) { return n.keep(n.Name, true) }
+// Keep puts the file into the host folder under its own name without
+// leading dots (HostName), or the first free "name (N).ext" (never replacing
+// a file), on the user's word, and returns its host path. It stays visible
+// inside, under the app's name, while the grant lasts.
+func (n *NewFile) Keep() (string, error) { return n.keep(n.HostName(), true) }
 
-// KeepUnasked keeps the file without the user's word (no dialog could be
-// shown, or it went unanswered): as Keep, but a leading dot is dropped so that
-// the file is visible and cannot be a dotfile the user never agreed to.
-func (n *NewFile) KeepUnasked(reason string) (string, error) {
+// HostName is the name Keep gives the file on the host unless it is taken:
+// the app's name without leading dots.
+func (n *NewFile) HostName() string {
 	name := strings.TrimLeft(n.Name, ".")
 	if name == "" {
 		name = "file"
 	}
-	p, err := n.keep(name, false)
+	return name
+}
+
+// KeepUnasked keeps the file, as Keep does, without the user's word (no
+// dialog could be shown, or it went unanswered), and logs why.
+func (n *NewFile) KeepUnasked(reason string) (string, error) {
+	p, err := n.keep(n.HostName(), false)
 	log := n.g.store.log
 	switch {
 	case err == nil:

@@ -126,6 +126,34 @@ func TestSaveAsKept(t *testing.T) {
 	}
 }
 
+// A dotfile is never planted: Keep makes the name visible.
+func TestKeepDropsLeadingDots(t *testing.T) {
+	e := setup(t)
+	a := e.asker(t)
+	docdir, _ := e.writableGrant(t)
+	p := filepath.Join(docdir, "..xsessionrc")
+	if err := os.WriteFile(p, []byte("xterm &"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o755); err != nil { // allowed while hidden: GIO copies the target's mode
+		t.Fatal(err)
+	}
+	n := a.next(t)
+	if n.Name != "..xsessionrc" || n.HostName() != "xsessionrc" {
+		t.Errorf("name %q, host name %q", n.Name, n.HostName())
+	}
+	hp, err := n.Keep()
+	if err != nil || hp != filepath.Join(e.host, "xsessionrc") {
+		t.Fatalf("Keep = %q, %v", hp, err)
+	}
+	if got := listNames(t, e.host); !slices.Equal(got, []string{"report.odt", "xsessionrc"}) {
+		t.Errorf("host folder: %v", got)
+	}
+	if st, err := os.Stat(hp); err != nil || st.Mode().Perm()&0o111 != 0 {
+		t.Errorf("kept file mode %v (%v): want no execute bits", st.Mode(), err)
+	}
+}
+
 func TestSaveAsDiscarded(t *testing.T) {
 	e := setup(t)
 	a := e.asker(t)
