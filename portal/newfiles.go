@@ -93,6 +93,12 @@ func (a *newFileAsker) ask(n *docstore.NewFile) {
 	}
 	a.one.Lock()
 	defer a.one.Unlock()
+	select {
+	case <-n.Moot():
+		n.KeepUnasked("withdrawn") // ErrGone: the app itself resolved it
+		return
+	default:
+	}
 	req := protocol.Request{
 		Mode:           protocol.ModeNewFile,
 		SandboxName:    l.name,
@@ -104,7 +110,25 @@ func (a *newFileAsker) ask(n *docstore.NewFile) {
 		n.KeepUnasked("cannot ask: " + err.Error())
 		return
 	}
-	resp, err := a.dialog(context.Background(), req)
+	// The dialog is withdrawn when the app itself resolves the file
+	// meanwhile (a slow save renamed over the granted file after all).
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-n.Moot():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	resp, err := a.dialog(ctx, req)
+	select {
+	case <-n.Moot():
+		a.log.Info("question withdrawn: the app resolved the file itself", "sandbox", l.name, "name", n.Name)
+		n.KeepUnasked("withdrawn")
+		return
+	default:
+	}
 	var reason string
 	switch {
 	case err != nil:

@@ -52,10 +52,11 @@ type docFile struct {
 	// name is the app's name for a file it created (the key in g.temps),
 	// state what became of it, opens its open handles, timer the pending
 	// settled check (newfile.go); all guarded by g.mu.
-	name  string
-	state fileState
-	opens int
-	timer *time.Timer
+	name   string
+	state  fileState
+	opens  int
+	timer  *time.Timer
+	asking *NewFile // the question out about it (state fileAsking)
 }
 
 var (
@@ -274,6 +275,7 @@ func (d *docDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbe
 		gone = g.target
 		src.hostName = g.hostName
 		src.state = fileGranted
+		src.resolvedByApp()
 		g.target = src
 	case !validNewName(newName):
 		g.mu.Unlock()
@@ -287,6 +289,7 @@ func (d *docDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbe
 		}
 		delete(g.temps, name)
 		src.hostName, src.state, src.name = dst.hostName, fileKept, newName
+		src.resolvedByApp()
 		g.temps[newName] = src
 		gone = dst
 	default:
@@ -309,6 +312,7 @@ func (d *docDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbe
 	}
 	if gone != nil {
 		gone.hostName = ""
+		gone.resolvedByApp()
 	}
 	g.mu.Unlock()
 	if gone != nil {
@@ -341,6 +345,7 @@ func (d *docDir) Unlink(ctx context.Context, name string) syscall.Errno {
 	if err == nil || err == unix.ENOENT {
 		delete(g.temps, name)
 		t.hostName = ""
+		t.resolvedByApp()
 		err = nil
 	}
 	g.mu.Unlock()

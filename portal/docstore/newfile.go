@@ -119,9 +119,18 @@ type NewFile struct {
 	// the grant ended and closed g.dirfd.
 	dirfd int
 
+	// moot is closed when the app itself resolved the file while the user
+	// was being asked (renamed it over the granted file, removed or replaced
+	// it): the question can be withdrawn.
+	moot chan struct{}
+
 	mu   sync.Mutex
 	done bool // guarded by mu
 }
+
+// Moot is closed when the question no longer needs an answer because the app
+// renamed the file over the granted one, removed or replaced it.
+func (n *NewFile) Moot() <-chan struct{} { return n.moot }
 
 // ErrAnswered is returned when a NewFile was already kept or discarded.
 var ErrAnswered = errors.New("the new file was already kept or discarded")
@@ -194,10 +203,20 @@ func (g *grant) question(f *docFile) (*NewFile, error) {
 		return nil, err
 	}
 	f.state = fileAsking
-	return &NewFile{
+	f.asking = &NewFile{
 		Sandbox: g.Sandbox, DocID: g.DocID, Name: f.name, Beside: g.Name, Folder: g.watchDir, Size: st.Size,
-		s: &g.store.saves, g: g, f: f, hidden: f.hostName, dirfd: fd,
-	}, nil
+		s: &g.store.saves, g: g, f: f, hidden: f.hostName, dirfd: fd, moot: make(chan struct{}),
+	}
+	return f.asking, nil
+}
+
+// resolvedByApp withdraws f's question, if one is out, after the app renamed
+// f over another file or removed it. g.mu must be held for writing.
+func (f *docFile) resolvedByApp() {
+	if f.asking != nil {
+		close(f.asking.moot)
+		f.asking = nil
+	}
 }
 
 // released is called when a handle of f is closed.
@@ -301,6 +320,7 @@ func (n *NewFile) keep(name string, asked bool) (string, error) {
 	}
 	n.f.hostName = final
 	n.f.state = fileKept
+	n.f.asking = nil
 	n.finish()
 	g.store.log.Info("kept a new file", "asked", asked, "sandbox", n.Sandbox, "doc", n.DocID, "path", filepath.Join(n.Folder, final))
 	return filepath.Join(n.Folder, final), nil
@@ -325,6 +345,7 @@ func (n *NewFile) Discard() error {
 		return fmt.Errorf("cannot discard new file %q: %w", n.Name, err)
 	}
 	n.f.hostName = ""
+	n.f.asking = nil
 	var forget *fs.Inode
 	if !g.revoked.Load() && g.temps[n.f.name] == n.f {
 		delete(g.temps, n.f.name)

@@ -393,3 +393,51 @@ func TestVariant(t *testing.T) {
 		}
 	}
 }
+
+// A slow save that renames over the granted file after the question went
+// out withdraws the question; so does removing the file.
+func TestQuestionWithdrawn(t *testing.T) {
+	e := setup(t)
+	a := e.asker(t)
+	docdir, g := e.writableGrant(t)
+	tmp := filepath.Join(docdir, "slow-save.tmp")
+	if err := os.WriteFile(tmp, []byte("version 2"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n := a.next(t)
+	select {
+	case <-n.Moot():
+		t.Fatal("moot before the app did anything")
+	default:
+	}
+	if err := os.Rename(tmp, filepath.Join(docdir, g.Name)); err != nil {
+		t.Fatalf("rename over the granted file: %v", err)
+	}
+	select {
+	case <-n.Moot():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the question was not withdrawn")
+	}
+	if _, err := n.Keep(); err != ErrGone {
+		t.Errorf("Keep after the rename: %v, want ErrGone", err)
+	}
+	if got := readString(t, filepath.Join(e.host, "report.odt")); got != "version 2" {
+		t.Errorf("granted file = %q", got)
+	}
+
+	gone := filepath.Join(docdir, "gone.txt")
+	if err := os.WriteFile(gone, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	n = a.next(t)
+	if err := os.Remove(gone); err != nil {
+		t.Fatal(err)
+	}
+	<-n.Moot()
+	if err := n.Discard(); err != ErrGone {
+		t.Errorf("Discard after the app removed it: %v, want ErrGone", err)
+	}
+	if got := visible(t, e.host); !slices.Equal(got, []string{"report.odt"}) {
+		t.Errorf("host folder: %v", got)
+	}
+}
