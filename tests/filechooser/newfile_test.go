@@ -162,3 +162,29 @@ func visibleDir(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+// TestQuestionWithdrawnBySlowSave: an app that closes its temporary and
+// renames it over the granted file only later (after the question showed)
+// gets its save, and the question goes away unanswered.
+func TestQuestionWithdrawnBySlowSave(t *testing.T) {
+	t.Parallel()
+	s := newSession(t, true)
+	dir := hostFiles(t, map[string]string{"slow.txt": "version 1"})
+	host := filepath.Join(dir, "slow.txt")
+	py := userScript(t, "tests/filechooser/testdata/saves.py")
+	a := s.sandbox(t, []string{"--name", "slowpoke", "--ro", py}, "/usr/bin/python3", py)
+	a.waitRegistered(t, s, "slowpoke")
+	a.send(t, s.grantRW(t, "slowpoke", host))
+	a.do(t, 1, "saveas slow.txt.part version 2")
+	s.dialog(t, a, "slowpoke saved a new file")
+	a.do(t, 2, "rename slow.txt.part")
+	eventually(t, s, func() bool { return len(chooserWindows(s.x)) == 0 }, "the question to be withdrawn")
+	if got := readFile(t, host); got != "version 2" {
+		t.Errorf("granted file holds %q", got)
+	}
+	a.do(t, 3, "exit")
+	a.wait(t)
+	if l := listDir(t, dir); !reflect.DeepEqual(l, []string{"slow.txt"}) {
+		t.Errorf("host folder holds %v", l)
+	}
+}

@@ -7,6 +7,7 @@
 #   qt TEXT            QSaveFile: temporary NAME.XXXXXX closed, then renamed over
 #   saveas NAME TEXT   Save As: create, write, close NAME beside the file
 #   lock               LibreOffice's lock file, left behind (as after a crash)
+#   rename NAME        rename NAME (beside the file) over the file
 #   exit
 import os
 import sys
@@ -46,6 +47,8 @@ for line in sys.stdin:
             write(os.path.join(folder, new), text)
         elif cmd == "lock":
             write(os.path.join(folder, ".~lock." + name + "#"), "user,host,01.01.2026 10:00,user;")
+        elif cmd == "rename":
+            os.rename(os.path.join(folder, arg), path)
         elif cmd == "exit":
             print("== done " + ident, flush=True)
             break
