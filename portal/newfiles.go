@@ -27,9 +27,8 @@ type newFileAsker struct {
 	log    *slog.Logger
 	dialog filechooser.Dialog
 
-	// one makes questions come one after the other, never as a pile of
-	// windows.
-	one sync.Mutex
+	// unknown serialises the questions of sandboxes without a label.
+	unknown sync.Mutex
 
 	// mu guards labels.
 	mu sync.Mutex
@@ -42,6 +41,9 @@ type newFileAsker struct {
 type sandboxLabel struct {
 	name, icon string
 	ended      time.Time // zero while the sandbox runs
+	// one makes a sandbox's questions come one after the other, never as
+	// a pile of windows; another sandbox's questions do not wait for them.
+	one *sync.Mutex
 }
 
 // labelGrace is how long a label is kept after its sandbox ended.
@@ -62,7 +64,7 @@ func (a *newFileAsker) hooks(h broker.Hooks) broker.Hooks {
 				delete(a.labels, id)
 			}
 		}
-		a.labels[sb.ID] = sandboxLabel{name: sb.DisplayName, icon: sb.Icon}
+		a.labels[sb.ID] = sandboxLabel{name: sb.DisplayName, icon: sb.Icon, one: &sync.Mutex{}}
 		a.mu.Unlock()
 		if reg != nil {
 			reg(sb)
@@ -83,7 +85,8 @@ func (a *newFileAsker) hooks(h broker.Hooks) broker.Hooks {
 }
 
 // ask is docstore's OnNewFile handler: it runs on a goroutine of its own and
-// always ends the NewFile.
+// always ends the NewFile. A sandbox has at most one question on screen;
+// docstore caps how many can wait (16 per grant).
 func (a *newFileAsker) ask(n *docstore.NewFile) {
 	a.mu.Lock()
 	l, ok := a.labels[n.Sandbox]
@@ -91,8 +94,11 @@ func (a *newFileAsker) ask(n *docstore.NewFile) {
 	if !ok || l.name == "" {
 		l.name = n.Sandbox
 	}
-	a.one.Lock()
-	defer a.one.Unlock()
+	if l.one == nil {
+		l.one = &a.unknown
+	}
+	l.one.Lock()
+	defer l.one.Unlock()
 	select {
 	case <-n.Moot():
 		n.KeepUnasked("withdrawn") // ErrGone: the app itself resolved it
