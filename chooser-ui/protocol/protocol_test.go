@@ -180,6 +180,17 @@ func TestJSONNames(t *testing.T) {
 			t.Errorf("request JSON %s lacks %s", b, k)
 		}
 	}
+	b, err = json.Marshal(Request{Mode: ModeNewFile, NewFile: &NewFile{Name: "n", Size: 3, Beside: "b", Folder: "/f"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"new_file":{"name":"n","size":3,"beside":"b","folder":"/f"}`; !strings.Contains(string(b), want) {
+		t.Errorf("request JSON %s lacks %s", b, want)
+	}
+	b, _ = json.Marshal(Response{Response: 0, Answer: AnswerKeep})
+	if want := `"answer":"keep"`; !strings.Contains(string(b), want) {
+		t.Errorf("response JSON %s lacks %s", b, want)
+	}
 	b, _ = json.Marshal(Response{Response: 2, Error: "e", Choices: [][2]string{{"a", "b"}}})
 	if want := `{"response":2,"paths":null,"choices":[["a","b"]],"current_filter":null,"read_only":false,"error":"e"}`; string(b) != want {
 		t.Errorf("response JSON %s, want %s", b, want)
