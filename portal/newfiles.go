@@ -110,7 +110,7 @@ func (a *newFileAsker) ask(n *docstore.NewFile) {
 		SandboxName:    l.name,
 		SandboxIcon:    l.icon,
 		TimeoutSeconds: int(newFileTimeout / time.Second),
-		NewFile:        &protocol.NewFile{Name: n.Name, Size: n.Size, Beside: n.Beside, Folder: n.Folder},
+		NewFile:        &protocol.NewFile{Name: n.Name, Size: n.Size, Beside: n.Beside, Folder: n.Folder, HostName: n.HostName()},
 	}
 	if err := protocol.Validate(&req); err != nil {
 		n.KeepUnasked("cannot ask: " + err.Error())

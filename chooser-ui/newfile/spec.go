@@ -27,12 +27,16 @@ func Describe(r *protocol.Request, size string) Spec {
 	name := protocol.Clean(n.Name, protocol.MaxFileName)
 	beside := protocol.Clean(n.Beside, protocol.MaxFileName)
 	folder := protocol.Clean(n.Folder, protocol.MaxAppTitle)
+	keep := i18n.T("Keep adds it to this folder, under another name if this one is taken. Discard deletes it.")
+	if n.HostName != "" && n.HostName != n.Name {
+		keep = i18n.T("Keep adds it to this folder as “%s” (not hidden), under another name if this one is taken. Discard deletes it.",
+			protocol.Clean(n.HostName, protocol.MaxFileName))
+	}
 	return Spec{
-		Title:   i18n.T("%s saved a new file", app),
-		Primary: i18n.T("%s saved “%s” beside “%s”. Keep it?", app, name, beside),
-		Secondary: i18n.T("Size: %s. Folder: %s.", size, folder) + "\n\n" +
-			i18n.T("Keep adds it to this folder, under another name if this one is taken. Discard deletes it."),
-		Discard: i18n.T("_Discard"),
-		Keep:    i18n.T("_Keep"),
+		Title:     i18n.T("%s saved a new file", app),
+		Primary:   i18n.T("%s saved “%s” beside “%s”. Keep it?", app, name, beside),
+		Secondary: i18n.T("Size: %s. Folder: %s.", size, folder) + "\n\n" + keep,
+		Discard:   i18n.T("_Discard"),
+		Keep:      i18n.T("_Keep"),
 	}
 }

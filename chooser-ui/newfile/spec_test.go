@@ -37,4 +37,14 @@ func TestDescribe(t *testing.T) {
 	if s.Keep != "_Keep" || s.Discard != "_Discard" {
 		t.Errorf("buttons %q %q", s.Keep, s.Discard)
 	}
+	if strings.Contains(s.Secondary, "not hidden") {
+		t.Errorf("secondary speaks of a host name: %q", s.Secondary)
+	}
+
+	// A hidden name is made visible on the host: the dialog says so.
+	r.NewFile.Name, r.NewFile.HostName = ".xsessionrc", "xsessionrc"
+	s = Describe(r, "1 byte")
+	if !strings.Contains(s.Primary, "“.xsessionrc”") || !strings.Contains(s.Secondary, "as “xsessionrc” (not hidden)") {
+		t.Errorf("primary %q secondary %q", s.Primary, s.Secondary)
+	}
 }

@@ -100,6 +100,10 @@ type NewFile struct {
 	Size   int64  `json:"size"`   // bytes
 	Beside string `json:"beside"` // the granted file it was saved beside (name only); cleaned and capped
 	Folder string `json:"folder"` // absolute host path of their folder
+
+	// HostName is the name Keep gives it in Folder, when not Name (a
+	// hidden name is made visible); a file name, cleaned and capped.
+	HostName string `json:"host_name,omitempty"`
 }
 
 // Response is the chooser's answer. The chooser always prints one, even when

@@ -68,6 +68,11 @@ func FuzzClean(f *testing.F) {
 	})
 }
 
+// nf is a NewFile without a host name of its own.
+func nf(name string, size int64, beside, folder string) *NewFile {
+	return &NewFile{Name: name, Size: size, Beside: beside, Folder: folder}
+}
+
 func valid() Request {
 	return Request{Mode: ModeOpen, SandboxName: "Tor Browser", SandboxIcon: "torbrowser"}
 }
@@ -94,23 +99,29 @@ func TestValidate(t *testing.T) {
 		}, true},
 		{"save-files", func(r *Request) { r.Mode, r.Files = ModeSaveFiles, []string{"a.txt", "b.txt"} }, true},
 		{"new-file", func(r *Request) {
-			r.Mode, r.NewFile = ModeNewFile, &NewFile{"report-v2.odt", 12, "report.odt", "/home/amnesia"}
+			r.Mode, r.NewFile = ModeNewFile, nf("report-v2.odt", 12, "report.odt", "/home/amnesia")
 		}, true},
 		{"new-file hostile name", func(r *Request) {
-			r.Mode, r.NewFile = ModeNewFile, &NewFile{"\u202Eevil\tname.odt", 0, "report.odt", "/home/amnesia"}
+			r.Mode, r.NewFile = ModeNewFile, nf("\u202Eevil\tname.odt", 0, "report.odt", "/home/amnesia")
 		}, true},
 		{"new-file without file", func(r *Request) { r.Mode = ModeNewFile }, false},
-		{"new-file slash", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, &NewFile{"../x", 1, "report.odt", "/home/a"} }, false},
-		{"new-file NUL", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, &NewFile{"a\x00", 1, "report.odt", "/home/a"} }, false},
-		{"new-file only controls", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, &NewFile{"\u202E\x01", 1, "r", "/home/a"} }, false},
-		{"new-file negative size", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, &NewFile{"a", -1, "r", "/home/a"} }, false},
-		{"new-file relative folder", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, &NewFile{"a", 1, "r", "home/a"} }, false},
-		{"new-file bad beside", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, &NewFile{"a", 1, "..", "/home/a"} }, false},
+		{"new-file host name", func(r *Request) {
+			r.Mode, r.NewFile = ModeNewFile, &NewFile{Name: ".x", Beside: "r", Folder: "/home/a", HostName: "x"}
+		}, true},
+		{"new-file bad host name", func(r *Request) {
+			r.Mode, r.NewFile = ModeNewFile, &NewFile{Name: ".x", Beside: "r", Folder: "/home/a", HostName: "a/b"}
+		}, false},
+		{"new-file slash", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, nf("../x", 1, "report.odt", "/home/a") }, false},
+		{"new-file NUL", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, nf("a\x00", 1, "report.odt", "/home/a") }, false},
+		{"new-file only controls", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, nf("\u202E\x01", 1, "r", "/home/a") }, false},
+		{"new-file negative size", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, nf("a", -1, "r", "/home/a") }, false},
+		{"new-file relative folder", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, nf("a", 1, "r", "home/a") }, false},
+		{"new-file bad beside", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, nf("a", 1, "..", "/home/a") }, false},
 		{"new-file with filters", func(r *Request) {
-			r.Mode, r.NewFile = ModeNewFile, &NewFile{"a", 1, "r", "/home/a"}
+			r.Mode, r.NewFile = ModeNewFile, nf("a", 1, "r", "/home/a")
 			r.Filters = []Filter{txt}
 		}, false},
-		{"new file in open", func(r *Request) { r.NewFile = &NewFile{"a", 1, "r", "/home/a"} }, false},
+		{"new file in open", func(r *Request) { r.NewFile = nf("a", 1, "r", "/home/a") }, false},
 		{"nil-free unknown mode", func(r *Request) { r.Mode = "delete" }, false},
 		{"empty mode", func(r *Request) { r.Mode = "" }, false},
 		{"no sandbox name", func(r *Request) { r.SandboxName = "" }, false},

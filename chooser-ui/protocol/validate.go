@@ -144,6 +144,11 @@ func validateNewFile(r *Request) error {
 	if err := validatePath(n.Folder); err != nil {
 		return fmt.Errorf("folder: %w", err)
 	}
+	if n.HostName != "" {
+		if err := validateName(n.HostName); err != nil {
+			return fmt.Errorf("host name: %w", err)
+		}
+	}
 	return nil
 }
 
