@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"airlock/chooser-ui/filechooser"
+	"airlock/chooser-ui/newfile"
 	"airlock/chooser-ui/protocol"
 )
 
@@ -87,6 +88,10 @@ func main() {
 	}
 	if initErr != nil {
 		respond(filechooser.Errorf("%v", initErr))
+		return
+	}
+	if req.Mode == protocol.ModeNewFile {
+		respond(newfile.Run(&req, filechooser.Icon(req.SandboxIcon)))
 		return
 	}
 	respond(filechooser.Run(&req))

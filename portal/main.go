@@ -30,6 +30,17 @@ import (
 // one per broker, so that a broker replaced with --replace keeps serving its
 // sandboxes' views while the new one serves new sandboxes. Mounts left by a
 // broker that died are unmounted first.
+// chooserDialog is the session's one chooser pool: every dialog (file
+// choosers, new-file questions) comes from it, one process each.
+func chooserDialog(log *slog.Logger) filechooser.Dialog {
+	bin, err := filechooser.ChooserBinary()
+	if err != nil {
+		log.Warn("file chooser unavailable", "err", err)
+		return filechooser.Unavailable(err)
+	}
+	return filechooser.ProcessDialog(bin, log)
+}
+
 func mountDocs(log *slog.Logger) (*docstore.Store, error) {
 	rt := os.Getenv("XDG_RUNTIME_DIR")
 	if rt == "" {
@@ -82,20 +93,16 @@ func run(log *slog.Logger, replace bool) error {
 	defer settings.Close()
 	// The document store is mounted before the name is taken: a launcher
 	// that finds the broker binds its sandbox's view at once.
+	dialog := chooserDialog(log)
+	// Files a sandbox saves beside a granted file are asked about in the
+	// same chooser (newfiles.go).
+	asker := newNewFileAsker(log, dialog)
 	store, err := mountDocs(log)
 	if err != nil {
 		log.Warn("no document store: sandboxes get no files through the portal", "err", err)
 	} else {
 		defer store.Close()
-	}
-	// One chooser pool for the session: every sandbox's dialogs come from
-	// it, one process each.
-	var dialog filechooser.Dialog
-	if bin, err := filechooser.ChooserBinary(); err != nil {
-		log.Warn("file chooser unavailable", "err", err)
-		dialog = filechooser.Unavailable(err)
-	} else {
-		dialog = filechooser.ProcessDialog(bin, log)
+		store.OnNewFile(asker.ask)
 	}
 	b := broker.New(log, host, settings, grants.New(log, store), dialog)
 	if err := b.Export(); err != nil {

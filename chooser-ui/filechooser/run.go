@@ -125,6 +125,9 @@ func confirmReplace(d *gtk.FileChooserDialog, folder string, files []string) boo
 	return d.Confirm(primary, secondary, i18n.T("_Cancel"), i18n.T("_Replace"))
 }
 
+// Icon is the sandbox's icon if the theme has it, else a fallback.
+func Icon(name string) string { return pickIcon(name) }
+
 func pickIcon(name string) string {
 	if name != "" && gtk.HasIcon(name) {
 		return name

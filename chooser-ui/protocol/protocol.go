@@ -8,6 +8,16 @@ const (
 	ModeOpen      = "open"
 	ModeSave      = "save"
 	ModeSaveFiles = "save-files"
+	// ModeNewFile asks whether to keep a file an application created
+	// beside a granted file (Request.NewFile); the answer is in
+	// Response.Answer.
+	ModeNewFile = "new-file"
+)
+
+// Answers of a ModeNewFile dialog: the words of Airlock's buttons.
+const (
+	AnswerKeep    = "keep"
+	AnswerDiscard = "discard"
 )
 
 // Response codes, as in org.freedesktop.portal.Request.Response.
@@ -31,6 +41,7 @@ const (
 	MaxSandboxName = 64
 	MaxFilterName  = 60
 	MaxChoiceLabel = 60
+	MaxFileName    = 80
 )
 
 // ReadOnlyChoiceID is the id of the chooser's own read-only switch. An
@@ -79,6 +90,20 @@ type Request struct {
 	ShowReadOnly    bool     `json:"show_read_only"`    // open: offer the read-only switch
 	ReadOnlyDefault bool     `json:"read_only_default"` // its initial state
 	TimeoutSeconds  int      `json:"timeout_seconds"`   // respond ResponseOther after this (0 = none)
+
+	NewFile *NewFile `json:"new_file,omitempty"` // new-file only: the file to ask about
+}
+
+// NewFile is the file a ModeNewFile dialog asks about.
+type NewFile struct {
+	Name   string `json:"name"`   // UNTRUSTED: the application's name for it; cleaned and capped
+	Size   int64  `json:"size"`   // bytes
+	Beside string `json:"beside"` // the granted file it was saved beside (name only); cleaned and capped
+	Folder string `json:"folder"` // absolute host path of their folder
+
+	// HostName is the name Keep gives it in Folder, when not Name (a
+	// hidden name is made visible); a file name, cleaned and capped.
+	HostName string `json:"host_name,omitempty"`
 }
 
 // Response is the chooser's answer. The chooser always prints one, even when
@@ -90,6 +115,8 @@ type Response struct {
 	CurrentFilter *Filter     `json:"current_filter"` // the filter selected when the user accepted
 	ReadOnly      bool        `json:"read_only"`      // the read-only switch, when it was shown
 	Error         string      `json:"error,omitempty"`
+
+	Answer string `json:"answer,omitempty"` // new-file: AnswerKeep or AnswerDiscard (ResponseSuccess only)
 }
 
 // Equal reports whether f and g have the same name and rules in the same order.

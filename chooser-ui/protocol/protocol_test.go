@@ -68,6 +68,11 @@ func FuzzClean(f *testing.F) {
 	})
 }
 
+// nf is a NewFile without a host name of its own.
+func nf(name string, size int64, beside, folder string) *NewFile {
+	return &NewFile{Name: name, Size: size, Beside: beside, Folder: folder}
+}
+
 func valid() Request {
 	return Request{Mode: ModeOpen, SandboxName: "Tor Browser", SandboxIcon: "torbrowser"}
 }
@@ -93,6 +98,30 @@ func TestValidate(t *testing.T) {
 			r.Mode, r.CurrentName, r.CurrentFile = ModeSave, "report.pdf", "/home/amnesia/report.pdf"
 		}, true},
 		{"save-files", func(r *Request) { r.Mode, r.Files = ModeSaveFiles, []string{"a.txt", "b.txt"} }, true},
+		{"new-file", func(r *Request) {
+			r.Mode, r.NewFile = ModeNewFile, nf("report-v2.odt", 12, "report.odt", "/home/amnesia")
+		}, true},
+		{"new-file hostile name", func(r *Request) {
+			r.Mode, r.NewFile = ModeNewFile, nf("\u202Eevil\tname.odt", 0, "report.odt", "/home/amnesia")
+		}, true},
+		{"new-file without file", func(r *Request) { r.Mode = ModeNewFile }, false},
+		{"new-file host name", func(r *Request) {
+			r.Mode, r.NewFile = ModeNewFile, &NewFile{Name: ".x", Beside: "r", Folder: "/home/a", HostName: "x"}
+		}, true},
+		{"new-file bad host name", func(r *Request) {
+			r.Mode, r.NewFile = ModeNewFile, &NewFile{Name: ".x", Beside: "r", Folder: "/home/a", HostName: "a/b"}
+		}, false},
+		{"new-file slash", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, nf("../x", 1, "report.odt", "/home/a") }, false},
+		{"new-file NUL", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, nf("a\x00", 1, "report.odt", "/home/a") }, false},
+		{"new-file only controls", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, nf("\u202E\x01", 1, "r", "/home/a") }, false},
+		{"new-file negative size", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, nf("a", -1, "r", "/home/a") }, false},
+		{"new-file relative folder", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, nf("a", 1, "r", "home/a") }, false},
+		{"new-file bad beside", func(r *Request) { r.Mode, r.NewFile = ModeNewFile, nf("a", 1, "..", "/home/a") }, false},
+		{"new-file with filters", func(r *Request) {
+			r.Mode, r.NewFile = ModeNewFile, nf("a", 1, "r", "/home/a")
+			r.Filters = []Filter{txt}
+		}, false},
+		{"new file in open", func(r *Request) { r.NewFile = nf("a", 1, "r", "/home/a") }, false},
 		{"nil-free unknown mode", func(r *Request) { r.Mode = "delete" }, false},
 		{"empty mode", func(r *Request) { r.Mode = "" }, false},
 		{"no sandbox name", func(r *Request) { r.SandboxName = "" }, false},
@@ -161,6 +190,17 @@ func TestJSONNames(t *testing.T) {
 		if !strings.Contains(string(b), k) {
 			t.Errorf("request JSON %s lacks %s", b, k)
 		}
+	}
+	b, err = json.Marshal(Request{Mode: ModeNewFile, NewFile: &NewFile{Name: "n", Size: 3, Beside: "b", Folder: "/f"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `"new_file":{"name":"n","size":3,"beside":"b","folder":"/f"}`; !strings.Contains(string(b), want) {
+		t.Errorf("request JSON %s lacks %s", b, want)
+	}
+	b, _ = json.Marshal(Response{Response: 0, Answer: AnswerKeep})
+	if want := `"answer":"keep"`; !strings.Contains(string(b), want) {
+		t.Errorf("response JSON %s lacks %s", b, want)
 	}
 	b, _ = json.Marshal(Response{Response: 2, Error: "e", Choices: [][2]string{{"a", "b"}}})
 	if want := `{"response":2,"paths":null,"choices":[["a","b"]],"current_filter":null,"read_only":false,"error":"e"}`; string(b) != want {

@@ -33,6 +33,10 @@ func Validate(r *Request) error {
 	}
 	switch r.Mode {
 	case ModeOpen:
+	case ModeNewFile:
+		if err := validateNewFile(r); err != nil {
+			return err
+		}
 	case ModeSave, ModeSaveFiles:
 		if r.Multiple {
 			return fmt.Errorf("multiple selection is not possible in mode %q", r.Mode)
@@ -45,6 +49,9 @@ func Validate(r *Request) error {
 		}
 	default:
 		return fmt.Errorf("unknown mode %q", r.Mode)
+	}
+	if r.NewFile != nil && r.Mode != ModeNewFile {
+		return fmt.Errorf("a new file is only for mode %q", ModeNewFile)
 	}
 	if Clean(r.SandboxName, 0) == "" {
 		return errors.New("missing sandbox name")
@@ -108,6 +115,39 @@ func Validate(r *Request) error {
 		}
 	} else if len(r.Files) > 0 {
 		return fmt.Errorf("files are only for mode %q", ModeSaveFiles)
+	}
+	return nil
+}
+
+// validateNewFile checks a ModeNewFile request: it carries the file and
+// nothing of a file chooser.
+func validateNewFile(r *Request) error {
+	n := r.NewFile
+	switch {
+	case n == nil:
+		return errors.New("no new file to ask about")
+	case r.Multiple || r.Directory || r.ShowReadOnly || len(r.Files) > 0 || r.CurrentFile != "" ||
+		len(r.Filters) > 0 || r.CurrentFilter != nil || len(r.Choices) > 0:
+		return fmt.Errorf("file chooser options are not possible in mode %q", r.Mode)
+	case n.Size < 0:
+		return fmt.Errorf("negative size %d", n.Size)
+	}
+	if err := validateName(n.Name); err != nil {
+		return fmt.Errorf("new file: %w", err)
+	}
+	if Clean(n.Name, 0) == "" {
+		return errors.New("new file: name shows as nothing")
+	}
+	if err := validateName(n.Beside); err != nil {
+		return fmt.Errorf("granted file: %w", err)
+	}
+	if err := validatePath(n.Folder); err != nil {
+		return fmt.Errorf("folder: %w", err)
+	}
+	if n.HostName != "" {
+		if err := validateName(n.HostName); err != nil {
+			return fmt.Errorf("host name: %w", err)
+		}
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"airlock/portal/busserver"
 	"airlock/portal/control"
 	"airlock/portal/desktop"
+	"airlock/portal/docstore"
 	"airlock/portal/filechooser"
 	"airlock/portal/grants"
 )
@@ -349,7 +350,7 @@ func (b *Broker) add(sb *Sandbox) error {
 	if sb.Resumed {
 		b.log.Warn("sandbox registered again after its broker ended: its document view died with that broker, so files granted before are gone from it and new grants are refused until it restarts", "sandbox", sb.DisplayName, "sandbox_id", sb.ID)
 	}
-	view, err := b.grants.AddSandbox(grants.Sandbox{ID: sb.ID, Profile: sb.Profile, Persistent: sb.PersistentGrants, Resumed: sb.Resumed})
+	view, err := b.grants.AddSandbox(grants.Sandbox{ID: sb.ID, Profile: sb.Profile, Label: docstore.Label{Name: sb.DisplayName, Icon: sb.Icon}, Persistent: sb.PersistentGrants, Resumed: sb.Resumed})
 	if err != nil {
 		b.mu.Lock()
 		delete(b.sandboxes, sb.ID)

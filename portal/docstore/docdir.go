@@ -3,6 +3,7 @@ package docstore
 import (
 	"context"
 	"syscall"
+	"time"
 
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
@@ -11,12 +12,14 @@ import (
 
 // IMPORTANT: the code in this file opens, creates, renames and removes host
 // files on behalf of a sandboxed app. Every host operation is relative to
-// served.dirfd, on a single name the store chose (the granted file's name or
-// a hidden temporary name it generated), never on a name the app supplied,
-// and never follows a symlink (O_NOFOLLOW, AT_SYMLINK_NOFOLLOW).
+// served.dirfd, on a single name the store chose (the granted file's name, a
+// hidden temporary name it generated, or the name a new file got when the
+// user kept it), never on a name the app supplied, and never follows a
+// symlink (O_NOFOLLOW, AT_SYMLINK_NOFOLLOW).
 
 // docDir is <docid>/: it lists the granted name and, for writable file
-// grants, the temporary files the app created there for an atomic save.
+// grants, the files the app created there: temporaries of an atomic save,
+// lock files, and new files (see newfile.go).
 type docDir struct {
 	fs.Inode
 	g *served
@@ -38,7 +41,7 @@ var (
 	_ = (fs.NodeStatfser)((*docDir)(nil))
 )
 
-// docFile is the granted file, or a temporary file of an atomic save.
+// docFile is the granted file, or a file the app created beside it.
 type docFile struct {
 	fs.Inode
 	g *served
@@ -46,6 +49,14 @@ type docFile struct {
 	// hostName is the file's name in g.dirfd, "" once it is gone (replaced
 	// by a rename or removed); guarded by g.mu.
 	hostName string
+	// name is the app's name for a file it created (the key in g.temps),
+	// state what became of it, opens its open handles, timer the pending
+	// settled check (newfile.go); all guarded by g.mu.
+	name   string
+	state  fileState
+	opens  int
+	timer  *time.Timer
+	asking *NewFile // the question out about it (state fileAsking)
 }
 
 var (
@@ -144,11 +155,11 @@ func (d *docDir) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 	return fs.NewListDirStream(list), 0
 }
 
-// Create opens the granted name with O_CREAT (the first write of a new
-// file granted for a save, or an in-place save that passes O_CREAT), or
-// creates a temporary file for an atomic save. The
-// temporary file lives on the host beside the target under a hidden name the
-// store chose; the app's name for it exists only in this view.
+// Create opens the granted name with O_CREAT (GrantNew, or an in-place save
+// that passes O_CREAT), or creates a new file: the temporary of an atomic
+// save, a lock file or a new document (newfile.go). A new file lives on the
+// host beside the target under a hidden name the store chose; the app's name
+// for it exists only in this view until the user keeps it.
 func (d *docDir) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*fs.Inode, fs.FileHandle, uint32, syscall.Errno) {
 	g := d.g
 	if !g.Writable || g.Dir {
@@ -182,14 +193,19 @@ func (d *docDir) Create(ctx context.Context, name string, flags, mode uint32, ou
 		}
 		f = t
 	default:
-		if len(g.temps) >= maxTemps {
-			return nil, nil, 0, syscall.ENOSPC
+		if !validNewName(name) {
+			return nil, nil, 0, syscall.EINVAL
+		}
+		if errno := g.roomForNew(); errno != 0 {
+			return nil, nil, 0, errno
 		}
 		hidden := hiddenPrefix + g.DocID + "-" + randomSuffix()
-		if fd, err = unix.Openat(g.dirfd, hidden, of|unix.O_CREAT|unix.O_EXCL, mode&0o777); err != nil {
+		// No execute bits: see NewFile.keep.
+		if fd, err = unix.Openat(g.dirfd, hidden, of|unix.O_CREAT|unix.O_EXCL, mode&0o666); err != nil {
 			return nil, nil, 0, fs.ToErrno(err)
 		}
 		f = d.newFile(ctx, hidden)
+		f.name, f.state = name, fileNew
 		g.temps[name] = f
 	}
 	var st unix.Stat_t
@@ -198,13 +214,27 @@ func (d *docDir) Create(ctx context.Context, name string, flags, mode uint32, ou
 	}
 	f.keep(&st)
 	fillAttr(&out.Attr, &st, true)
-	return f.EmbeddedInode(), newHandle(fd, g, &f.cacheState, flags), 0, 0
+	f.opens++ // g.mu is held
+	h := newHandle(fd, g, &f.cacheState, flags)
+	h.file = f
+	return f.EmbeddedInode(), h, 0, 0
+}
+
+// handle makes the handle of a file just opened; g.mu must not be held.
+func (f *docFile) handle(fd int, flags uint32) *handle {
+	f.g.mu.Lock()
+	f.opens++
+	f.g.mu.Unlock()
+	h := newHandle(fd, f.g, &f.cacheState, flags)
+	h.file = f
+	return h
 }
 
 // Rename supports the atomic save: a temporary file renamed over the
-// granted name is renamed over the host file in one renameat2. Renaming the
-// granted file away (to keep a backup) is refused: a crash before the new
-// version arrives would leave the original only in a hidden temporary file.
+// granted name (or over a new file the user kept) is renamed over the host
+// file in one renameat2. Renaming the granted file or a kept file away (to
+// keep a backup) is refused: a crash before the new version arrives would
+// leave the original only in a hidden temporary file.
 func (d *docDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
 	g := d.g
 	if !g.Writable || g.Dir {
@@ -222,15 +252,21 @@ func (d *docDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbe
 		return syscall.ENOENT
 	}
 	src := g.temps[name]
-	if src == nil {
+	if src == nil || src.state == fileKept {
 		g.mu.Unlock()
-		if name == g.name {
+		if name == g.name || src != nil {
 			return syscall.EPERM
 		}
 		return syscall.ENOENT
 	}
+	if name == newName {
+		g.mu.Unlock()
+		return 0
+	}
 	var gone *docFile
-	if newName == g.name {
+	dst := g.temps[newName]
+	switch {
+	case newName == g.name:
 		if err := unix.Renameat2(g.dirfd, src.hostName, g.dirfd, g.hostName, uint(flags)); err != nil {
 			g.mu.Unlock()
 			return fs.ToErrno(err)
@@ -238,13 +274,32 @@ func (d *docDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbe
 		delete(g.temps, name)
 		gone = g.target
 		src.hostName = g.hostName
+		src.state = fileGranted
+		src.resolvedByApp()
 		g.target = src
-	} else {
-		if dst := g.temps[newName]; dst != nil {
+	case !validNewName(newName):
+		g.mu.Unlock()
+		return syscall.EINVAL
+	case dst != nil && dst.state == fileKept:
+		// A new save of a file the user kept: it replaces the host file,
+		// as a save of the granted file does.
+		if err := unix.Renameat2(g.dirfd, src.hostName, g.dirfd, dst.hostName, uint(flags)); err != nil {
+			g.mu.Unlock()
+			return fs.ToErrno(err)
+		}
+		delete(g.temps, name)
+		src.hostName, src.state, src.name = dst.hostName, fileKept, newName
+		src.resolvedByApp()
+		g.temps[newName] = src
+		gone = dst
+	default:
+		if dst != nil {
 			if flags&unix.RENAME_NOREPLACE != 0 {
 				g.mu.Unlock()
 				return syscall.EEXIST
 			}
+			// Replaced by the app's own newer file: its question, if
+			// one is out, no longer applies (NewFile checks hostName).
 			if err := unix.Unlinkat(g.dirfd, dst.hostName, 0); err != nil {
 				g.mu.Unlock()
 				return fs.ToErrno(err)
@@ -252,10 +307,12 @@ func (d *docDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbe
 			gone = dst
 		}
 		delete(g.temps, name)
+		src.name = newName
 		g.temps[newName] = src
 	}
 	if gone != nil {
 		gone.hostName = ""
+		gone.resolvedByApp()
 	}
 	g.mu.Unlock()
 	if gone != nil {
@@ -264,8 +321,8 @@ func (d *docDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbe
 	return 0
 }
 
-// Unlink removes a temporary file. The granted file itself cannot be
-// removed through the store.
+// Unlink removes a file the app created. The granted file and new files the
+// user kept cannot be removed through the store.
 func (d *docDir) Unlink(ctx context.Context, name string) syscall.Errno {
 	g := d.g
 	if !g.Writable || g.Dir {
@@ -277,9 +334,9 @@ func (d *docDir) Unlink(ctx context.Context, name string) syscall.Errno {
 		return syscall.ENOENT
 	}
 	t := g.temps[name]
-	if t == nil {
+	if t == nil || t.state == fileKept {
 		g.mu.Unlock()
-		if name == g.name {
+		if name == g.name || t != nil {
 			return syscall.EPERM
 		}
 		return syscall.ENOENT
@@ -288,6 +345,7 @@ func (d *docDir) Unlink(ctx context.Context, name string) syscall.Errno {
 	if err == nil || err == unix.ENOENT {
 		delete(g.temps, name)
 		t.hostName = ""
+		t.resolvedByApp()
 		err = nil
 	}
 	g.mu.Unlock()
@@ -342,7 +400,7 @@ func (f *docFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32
 	if f.keep(&st) {
 		fuseFlags = fuse.FOPEN_KEEP_CACHE
 	}
-	return newHandle(fd, g, &f.cacheState, flags), fuseFlags, 0
+	return f.handle(fd, flags), fuseFlags, 0
 }
 
 func (f *docFile) Getattr(ctx context.Context, fh fs.FileHandle, out *fuse.AttrOut) syscall.Errno {

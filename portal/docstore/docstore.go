@@ -56,8 +56,10 @@ const (
 	// atomic save of a file grant: .airlock-<docid>-<random>.
 	hiddenPrefix = ".airlock-"
 
-	// maxTemps caps the temporary files one file grant may hold at once, so
-	// an app cannot fill the user's folder with hidden files.
+	// maxTemps caps the unresolved files (temporaries, lock files, new files
+	// not yet kept or discarded) one file grant may hold at once, so an app
+	// cannot fill the user's folder with hidden files or the screen with
+	// questions.
 	maxTemps = 16
 
 	// invalDelay coalesces bursts of fsnotify events into one invalidation.
@@ -75,6 +77,7 @@ type Store struct {
 	inval      *invalidator
 	nextIno    atomic.Uint64
 	done       chan struct{}
+	saves      newFiles // new files beside granted files (newfile.go)
 
 	mu sync.Mutex
 	// views maps sandbox ids to their views; guarded by mu.
@@ -88,6 +91,7 @@ type Store struct {
 
 type view struct {
 	id    string
+	label Label
 	inode *fs.Inode
 	// grants by doc id; guarded by Store.mu.
 	grants map[string]*served
@@ -130,6 +134,7 @@ func Mount(dir string, log *slog.Logger) (*Store, error) {
 		done:       make(chan struct{}),
 	}
 	s.nextIno.Store(1)
+	s.saves.out = map[*NewFile]bool{}
 	s.inval = &invalidator{content: map[*fs.Inode]bool{}, entries: map[entryKey]bool{}}
 	s.root = &dirNode{mode: 0o500}
 
@@ -182,7 +187,9 @@ func Mount(dir string, log *slog.Logger) (*Store, error) {
 // MountPoint is the directory the store is mounted on.
 func (s *Store) MountPoint() string { return s.mountPoint }
 
-// Close ends every grant, removes leftover temporary files and unmounts.
+// Close ends every grant, removes leftover lock files, keeps new files
+// still waiting for the user's answer (none can be asked any more) and
+// unmounts.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	if s.closed {
@@ -193,6 +200,7 @@ func (s *Store) Close() error {
 	views := s.views
 	s.views = map[string]*view{}
 	s.mu.Unlock()
+	s.closeNewFiles()
 	for _, v := range views {
 		for _, g := range v.grants {
 			s.endGrant(v, g, false)
@@ -216,7 +224,7 @@ func validName(name string) bool {
 
 // AddSandbox creates the empty view of a sandbox and returns its host path,
 // to be bind-mounted onto /run/user/UID/doc inside the sandbox.
-func (s *Store) AddSandbox(id string) (string, error) {
+func (s *Store) AddSandbox(id string, label Label) (string, error) {
 	if !validName(id) {
 		return "", fmt.Errorf("cannot add sandbox view: invalid sandbox id %q", id)
 	}
@@ -230,12 +238,16 @@ func (s *Store) AddSandbox(id string) (string, error) {
 	}
 	in := s.bySandbox.NewPersistentInode(context.Background(), &dirNode{mode: 0o500}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: s.ino()})
 	s.bySandbox.AddChild(id, in, false)
-	s.views[id] = &view{id: id, inode: in, grants: map[string]*served{}}
+	s.views[id] = &view{id: id, label: label, inode: in, grants: map[string]*served{}}
 	return filepath.Join(s.mountPoint, "by-sandbox", id), nil
 }
 
-// RemoveSandbox ends every grant of the sandbox, removes the temporary files
-// of its unfinished saves and makes its view disappear.
+// Label is how Airlock's own UI names a sandbox (its profile's display
+// name and icon): the store passes it on with each NewFile.
+type Label struct{ Name, Icon string }
+
+// RemoveSandbox ends every grant of the sandbox (see endGrant) and makes its
+// view disappear.
 func (s *Store) RemoveSandbox(id string) {
 	s.mu.Lock()
 	v := s.views[id]
@@ -297,6 +309,7 @@ func (s *Store) Add(g grant.Grant, anchor int) error {
 	if g.Dir {
 		sg.root = sg.docDir.NewPersistentInode(ctx, &treeNode{g: sg}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: s.ino()})
 	}
+	sg.label = v.label
 	v.grants[g.DocID] = sg
 	v.inode.AddChild(g.DocID, sg.docDir, false)
 	s.watchLocked(sg)
@@ -323,10 +336,11 @@ func (s *Store) Revoke(sandbox, docID string) error {
 	return nil
 }
 
-// endGrant closes the grant's anchor, removes the temporary files of
-// unfinished saves and invalidates the kernel's caches. It must not be called
-// with s.mu held: notifications wait for the kernel, which may wait for a
-// request that needs s.mu.
+// endGrant closes the grant's anchor, removes lock files, asks about new
+// files that are still unanswered (newfile.go: never deleted unasked) and
+// invalidates the kernel's caches. It must not be called with s.mu held:
+// notifications wait for the kernel, which may wait for a request that needs
+// s.mu.
 func (s *Store) endGrant(v *view, g *served, notify bool) {
 	g.mu.Lock()
 	if g.revoked.Load() {
@@ -334,12 +348,32 @@ func (s *Store) endGrant(v *view, g *served, notify bool) {
 		return
 	}
 	g.revoked.Store(true)
+	var ask []*NewFile
 	for name, t := range g.temps {
-		if err := unix.Unlinkat(g.dirfd, t.hostName, 0); err != nil && !errors.Is(err, unix.ENOENT) {
-			s.log.Warn("cannot remove temporary file of an unfinished save", "dir", g.watchDir, "name", t.hostName, "err", err)
+		if t.timer != nil {
+			t.timer.Stop()
+			t.timer = nil
 		}
-		t.hostName = ""
 		delete(g.temps, name)
+		switch {
+		case t.state == fileKept, t.state == fileAsking:
+			// On the host under its own name, or its question is out and
+			// its NewFile holds a descriptor of the folder of its own.
+		case lockName(name):
+			if err := unix.Unlinkat(g.dirfd, t.hostName, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+				s.log.Warn("cannot remove a lock file", "dir", g.watchDir, "name", t.hostName, "err", err)
+			}
+			t.hostName = ""
+		default:
+			n, err := g.question(t)
+			if err != nil {
+				// Not deleted: it stays on the host, hidden, and the log
+				// says where.
+				s.log.Error("cannot ask about a new file; it stays hidden", "path", filepath.Join(g.watchDir, t.hostName), "name", name, "err", err)
+				continue
+			}
+			ask = append(ask, n)
+		}
 	}
 	unix.Close(g.dirfd)
 	g.dirfd = -1
@@ -358,6 +392,9 @@ func (s *Store) endGrant(v *view, g *served, notify bool) {
 		}
 	}
 	g.docDir.ForgetPersistent()
+	for _, n := range ask {
+		s.ask(n)
+	}
 }
 
 func randomSuffix() string {

@@ -85,7 +85,7 @@ func (e *env) write(t *testing.T, rel, content string) string {
 
 func (e *env) sandbox(t *testing.T, id string) string {
 	t.Helper()
-	v, err := e.s.AddSandbox(id)
+	v, err := e.s.AddSandbox(id, Label{Name: id})
 	if err != nil {
 		t.Fatalf("AddSandbox: %v", err)
 	}
@@ -336,9 +336,18 @@ func TestFailedSaveLeavesOriginal(t *testing.T) {
 	if h := hidden(t, e.host); len(h) != 1 {
 		t.Fatalf("host temporary files: %v, want one", h)
 	}
+	asked := e.asker(t)
 	e.s.RemoveSandbox("s1")
+	// Not deleted unasked: the user is asked, and discards it.
+	n := asked.next(t)
+	if n.Name != "doc.txt~" || n.Size != int64(len("half a sa")) {
+		t.Errorf("asked about %q (%d bytes), want doc.txt~", n.Name, n.Size)
+	}
+	if err := n.Discard(); err != nil {
+		t.Fatalf("Discard: %v", err)
+	}
 	if h := hidden(t, e.host); len(h) != 0 {
-		t.Errorf("temporary files left after RemoveSandbox: %v", h)
+		t.Errorf("temporary files left after RemoveSandbox and Discard: %v", h)
 	}
 	if got := readString(t, host); got != "original" {
 		t.Errorf("host after RemoveSandbox = %q", got)

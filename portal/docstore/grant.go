@@ -20,6 +20,7 @@ type devIno struct{ dev, ino uint64 }
 type served struct {
 	grant.Grant
 	name     string // the name shown inside, Grant.Name()
+	label    Label  // the sandbox's, for questions about new files
 	store    *Store
 	watchDir string    // host directory watched for changes
 	docDir   *fs.Inode // <docid>/
@@ -39,8 +40,11 @@ type served struct {
 	// target is the node currently shown as Name (file grants), nil until
 	// looked up or created.
 	target *docFile
-	// temps maps the names the app gave its temporary files to their nodes.
+	// temps maps the names the app gave the files it created to their nodes.
 	temps map[string]*docFile
+	// refusedNew is set once a create was refused for too many unresolved
+	// new files (logged once per grant).
+	refusedNew bool
 
 	inoMu sync.Mutex
 	// inos gives host files of a folder grant stable inode numbers of
@@ -258,6 +262,7 @@ type handle struct {
 	g     *served
 	cache *cacheState
 	write bool
+	file  *docFile // file grants: the node, told when the handle closes
 }
 
 var (
@@ -331,7 +336,11 @@ func (h *handle) Release(ctx context.Context) syscall.Errno {
 		h.cache.record(h.fd)
 		h.cache.writers.Add(-1)
 	}
-	return fs.ToErrno(unix.Close(h.fd))
+	err := unix.Close(h.fd)
+	if h.file != nil {
+		h.file.released()
+	}
+	return fs.ToErrno(err)
 }
 
 // access answers access(2) for any node of the grant: no write on a

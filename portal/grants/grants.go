@@ -63,6 +63,9 @@ type Binder interface {
 // Sandbox is what the registry knows of a sandbox.
 type Sandbox struct {
 	ID, Profile string
+	// Label names the sandbox in Airlock's questions about files it saved
+	// (docstore.NewFile), which may come after it ended.
+	Label docstore.Label
 	// Persistent: the profile's grants outlive the sandbox (persist.go).
 	Persistent bool
 	// Resumed: registered again after the broker serving it died; see
@@ -119,7 +122,7 @@ func (r *Registry) AddSandbox(s Sandbox) (view string, err error) {
 	if r.store == nil || s.Resumed {
 		return "", nil
 	}
-	view, err = r.store.AddSandbox(s.ID)
+	view, err = r.store.AddSandbox(s.ID, s.Label)
 	if err != nil {
 		r.mu.Lock()
 		delete(r.sandboxes, s.ID)
