@@ -206,6 +206,6 @@ func (s *Sandbox) shareA11yBus(hostAddr, runtimeIn string) string {
 		}
 	}
 	s.log.Warn("the sandbox gets no accessibility bus", "err", err)
-	fmt.Fprintln(os.Stderr, i18n.T("airlock: warning: screen readers cannot read this application: its accessibility bus needs xdg-dbus-proxy, which did not start (%v)", err))
+	fmt.Fprintln(os.Stderr, i18n.T("airlock: warning: screen readers cannot read this application: it gets no accessibility bus, because the filtering proxy (xdg-dbus-proxy) did not start: %v", err))
 	return ""
 }
