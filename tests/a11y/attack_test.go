@@ -2,8 +2,12 @@ package a11y_test
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -222,4 +226,75 @@ func TestSandboxCannotListenOrInject(t *testing.T) {
 			t.Errorf("keys synthesized from a sandbox reached a host window:\n%s", host.out.all.String())
 		}
 	})
+}
+
+// procGone reports whether pid has exited (a zombie counts: its parent, once
+// the launcher died, may be a PID 1 that never reaps).
+func procGone(pid int) bool {
+	st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	s := string(st)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && i+2 < len(s) && s[i+2] == 'Z'
+}
+
+// proxyOf returns the pid of the xdg-dbus-proxy the launcher pid started.
+func proxyOf(t *testing.T, launcher int) int {
+	t.Helper()
+	var pid int
+	until(t, "the launcher's xdg-dbus-proxy", func() (bool, string) {
+		for _, c := range childrenOf(launcher) {
+			if comm, _ := os.ReadFile("/proc/" + strconv.Itoa(c) + "/comm"); strings.TrimSpace(string(comm)) == "xdg-dbus-proxy" {
+				pid = c
+				return true, ""
+			}
+		}
+		return false, fmt.Sprint("children: ", childrenOf(launcher))
+	})
+	return pid
+}
+
+// TestA11yProxyLifetime: the filtering proxy of a sandbox that shares the
+// accessibility bus is the launcher's child, ends when the sandbox ends, and
+// does not outlive a launcher killed with SIGKILL.
+func TestA11yProxyLifetime(t *testing.T) {
+	t.Parallel()
+	e := harness.Get(t)
+	need(t)
+	if _, err := exec.LookPath("xdg-dbus-proxy"); err != nil {
+		t.Skip("xdg-dbus-proxy is missing: install the Debian package xdg-dbus-proxy")
+	}
+	s := e.SessionBus(t)
+	startA11yBus(t, s)
+	rt := privateRuntime(t, e)
+	prof := filepath.Join(e.UserDir(t), "a11y-none.toml")
+	e.WriteUserFile(t, prof, "bus_names = [\"org.a11y.Bus\"]\n", 0o644)
+	for _, kill := range []bool{false, true} {
+		cmd := s.Airlock(context.Background(), "run", "--profile", prof, "--", "/bin/sh", "-c", "echo up; exec cat")
+		cmd.Env = append(without(withBridge(cmd.Env), "XDG_RUNTIME_DIR"), "XDG_RUNTIME_DIR="+rt)
+		p := startHostProc(t, cmd, "airlock run")
+		p.out.waitLine(t, "up", func() string { return "" })
+		proxy := proxyOf(t, cmd.Process.Pid)
+		sock, _ := filepath.Glob(filepath.Join(rt, "airlock", "a11y", "*", "bus"))
+		if len(sock) != 1 {
+			t.Fatalf("proxy sockets under %s: %q, want one", rt, sock)
+		}
+		if kill {
+			syscall.Kill(cmd.Process.Pid, syscall.SIGKILL)
+		} else {
+			p.stdin.Close()
+		}
+		until(t, fmt.Sprintf("xdg-dbus-proxy (pid %d) to end (launcher killed: %v)", proxy, kill), func() (bool, string) {
+			return procGone(proxy), ""
+		})
+		if !kill {
+			if _, err := os.Stat(filepath.Dir(sock[0])); !os.IsNotExist(err) {
+				t.Errorf("the proxy's socket folder outlives the sandbox: %v", err)
+			}
+		} else {
+			os.RemoveAll(filepath.Dir(sock[0]))
+		}
+	}
 }
