@@ -80,7 +80,8 @@ func startSandbox(t *testing.T, s *harness.Env, x *harness.Xvfb, runtime string,
 // TestSandboxedAppOnAccessibilityBus: a GTK 3 application in a sandbox
 // whose profile lists org.a11y.Bus is read by a screen reader on the host:
 // pyatspi finds it, its window and its label "Hello Orca" in the desktop's
-// accessible tree (this is what lets Orca read sandboxed applications).
+// accessible tree (this is what lets Orca read sandboxed applications), and
+// presses its button through the Action interface.
 // Inside, org.a11y.Bus.GetAddress answers with the socket bound inside, never
 // a host path. The same application in a sandbox of the default profile (no
 // org.a11y.Bus) is refused the address and is not in the host's tree.
@@ -126,6 +127,13 @@ exec /usr/bin/python3 "$1" "$2"`
 		t.Errorf("want the label \"Hello Orca\" (Text interface too) in the window \"Readable inside\": window %v, label %v", win, label)
 	} else {
 		t.Logf("the screen reader reads the sandboxed label at: %s", label)
+	}
+	// The screen reader acts on the sandboxed application too (its calls
+	// into the application pass the sandbox's proxy).
+	if res := sr.run(t, "press", "readable-inside", "push button", "Press me", "click"); res.Code != 0 {
+		t.Errorf("the screen reader cannot press the sandboxed button: %v", res)
+	} else {
+		shared.out.waitLine(t, "clicked", shared.stderr.String)
 	}
 	// Only now, with the shared application on the bus and the default
 	// one past its GTK start-up (where the bridge connects or gives up):
