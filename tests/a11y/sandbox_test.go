@@ -166,3 +166,39 @@ exec /usr/bin/python3 "$1" "$2"`
 		t.Errorf("GetAddress inside a default sandbox: %q, want AccessDenied or ServiceUnknown, bridge on", rd.Stdout)
 	}
 }
+
+// TestScreenReaderHearsSandboxedKeys: keys typed into a sandboxed GTK
+// application (with xdotool on its own nested display) reach a keystroke
+// listener on the host, as Orca's key echo needs: the application's
+// NotifyListenersSync passes its proxy.
+func TestScreenReaderHearsSandboxedKeys(t *testing.T) {
+	t.Parallel()
+	e := harness.Get(t)
+	need(t, [2]string{"Xephyr", "xserver-xephyr"}, [2]string{"xdotool", "xdotool"})
+	s := e.SessionBus(t)
+	startA11yBus(t, s)
+	x := e.StartXvfb(t)
+	rt := privateRuntime(t, e)
+	app := userCopy(t, e, "readable.py")
+	attack := userCopy(t, e, "attack.py")
+	profile := userCopy(t, e, "a11y.toml")
+
+	lcmd := s.Command(context.Background(), python, attack, "listen")
+	lcmd.Env = without(lcmd.Env, "DISPLAY", "XAUTHORITY")
+	listener := startHostProc(t, lcmd, "host listener")
+	listener.out.waitLine(t, "listening", func() string { return "" })
+
+	// The application keeps the sandbox's standard input (a background
+	// job of a non-interactive shell would get /dev/null and quit).
+	script := `exec 3<&0
+/usr/bin/python3 "$1" keys-inside <&3 &
+xdotool search --sync --onlyvisible --name '^Readable inside$' windowfocus --sync type --delay 50 hello 2>&1
+echo "typed $?"
+wait`
+	sb := startSandbox(t, s, x, rt, "run", "--profile", profile, "--name", "a11y-keys", "--ro", app,
+		"--", "/bin/sh", "-c", script, "sh", app)
+	sb.out.waitLine(t, "typed 0", sb.stderr.String)
+	for _, k := range []string{"h", "e", "l", "o"} {
+		listener.out.waitLine(t, "key "+k, func() string { return sb.out.all.String() + sb.stderr.String() })
+	}
+}
