@@ -189,6 +189,23 @@ func TestSandboxCannotListenOrInject(t *testing.T) {
 		// to keystroke listeners is synchronous (NotifyListenersSync): by
 		// now the registry has called every listener.
 		ctl.out.waitLine(t, "key t", func() string { return "" })
+		// The pointer and the modifier keys, which the registry itself
+		// reports to whoever listens for mouse: and keyboard: events.
+		// The registry polls the pointer (every 20 to 100 ms): the
+		// control waits for its report of the move.
+		if out, err := x.Host("xdotool", "mousemove", "--sync", "300", "200", "click", "1"); err != nil {
+			t.Fatalf("xdotool: %v %s", err, out)
+		}
+		ctl.out.waitLine(t, "event mouse:abs", func() string { return "" })
+		// Broadcasts are not synchronous: a listener registered now
+		// makes the registry broadcast EventListenerRegistered, which
+		// the sandbox may receive, after everything it sent before.
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if r := harness.RunCmd(noDisplay(s.Command(ctx, python, attack, "register", "object:bounds-changed"))); !strings.Contains(r.Stdout, "registered") {
+			t.Fatalf("host event registration: %v", r)
+		}
+		in.out.waitFunc(t, "EventListenerRegistered", func(l string) bool { return strings.HasSuffix(l, " EventListenerRegistered") }, func() string { return "" })
 		in.stdin.Close()
 		in.out.waitLine(t, "done", func() string { return "" })
 		got := in.out.all.String()
@@ -196,6 +213,13 @@ func TestSandboxCannotListenOrInject(t *testing.T) {
 		for _, l := range strings.Split(got, "\n") {
 			if strings.HasPrefix(l, "key ") || strings.HasPrefix(l, "event ") {
 				t.Errorf("a sandbox hears the host's keys or events: %q", l)
+			}
+			// On the wire: the bus's own signals (names coming and
+			// going) and the registry's news of listeners, nothing else.
+			f := strings.Fields(l)
+			if len(f) == 5 && f[0] == "signal" && f[1] != "org.freedesktop.DBus" &&
+				!(f[2] == "/org/a11y/atspi/registry" && f[3] == "org.a11y.atspi.Registry" && strings.HasPrefix(f[4], "EventListener")) {
+				t.Errorf("a sandbox receives another connection's signal: %q", l)
 			}
 		}
 	})

@@ -11,8 +11,13 @@ shows each attack works where it is allowed).
       runs its first action: prints "pressed" or "not found".
   attack.py listen
       Registers a keystroke listener for every key and an event listener for
-      text and focus events, prints "listening", then "key STRING" and
+      text, focus, pointer and modifier events, and a match rule for every
+      signal on a connection of its own; prints "listening", then
+      "key STRING", "signal SENDER PATH INTERFACE MEMBER" and
       "event TYPE APP" as they come, until its standard input closes.
+  attack.py register EVENT
+      Registers a listener for EVENT and leaves (the registry broadcasts
+      both).
   attack.py type TEXT
       Synthesizes TEXT with generateKeyboardEvent (KEY_STRING), prints
       "generated" or "refused ERROR".
@@ -96,7 +101,26 @@ def press(app, role, name):
     return 1
 
 
+def a11y_bus():
+    """A raw connection to the accessibility bus, found as atk-bridge finds
+    it; libatspi hides what a hostile client would see on the wire."""
+    session = Gio.bus_get_sync(Gio.BusType.SESSION, None)
+    addr = session.call_sync("org.a11y.Bus", "/org/a11y/bus", "org.a11y.Bus", "GetAddress",
+                             None, GLib.VariantType.new("(s)"), Gio.DBusCallFlags.NONE, 10000, None).unpack()[0]
+    return Gio.DBusConnection.new_for_address_sync(
+        addr, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
+
+
 def listen():
+    # Every signal the bus routes to us, on the wire.
+    try:
+        raw = a11y_bus()
+        raw.call_sync("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "AddMatch",
+                      GLib.Variant("(s)", ("type='signal'",)), None, Gio.DBusCallFlags.NONE, 10000, None)
+        raw.signal_subscribe(None, None, None, None, None, Gio.DBusSignalFlags.NONE,
+                             lambda _c, sender, path, iface, member, _p: out("signal", sender, path, iface, member))
+    except GLib.Error as e:
+        out("refused raw", e.message)
     def on_key(event, _data=None):
         out("key", event.event_string)
         return False
@@ -105,7 +129,7 @@ def listen():
         try:
             app = event.source.get_application()
             out("event", event.type, name_of(app))
-        except GLib.Error:
+        except Exception:
             out("event", event.type)
 
     keys = Atspi.DeviceListener.new(on_key, None)
@@ -123,7 +147,10 @@ def listen():
     except GLib.Error as e:
         out("refused device listener", e.message)
     ev = Atspi.EventListener.new(on_event)
-    for t in ("object:text-changed", "object:state-changed:focused", "window:activate"):
+    # The registry's own: the pointer anywhere on the screen, and the
+    # modifier keys.
+    for t in ("object:text-changed", "object:state-changed:focused", "window:activate",
+              "mouse:abs", "mouse:button", "keyboard:modifiers"):
         try:
             ev.register(t)
         except GLib.Error as e:
@@ -140,12 +167,7 @@ def synthesize(text):
     # The D-Bus call itself, not Atspi.generate_keyboard_event: libatspi
     # logs a refusal and still returns TRUE.
     try:
-        session = Gio.bus_get_sync(Gio.BusType.SESSION, None)
-        addr = session.call_sync("org.a11y.Bus", "/org/a11y/bus", "org.a11y.Bus", "GetAddress",
-                                 None, GLib.VariantType.new("(s)"), Gio.DBusCallFlags.NONE, 10000, None).unpack()[0]
-        bus = Gio.DBusConnection.new_for_address_sync(
-            addr, Gio.DBusConnectionFlags.AUTHENTICATION_CLIENT | Gio.DBusConnectionFlags.MESSAGE_BUS_CONNECTION, None, None)
-        bus.call_sync("org.a11y.atspi.Registry", "/org/a11y/atspi/registry/deviceeventcontroller",
+        a11y_bus().call_sync("org.a11y.atspi.Registry", "/org/a11y/atspi/registry/deviceeventcontroller",
                       "org.a11y.atspi.DeviceEventController", "GenerateKeyboardEvent",
                       GLib.Variant("(isu)", (0, text, int(Atspi.KeySynthType.STRING))),
                       None, Gio.DBusCallFlags.NONE, 10000, None)
@@ -169,6 +191,12 @@ def main(argv):
         return listen()
     if cmd == "type":
         return synthesize(args[0])
+    if cmd == "register":
+        # A screen reader starting to listen: the registry broadcasts
+        # EventListenerRegistered (and Deregistered when we leave).
+        Atspi.EventListener.new(lambda *_: None).register(args[0])
+        out("registered")
+        return 0
     out("unknown command", cmd)
     return 2
 
