@@ -25,7 +25,7 @@ import (
 // so the sandbox gets its own filtering xdg-dbus-proxy in front of that bus,
 // never the bus itself. The rules are Flatpak's
 // (flatpak_run_add_a11y_dbus_args, common/flatpak-run-dbus.c), tightened
-// where they leak; see a11yProxyRules.
+// where they leak; see a11yProxyRules and a11yFilter.
 
 // a11yInsideSocket is where the proxy's socket appears inside the sandbox,
 // under /run/user/UID; the broker answers org.a11y.Bus.GetAddress with it.
@@ -46,10 +46,11 @@ const a11yInsideSocket = "at-spi/bus"
 //     (object:text-changed, focus: what the user types elsewhere) never
 //     reach it, even with a match rule and --sloppy-names, which only shows
 //     NameOwnerChanged for unique names (atk-bridge tracks its listeners'
-//     lifetimes with it). The registry's own broadcasts all pass (a --call
-//     rule gives it TALK): the desktop's ChildrenChanged carries each
-//     application's bus name, so the sandbox learns who is on the bus, and
-//     can still not call them.
+//     lifetimes with it): the sandbox sees unique names come and go, and
+//     cannot call them. From the registry, only the --broadcast rules'
+//     EventListenerRegistered/Deregistered pass in 0.1.4; since 0.1.6 all
+//     of its broadcasts do (pointer, modifier keys, the desktop's
+//     ChildrenChanged), which a11yFilter drops.
 //   - Calls from other peers (the screen reader reading the application's
 //     tree) reach the sandbox unfiltered, and its replies go back: that is
 //     what a screen reader needs.
@@ -57,8 +58,8 @@ const a11yInsideSocket = "at-spi/bus"
 // Tightened beyond Flatpak:
 //   - Socket.Unembed is not allowed. at-spi2-registryd (registry.c,
 //     impl_Unembed, at-spi2-core 2.46) removes the application named in the
-//     message body, not the caller: with the names it sees in ChildrenChanged
-//     a sandbox could take any application, Airlock's chooser included, off
+//     message body, not the caller: with the unique names it sees come and
+//     go a sandbox could take any application, Airlock's chooser included, off
 //     the desktop the screen reader reads, and drop its device listeners
 //     (spi_remove_device_listeners). No client needs it: atk-bridge leaves
 //     with DeregisterApplication (not allowed either), and the registry drops
@@ -104,8 +105,9 @@ type a11yProxy struct {
 	cmd    *exec.Cmd
 	sync   *os.File // our end of --fd: when it closes, the proxy exits
 	done   chan struct{}
-	dir    string // private folder holding the socket
-	socket string
+	dir    string      // private folder holding the sockets
+	filter *a11yFilter // the second stage, in the launcher (a11yfilter.go)
+	socket string      // the filter's socket: the one bound into the sandbox
 }
 
 // startA11yProxy starts xdg-dbus-proxy as the user, in front of the
@@ -127,6 +129,7 @@ func startA11yProxy(hostAddr, dir string) (*a11yProxy, error) {
 		return nil, err
 	}
 	p := &a11yProxy{dir: sockDir, socket: filepath.Join(sockDir, "bus"), done: make(chan struct{})}
+	proxySocket := filepath.Join(sockDir, "proxy")
 	// The proxy stops when its end of this pair sees our end close: when
 	// Stop closes it, and when the launcher dies, however it dies (the
 	// kernel closes our descriptors), so the proxy never outlives the
@@ -141,7 +144,7 @@ func startA11yProxy(hostAddr, dir string) (*a11yProxy, error) {
 	unix.SetNonblock(pair[0], true)
 	p.sync = os.NewFile(uintptr(pair[0]), "a11y-proxy-sync")
 	theirs := os.NewFile(uintptr(pair[1]), "a11y-proxy-sync-child")
-	args := append([]string{"--fd=3", hostAddr, p.socket}, a11yProxyRules...)
+	args := append([]string{"--fd=3", hostAddr, proxySocket}, a11yProxyRules...)
 	p.cmd = exec.Command(prog, args...)
 	p.cmd.ExtraFiles = []*os.File{theirs} // fd 3
 	p.cmd.Stderr = os.Stderr
@@ -168,12 +171,19 @@ func startA11yProxy(hostAddr, dir string) (*a11yProxy, error) {
 		}
 		return nil, fmt.Errorf("%s did not start listening: %w", prog, err)
 	}
+	if p.filter, err = newA11yFilter(p.socket, proxySocket); err != nil {
+		p.Stop()
+		return nil, err
+	}
 	return p, nil
 }
 
 // Stop ends the proxy (by closing its --fd, then by PID if it lingers) and
 // removes its socket.
 func (p *a11yProxy) Stop() {
+	if p.filter != nil {
+		p.filter.Close()
+	}
 	p.sync.Close()
 	select {
 	case <-p.done:
