@@ -46,6 +46,11 @@ type a11yFilter struct {
 // maxA11yMessage is the D-Bus limit on a message's length (2^27).
 const maxA11yMessage = 1 << 27
 
+// maxA11yConns bounds the connections a sandbox keeps open through the
+// filter (each holds one to the proxy, and the proxy one to the bus): an
+// application makes one or two.
+const maxA11yConns = 32
+
 func newA11yFilter(path, upstream string) (*a11yFilter, error) {
 	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 	if err != nil {
@@ -69,7 +74,7 @@ func (f *a11yFilter) serve() {
 func (f *a11yFilter) track(cs ...net.Conn) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.closed {
+	if f.closed || len(f.conns)+len(cs) > 2*maxA11yConns {
 		return false
 	}
 	for _, c := range cs {
@@ -100,6 +105,13 @@ func (f *a11yFilter) Close() {
 }
 
 func (f *a11yFilter) handle(c *net.UnixConn) {
+	f.mu.Lock()
+	full := len(f.conns) >= 2*maxA11yConns
+	f.mu.Unlock()
+	if full {
+		c.Close()
+		return
+	}
 	up, err := net.Dial("unix", f.upstream)
 	if err != nil {
 		c.Close()
