@@ -188,7 +188,7 @@ func TestDryRunProfiles(t *testing.T) {
 	rt := "/run/user/" + uid
 	docView := sandbox.PlaceholderDocView + " -> " + rt + "/doc"
 	xephyr := sandbox.PlaceholderXephyr + " -> /tmp/.X11-unix/X0"
-	a11y := sandbox.PlaceholderA11yBus + " -> " + rt + "/at-spi/bus"
+	a11y := sandbox.PlaceholderA11yProxy + " -> " + rt + "/at-spi/bus"
 	for _, c := range []struct {
 		profile  string
 		tor      bool

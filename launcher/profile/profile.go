@@ -109,8 +109,8 @@ func Defaults() Profile {
 		Hostname:     "localhost",
 		DefaultGrant: GrantReadOnly,
 		Grants:       GrantsNative,
-		// Not org.a11y.Bus: the accessibility bus is shared by every
-		// application of the session, unfiltered; a profile opts in.
+		// Not org.a11y.Bus: even through its filtering proxy, the
+		// accessibility bus shows which applications run; a profile opts in.
 		BusNames: []string{"org.freedesktop.Notifications"},
 	}
 }

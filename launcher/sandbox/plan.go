@@ -123,6 +123,7 @@ const (
 	PlaceholderDocView    = "<document-store-view>"
 	PlaceholderDocID      = "<doc-id>"
 	PlaceholderA11yBus    = "<host-accessibility-bus>"
+	PlaceholderA11yProxy  = "<accessibility-bus-filtering-proxy>"
 	PlaceholderXephyr     = "<xephyr-socket>"
 	PlaceholderXephyrAuth = "<xephyr-xauthority>"
 	PlaceholderX11Auth    = "<untrusted-xauthority>"

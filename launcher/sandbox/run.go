@@ -175,14 +175,10 @@ func Prepare(o Options) (*Sandbox, error) {
 		a11yInside := ""
 		if slices.Contains(p.BusNames, "org.a11y.Bus") {
 			// Orca reads applications over the session's accessibility
-			// bus: its socket is bound in, and the broker answers
-			// org.a11y.Bus.GetAddress with the path inside.
-			if hp, ok := strings.CutPrefix(o.Broker.A11yBus(), "unix:path="); ok {
-				hp, _, _ = strings.Cut(hp, ",")
-				a11yInside = runtimeIn + "/at-spi/bus"
-				s.bind(OpBind, hp, a11yInside, true)
-				a11yInside = "unix:path=" + a11yInside
-			}
+			// bus: a filtering proxy's socket is bound in (a11y.go), and
+			// the broker answers org.a11y.Bus.GetAddress with the path
+			// inside.
+			a11yInside = s.shareA11yBus(o.Broker.A11yBus(), runtimeIn)
 		}
 		v, err := o.Broker.Register(p, id, name, a11yInside)
 		if err != nil {

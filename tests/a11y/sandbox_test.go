@@ -80,7 +80,8 @@ func startSandbox(t *testing.T, s *harness.Env, x *harness.Xvfb, runtime string,
 // TestSandboxedAppOnAccessibilityBus: a GTK 3 application in a sandbox
 // whose profile lists org.a11y.Bus is read by a screen reader on the host:
 // pyatspi finds it, its window and its label "Hello Orca" in the desktop's
-// accessible tree (this is what lets Orca read sandboxed applications).
+// accessible tree (this is what lets Orca read sandboxed applications), and
+// presses its button through the Action interface.
 // Inside, org.a11y.Bus.GetAddress answers with the socket bound inside, never
 // a host path. The same application in a sandbox of the default profile (no
 // org.a11y.Bus) is refused the address and is not in the host's tree.
@@ -127,6 +128,13 @@ exec /usr/bin/python3 "$1" "$2"`
 	} else {
 		t.Logf("the screen reader reads the sandboxed label at: %s", label)
 	}
+	// The screen reader acts on the sandboxed application too (its calls
+	// into the application pass the sandbox's proxy).
+	if res := sr.run(t, "press", "readable-inside", "push button", "Press me", "click"); res.Code != 0 {
+		t.Errorf("the screen reader cannot press the sandboxed button: %v", res)
+	} else {
+		shared.out.waitLine(t, "clicked", shared.stderr.String)
+	}
 	// Only now, with the shared application on the bus and the default
 	// one past its GTK start-up (where the bridge connects or gives up):
 	// the default sandbox's application is not on the accessibility bus.
@@ -156,5 +164,41 @@ exec /usr/bin/python3 "$1" "$2"`
 	if len(got) < 3 || !(strings.Contains(got[0], "org.freedesktop.DBus.Error.AccessDenied") || strings.Contains(got[0], "org.freedesktop.DBus.Error.ServiceUnknown")) ||
 		got[1] == "gdbus exit 0" || got[2] != "NO_AT_BRIDGE=unset" {
 		t.Errorf("GetAddress inside a default sandbox: %q, want AccessDenied or ServiceUnknown, bridge on", rd.Stdout)
+	}
+}
+
+// TestScreenReaderHearsSandboxedKeys: keys typed into a sandboxed GTK
+// application (with xdotool on its own nested display) reach a keystroke
+// listener on the host, as Orca's key echo needs: the application's
+// NotifyListenersSync passes its proxy.
+func TestScreenReaderHearsSandboxedKeys(t *testing.T) {
+	t.Parallel()
+	e := harness.Get(t)
+	need(t, [2]string{"Xephyr", "xserver-xephyr"}, [2]string{"xdotool", "xdotool"})
+	s := e.SessionBus(t)
+	startA11yBus(t, s)
+	x := e.StartXvfb(t)
+	rt := privateRuntime(t, e)
+	app := userCopy(t, e, "readable.py")
+	attack := userCopy(t, e, "attack.py")
+	profile := userCopy(t, e, "a11y.toml")
+
+	lcmd := s.Command(context.Background(), python, attack, "listen")
+	lcmd.Env = without(lcmd.Env, "DISPLAY", "XAUTHORITY")
+	listener := startHostProc(t, lcmd, "host listener")
+	listener.out.waitLine(t, "listening", func() string { return "" })
+
+	// The application keeps the sandbox's standard input (a background
+	// job of a non-interactive shell would get /dev/null and quit).
+	script := `exec 3<&0
+/usr/bin/python3 "$1" keys-inside <&3 &
+xdotool search --sync --onlyvisible --name '^Readable inside$' windowfocus --sync type --delay 50 hello 2>&1
+echo "typed $?"
+wait`
+	sb := startSandbox(t, s, x, rt, "run", "--profile", profile, "--name", "a11y-keys", "--ro", app,
+		"--", "/bin/sh", "-c", script, "sh", app)
+	sb.out.waitLine(t, "typed 0", sb.stderr.String)
+	for _, k := range []string{"h", "e", "l", "o"} {
+		listener.out.waitLine(t, "key "+k, func() string { return sb.out.all.String() + sb.stderr.String() })
 	}
 }

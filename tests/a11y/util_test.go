@@ -206,6 +206,13 @@ func startHelper(t *testing.T, cmd *exec.Cmd, name string) *harness.SyncBuffer {
 // accessibility bus's address.
 func startA11yBus(t *testing.T, s *harness.Env) string {
 	t.Helper()
+	return startA11yBusOn(t, s, nil)
+}
+
+// startA11yBusOn is startA11yBus with the registry on display x (nil for
+// none): there it can synthesize keys (generateKeyboardEvent) with XTest.
+func startA11yBusOn(t *testing.T, s *harness.Env, x *harness.Xvfb) string {
+	t.Helper()
 	rt := privateRuntime(t, s)
 	// No DISPLAY: the launcher then publishes the address only through
 	// org.a11y.Bus.GetAddress on the session bus, the one route a
@@ -235,7 +242,11 @@ func startA11yBus(t *testing.T, s *harness.Env) string {
 	if !strings.HasPrefix(addr, "unix:path="+rt+"/at-spi/") {
 		t.Fatalf("accessibility bus address %q, want a socket under %s/at-spi", addr, rt)
 	}
-	startHelper(t, envFor(s.Command(context.Background(), registryd)), "at-spi2-registryd")
+	reg := envFor(s.Command(context.Background(), registryd))
+	if x != nil {
+		reg.Env = append(reg.Env, x.Env()...)
+	}
+	startHelper(t, reg, "at-spi2-registryd")
 	until(t, "the AT-SPI registry on the accessibility bus", func() (bool, string) {
 		out, err := gdbus(s, "call", "--address", addr, "--dest", "org.freedesktop.DBus", "--object-path", "/org/freedesktop/DBus",
 			"--method", "org.freedesktop.DBus.NameHasOwner", "org.a11y.atspi.Registry")
@@ -365,18 +376,24 @@ func readLines(rd io.Reader) *lines {
 // assertion).
 func (l *lines) waitLine(t *testing.T, want string, diag func() string) {
 	t.Helper()
+	l.waitFunc(t, strconv.Quote(want), func(s string) bool { return s == want }, diag)
+}
+
+// waitFunc waits for a line for which ok holds; what names it.
+func (l *lines) waitFunc(t *testing.T, what string, ok func(string) bool, diag func() string) string {
+	t.Helper()
 	timeout := time.After(60 * time.Second)
 	for {
 		select {
-		case s, ok := <-l.ch:
-			if !ok {
-				t.Fatalf("output ended before %q:\n%s\n%s", want, l.all.String(), diag())
+		case s, open := <-l.ch:
+			if !open {
+				t.Fatalf("output ended before %s:\n%s\n%s", what, l.all.String(), diag())
 			}
-			if s == want {
-				return
+			if ok(s) {
+				return s
 			}
 		case <-timeout:
-			t.Fatalf("no line %q within 60 s:\n%s\n%s", want, l.all.String(), diag())
+			t.Fatalf("no line %s within 60 s:\n%s\n%s", what, l.all.String(), diag())
 		}
 	}
 }

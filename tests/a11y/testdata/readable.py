@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A GTK 3 window for the sandbox: titled "Readable inside", with the label
-"Hello Orca". Its program name (what AT-SPI calls the application) comes
-from the command line. It prints "shown" once the window is up and the main
+"Hello Orca" and a button "Press me" (prints "clicked"). Its program name
+(what AT-SPI calls the application) comes from the command line. It prints "shown" once the window is up and the main
 loop has run (so the accessibility bridge has registered, or failed to), and
 quits when its standard input closes."""
 import sys
@@ -16,7 +16,12 @@ from gi.repository import GLib  # noqa: E402
 GLib.set_prgname(sys.argv[1] if len(sys.argv) > 1 else "readable-inside")
 from gi.repository import Gtk  # noqa: E402
 w = Gtk.Window(title="Readable inside")
-w.add(Gtk.Label(label="Hello Orca"))
+box = Gtk.Box(orientation=Gtk.Orientation.VERTICAL)
+box.add(Gtk.Label(label="Hello Orca"))
+button = Gtk.Button(label="Press me")
+button.connect("clicked", lambda _: print("clicked", flush=True))
+box.add(button)
+w.add(box)
 w.connect("destroy", Gtk.main_quit)
 w.show_all()
 
