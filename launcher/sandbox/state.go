@@ -2,6 +2,9 @@ package sandbox
 
 import (
 	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -102,7 +105,11 @@ func List() ([]Record, error) {
 		}
 		var r Record
 		if json.Unmarshal(b, &r) != nil || !r.Alive() {
-			os.Remove(p) // a launcher killed with SIGKILL leaves its record
+			// A launcher killed with SIGKILL leaves its record. Another
+			// `airlock ps` may have removed it first.
+			if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				slog.Warn("cannot remove the record of a sandbox that ended", "path", p, "err", err)
+			}
 			continue
 		}
 		out = append(out, r)

@@ -247,7 +247,7 @@ func (g *served) settled(f *docFile) {
 	g.mu.Unlock()
 	if err != nil {
 		// Left hidden on the host; asked again when the grant ends.
-		g.store.log.Warn("cannot ask about a new file yet", "sandbox", g.Sandbox, "doc", g.DocID, "error", err)
+		g.store.log.Warn("cannot ask about a new file yet", "sandbox", g.Sandbox, "doc", g.DocID, "err", err)
 		return
 	}
 	g.store.ask(n)
@@ -288,7 +288,7 @@ func (n *NewFile) KeepUnasked(reason string) (string, error) {
 	case err == nil:
 		log.Warn("kept a new file without asking the user", "reason", reason, "sandbox", n.Sandbox, "doc", n.DocID, "path", p)
 	case !errors.Is(err, ErrAnswered) && !errors.Is(err, ErrGone):
-		log.Error("cannot keep a new file; it stays hidden", "reason", reason, "sandbox", n.Sandbox, "path", filepath.Join(n.Folder, n.hidden), "error", err)
+		log.Error("cannot keep a new file; it stays hidden", "reason", reason, "sandbox", n.Sandbox, "path", filepath.Join(n.Folder, n.hidden), "err", err)
 	}
 	return p, err
 }

@@ -304,7 +304,9 @@ func (p *Portal) grant(method string, po *parsed, resp protocol.Response) (map[s
 	if method != "SaveFiles" {
 		folder = filepath.Dir(folder)
 	}
-	p.folders.Set(p.sb.Profile, folder)
+	if err := p.folders.Set(p.sb.Profile, folder); err != nil {
+		p.log.Warn("cannot remember the chooser's last folder", "err", err)
+	}
 	results := map[string]dbus.Variant{"uris": dbus.MakeVariant(uris)}
 	// Only the application's own choices go back, never the read-only switch.
 	known := map[string]bool{}
@@ -392,16 +394,25 @@ func (f *Folders) Get(profile, def string) string {
 	return def
 }
 
-// Set remembers folder for profile.
-func (f *Folders) Set(profile, folder string) {
+// Set remembers folder for profile, in memory and on disk; an error says
+// the disk copy was not written (the memory one is).
+func (f *Folders) Set(profile, folder string) error {
 	f.mu.Lock()
 	f.last[profile] = folder
-	b, _ := json.Marshal(f.last)
+	b, err := json.Marshal(f.last)
 	f.mu.Unlock()
-	if f.path != "" {
-		os.MkdirAll(filepath.Dir(f.path), 0o700)
-		os.WriteFile(f.path, b, 0o600)
+	if err != nil || f.path == "" {
+		return err
 	}
+	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
+		return err
+	}
+	tmp := f.path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, f.path)
 }
 
 // Title is the translated dialog purpose, for logs and tests.
