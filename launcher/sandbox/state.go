@@ -3,9 +3,9 @@ package sandbox
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
