@@ -138,11 +138,16 @@ func readFile(p string) string {
 	return strings.TrimSpace(string(b))
 }
 
+// children lists pid's children, of every thread: the launcher forks init
+// from a locked thread of its own, not always the main one.
 func children(pid int) []int {
 	var out []int
-	for _, f := range strings.Fields(readFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))) {
-		n, _ := strconv.Atoi(f)
-		out = append(out, n)
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	for _, t := range tasks {
+		for _, f := range strings.Fields(readFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, t.Name()))) {
+			n, _ := strconv.Atoi(f)
+			out = append(out, n)
+		}
 	}
 	return out
 }
