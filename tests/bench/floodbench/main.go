@@ -195,6 +195,7 @@ func flood(args []string) {
 	size := fs.Int("size", 1<<20-512, "message size for struct and variant")
 	rules := fs.Int("rules", 500, "match rules (broadcast), on listening connections of 500 each")
 	maxLife := fs.Duration("max", 2*time.Minute, "stop after this long")
+	mark := fs.String("mark", "", "create this file once the flood is under way (10 messages written and a connection closed by the broker, or 1000 written)")
 	fs.Parse(args)
 	path := busPath()
 	msg := frame(*mode, *size)
@@ -214,6 +215,12 @@ func flood(args []string) {
 			}
 		}
 	}
+	var markOnce sync.Once
+	markIt := func() {
+		if *mark != "" {
+			os.WriteFile(*mark, nil, 0o644)
+		}
+	}
 	var wg sync.WaitGroup
 	for k := 0; k < *conns; k++ {
 		wg.Add(1)
@@ -231,10 +238,15 @@ func flood(args []string) {
 					if _, err := rc.c.Write(msg); err != nil {
 						break
 					}
-					sent.Add(1)
+					if n := sent.Add(1); n == 1000 {
+						markOnce.Do(markIt)
+					}
 				}
 				rc.c.Close()
 				reconnects.Add(1)
+				if sent.Load() >= 10 {
+					markOnce.Do(markIt)
+				}
 			}
 		}()
 	}
