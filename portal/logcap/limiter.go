@@ -29,8 +29,8 @@ type LimiterOptions struct {
 
 // Limiter is an slog.Handler that lets through at most a budget of lines
 // per second for each sandbox, drops the rest, and says how many it dropped
-// in a line of its own when the sandbox is under budget again (or at the
-// next Flush).
+// in a line of its own: before the sandbox's next line let through (at most
+// once every 5 seconds), or at the next Flush.
 type Limiter struct {
 	inner slog.Handler
 	st    *limitState
@@ -54,6 +54,8 @@ type lineBucket struct {
 	burst   float64
 	inner   slog.Handler // where to report drops: the handler of the last line dropped
 	hasKey  bool         // whether inner carries the sandbox's id already
+	// lastReport is when drops were last reported.
+	lastReport time.Time
 }
 
 // NewLimiter wraps inner.
@@ -156,11 +158,19 @@ func (s *limitState) admit(key string, keyed bool, h slog.Handler, hasKey bool) 
 		return false, 0
 	}
 	b.tokens--
+	// Reported at most once every reportEvery, so that a sandbox that
+	// stays over budget costs one report line per period, not one per
+	// line let through.
+	if b.dropped == 0 || now.Sub(b.lastReport) < reportEvery {
+		return true, 0
+	}
 	d := b.dropped
-	b.dropped = 0
-	b.inner = nil
+	b.dropped, b.inner, b.lastReport = 0, nil, now
 	return true, d
 }
+
+// reportEvery is how often drops are reported per sandbox, at most.
+const reportEvery = 5 * time.Second
 
 // Flush reports the lines dropped for sandboxes that have been silent
 // since, and forgets sandboxes with nothing to report whose budget is full
@@ -179,7 +189,7 @@ func (l *Limiter) Flush() {
 	for k, b := range s.buckets {
 		if b.dropped > 0 && b.inner != nil {
 			out = append(out, pending{k, k != "\x00" && !b.hasKey, b.dropped, b.inner})
-			b.dropped, b.inner = 0, nil
+			b.dropped, b.inner, b.lastReport = 0, nil, now
 			continue
 		}
 		if b.tokens+now.Sub(b.last).Seconds()*b.rate >= b.burst {

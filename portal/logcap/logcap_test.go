@@ -53,9 +53,9 @@ func TestLimiterDropsAndReports(t *testing.T) {
 	if strings.Contains(out, "dropped") {
 		t.Fatalf("drops reported before the sandbox was under budget again:\n%s", out)
 	}
-	// One second later the flooder has a budget again: its next line is
-	// preceded by the count of what was dropped.
-	clk.advance(time.Second)
+	// Later the flooder has a budget again: its next line is preceded by
+	// the count of what was dropped.
+	clk.advance(6 * time.Second)
 	buf.Reset()
 	flooder.Warn("refused call", "i", 1000)
 	out = buf.String()
@@ -64,6 +64,24 @@ func TestLimiterDropsAndReports(t *testing.T) {
 	}
 	if strings.Index(out, "dropped=995") > strings.Index(out, "i=1000") {
 		t.Fatalf("the report does not come before the line:\n%s", out)
+	}
+	// A sandbox that stays over budget gets one report per period, not
+	// one per line let through.
+	buf.Reset()
+	for i := 0; i < 40; i++ { // 4 s at 10 lines per 100 ms: 5 pass each time
+		for j := 0; j < 10; j++ {
+			flooder.Warn("steady flood")
+		}
+		clk.advance(100 * time.Millisecond)
+	}
+	out = buf.String()
+	if n := strings.Count(out, "dropped="); n != 0 {
+		t.Fatalf("%d reports within 4 s of the last one:\n%s", n, out)
+	}
+	clk.advance(time.Second)
+	flooder.Warn("steady flood")
+	if n := strings.Count(buf.String(), "dropped="); n != 1 {
+		t.Fatalf("%d reports after 5 s, want 1:\n%s", n, buf.String())
 	}
 	// A sandbox that goes quiet after dropping gets its report from Flush.
 	buf.Reset()
