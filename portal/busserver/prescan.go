@@ -233,6 +233,16 @@ func (s *scanner) value(sig []byte, depth int, inArray bool) error {
 		if end > len(s.b) {
 			return errScanTruncated
 		}
+		if size := basicSize(elem[0]); size > 0 {
+			// Numbers are contiguous: count them instead of walking a
+			// megabyte of bytes one by one (the decoder reads up to the
+			// first element boundary at or past the end, as here).
+			k := (int(n) + size - 1) / size
+			if err := s.add(int64(k) * int64(costBasic+4*size)); err != nil {
+				return err
+			}
+			return s.skip(k * size)
+		}
 		for s.pos < end {
 			if elem[0] == '{' {
 				if err := s.dictEntry(elem, depth+1); err != nil {
