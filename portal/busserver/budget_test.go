@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -303,5 +305,87 @@ func TestBroadcastStormBounded(t *testing.T) {
 		if err := busObj(other).Call(busName+".GetId", 0).Store(&id); err != nil {
 			t.Fatalf("call %d while a neighbour floods: %v", i, err)
 		}
+	}
+}
+
+// A sandbox over its message rate is read more slowly, not refused: every
+// call is answered, and the broker says it slowed the sandbox down.
+func TestOverRateIsSlowedNotRefused(t *testing.T) {
+	b := startBus(t, func(c *Config) { c.Limits.MessagesPerSecond = 200; c.Limits.MessageBurst = 10 })
+	conn := b.connect(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for i := 0; i < 100; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var id string
+			errs <- busObj(conn).Call(busName+".GetId", 0).Store(&id)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("a call over the rate failed: %v", err)
+		}
+	}
+	if !strings.Contains(b.logs.String(), "reading it more slowly") {
+		t.Fatalf("100 calls at a budget of 10 + 200/s were not slowed down:\n%s", b.logs.String())
+	}
+}
+
+// A connection that does not read what others' messages make the bus send
+// it is closed once its queue holds OutQueueBytes, not left to grow.
+func TestOutQueueByteBudget(t *testing.T) {
+	b := startBus(t, func(c *Config) { c.Limits.OutQueueBytes = 256 << 10 })
+	// The listener: a raw connection that asks for the signals and then
+	// never reads.
+	lc := b.rawDial(t)
+	rawAuth(t, lc, os.Getuid())
+	lc.Write(helloBytes(t))
+	m := &dbus.Message{Type: dbus.TypeMethodCall, Headers: map[dbus.HeaderField]dbus.Variant{
+		dbus.FieldDestination: dbus.MakeVariant(busName),
+		dbus.FieldPath:        dbus.MakeVariant(dbus.ObjectPath("/org/freedesktop/DBus")),
+		dbus.FieldInterface:   dbus.MakeVariant(busName),
+		dbus.FieldMember:      dbus.MakeVariant("AddMatch"),
+	}, Body: []any{"type='signal',interface='org.example.Flood'"}}
+	add, err := encodeMessage(m, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The listener's messages are handled in order: once its Ready
+	// signal reaches the sender, its rule is in place.
+	sender := b.connect(t)
+	if err := sender.AddMatchSignal(dbus.WithMatchInterface("org.example.Ready")); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan *dbus.Signal, 16)
+	sender.Signal(ready)
+	readySig, err := encodeMessage(signalMessage("", "/a", "org.example.Ready", "Now", nil), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc.Write(append(add.b, readySig.b...))
+	if waitSignal(t, ready, 10*time.Second) == nil {
+		t.Fatal("the listener's Ready signal never came")
+	}
+	big := strings.Repeat("x", 64<<10)
+	for i := 0; i < 64; i++ {
+		if err := sender.Emit("/a", "org.example.Flood.Big", big); err != nil {
+			t.Fatalf("emit: %v", err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(b.logs.String(), "outgoing queue over its byte budget") {
+		if time.Now().After(deadline) {
+			t.Fatalf("4 MiB of signals to a connection that does not read: not closed\n%s", b.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// The sender is unaffected.
+	var id string
+	if err := busObj(sender).Call(busName+".GetId", 0).Store(&id); err != nil {
+		t.Fatalf("the sender after the slow listener was closed: %v", err)
 	}
 }
