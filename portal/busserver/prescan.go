@@ -22,7 +22,7 @@ import (
 // else, so the scan can only make the broker stricter, never laxer.
 //
 // The per-value figures below are upper estimates of the measured
-// allocation per element (decoder_test.go checks them against godbus).
+// allocation per element (budget_test.go checks them against godbus).
 const (
 	costContainer = 192 // an array, a struct: a reflect.Value slice or []any, grown by appending
 	costVariant   = 224 // a dbus.Variant boxed into an any, plus its parsed signature

@@ -31,7 +31,8 @@ const BrokerName = ":1.0"
 // busName is the bus driver's name.
 const busName = "org.freedesktop.DBus"
 
-// Limits bounds what one connection can make the broker hold.
+// Limits bounds what one connection, and one sandbox (all connections of
+// one Server), can make the broker hold and do.
 type Limits struct {
 	MaxMessageSize  int           // bytes, header included; default 1 MiB
 	MaxConnections  int           // per server; default 64
