@@ -7,6 +7,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/godbus/dbus/v5"
 
@@ -24,7 +26,47 @@ import (
 	"airlock/portal/docstore"
 	"airlock/portal/filechooser"
 	"airlock/portal/grants"
+	"airlock/portal/logcap"
 )
+
+// The log's caps (logcap): what one sandbox may log per second, and the
+// size of portal.log (plus one rotated file) on the runtime directory, a
+// tmpfs on real desktops.
+const (
+	logLinesPerSecond = 20
+	logLineBurst      = 100
+	logFileMax        = 4 << 20
+)
+
+// logOutput picks where the log goes. The launcher starts the broker with
+// stdout and stderr on $XDG_RUNTIME_DIR/airlock/portal.log (control.go): a
+// regular file there is taken over by path and rotated. Anything else (a
+// journal's pipe under systemd, a terminal) is left as it is: it has caps
+// of its own.
+func logOutput(path string) (w io.Writer, closeFn func(), err error) {
+	explicit := path != ""
+	if !explicit {
+		var st syscall.Stat_t
+		if syscall.Fstat(2, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+			return os.Stderr, func() {}, nil
+		}
+		p, err := os.Readlink("/proc/self/fd/2")
+		if err != nil || !filepath.IsAbs(p) || strings.HasSuffix(p, " (deleted)") {
+			return os.Stderr, func() {}, nil
+		}
+		path = p
+	}
+	r, err := logcap.OpenRotating(path, logFileMax, true)
+	if err != nil {
+		if !explicit {
+			// A file we were handed but may not open by its path (one
+			// made by root for a test): keep writing to it as we were given it.
+			return os.Stderr, func() {}, nil
+		}
+		return nil, nil, err
+	}
+	return r, func() { r.Close() }, nil
+}
 
 // mountDocs mounts the document store at $XDG_RUNTIME_DIR/airlock/doc-PID:
 // one per broker, so that a broker replaced with --replace keeps serving its
@@ -65,13 +107,26 @@ func mountDocs(log *slog.Logger) (*docstore.Store, error) {
 func main() {
 	replace := flag.Bool("replace", false, "take over from a running airlock-portal")
 	verbose := flag.Bool("verbose", false, "log every sandbox event")
+	logFile := flag.String("log-file", "", "log to this file, rotated at 4 MiB (default: stderr, rotated when it is a file)")
 	flag.Parse()
 	level := slog.LevelInfo
 	if *verbose || os.Getenv("AIRLOCK_LOG") == "debug" {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	if err := run(log, *replace); err != nil {
+	out, closeLog, err := logOutput(*logFile)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "airlock-portal: %v\n", err)
+		os.Exit(1)
+	}
+	defer closeLog()
+	lim := logcap.NewLimiter(slog.NewTextHandler(out, &slog.HandlerOptions{Level: level}),
+		logcap.LimiterOptions{PerSecond: logLinesPerSecond, Burst: logLineBurst})
+	ctx, cancel := context.WithCancel(context.Background())
+	go lim.Run(ctx, 5*time.Second)
+	log := slog.New(lim)
+	err = run(log, *replace)
+	cancel()
+	if err != nil {
 		log.Error("airlock-portal failed", "err", err)
 		fmt.Fprintf(os.Stderr, "airlock-portal: %v\n", err)
 		os.Exit(1)

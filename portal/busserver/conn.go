@@ -32,6 +32,7 @@ type conn struct {
 	closeOnce  sync.Once
 	unixFD     bool         // set before the reader starts routing
 	pendingOut atomic.Int32 // calls this conn made that still await a reply
+	queued     atomic.Int64 // bytes in out, bounded by Limits.OutQueueBytes
 
 	// mu guards the fields below.
 	mu       sync.Mutex
@@ -150,6 +151,13 @@ func (c *conn) run() error {
 // loop reads and dispatches messages until the connection ends.
 func (c *conn) loop(wr *wireReader) error {
 	s := c.s
+	wr.budget, wr.done, wr.maxCost = s.budget, c.done, s.limits.MaxDecodeCost
+	wr.onThrottle = func() {
+		if s.budget.throttled() {
+			c.log.Warn("sandbox over its message budget: reading it more slowly", "conn", c.uniqueName(),
+				"messages_per_s", s.limits.MessagesPerSecond, "work_per_s", s.limits.WorkPerSecond)
+		}
+	}
 	for {
 		if len(wr.fds) > 0 && !c.unixFD {
 			return fmt.Errorf("descriptors received without NEGOTIATE_UNIX_FD: %w", errProtocol)
@@ -168,12 +176,14 @@ func (c *conn) loop(wr *wireReader) error {
 		if c.uniqueName() == "" {
 			if !isHello(f.msg) {
 				closeAll(f.fds)
+				f.done()
 				c.log.Warn("closing connection: first message is not Hello")
 				return nil
 			}
 			c.c.SetDeadline(time.Time{})
 		}
 		c.dispatch(f)
+		f.done()
 		select {
 		case <-c.done:
 			return nil
@@ -205,6 +215,7 @@ func (c *conn) writer() {
 		select {
 		case of := <-c.out:
 			err := writeFrame(c.c, of)
+			c.queued.Add(-int64(len(of.b)))
 			closeAll(of.fds)
 			if err != nil {
 				c.close()
@@ -222,6 +233,7 @@ func (c *conn) drain() {
 	for {
 		select {
 		case of := <-c.out:
+			c.queued.Add(-int64(len(of.b)))
 			closeAll(of.fds)
 		default:
 			return
@@ -241,19 +253,32 @@ func (c *conn) send(of outFrame, block bool) bool {
 		return false
 	default:
 	}
+	n := int64(len(of.b))
 	if block {
+		c.queued.Add(n)
 		select {
 		case c.out <- of:
 			return true
 		case <-c.done:
+			c.queued.Add(-n)
 			closeAll(of.fds)
 			return false
 		}
+	}
+	// Bytes too, not only messages: 1024 queued messages of 1 MiB each
+	// would be a gigabyte held for a client that does not read.
+	if c.queued.Add(n) > c.s.limits.OutQueueBytes {
+		c.queued.Add(-n)
+		closeAll(of.fds)
+		c.log.Warn("closing connection: outgoing queue over its byte budget", "conn", c.uniqueName(), "bytes", c.s.limits.OutQueueBytes)
+		c.close()
+		return false
 	}
 	select {
 	case c.out <- of:
 		return true
 	default:
+		c.queued.Add(-n)
 		closeAll(of.fds)
 		c.log.Warn("closing connection: outgoing queue full", "conn", c.uniqueName(), "queue", cap(c.out))
 		c.close()
@@ -291,17 +316,18 @@ func (c *conn) sendMsg(msg *dbus.Message, block bool) bool {
 	return c.send(of, block)
 }
 
-// wants reports whether one of c's match rules selects msg.
-func (c *conn) wants(msg *dbus.Message, owner func(string) string) bool {
+// wants reports whether one of c's match rules selects msg, and how many
+// rules it evaluated.
+func (c *conn) wants(msg *dbus.Message, owner func(string) string) (bool, int) {
 	c.mu.Lock()
 	rules := c.matches
 	c.mu.Unlock()
-	for _, r := range rules {
+	for i, r := range rules {
 		if r.matches(msg, owner) {
-			return true
+			return true, i + 1
 		}
 	}
-	return false
+	return false, len(rules)
 }
 
 // expect records that c may reply to caller's serial.

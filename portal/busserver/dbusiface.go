@@ -331,6 +331,13 @@ func (c *conn) addMatch(rule string) error {
 		c.mu.Unlock()
 		return dbusErr(errLimitsExceeded, "too many match rules")
 	}
+	// Per sandbox too: every broadcast is matched against every rule of
+	// the sandbox, so the rules are what a broadcast costs.
+	if c.s.budget.rules.Add(1) > int64(c.s.limits.MaxMatchRulesPerSandbox) {
+		c.s.budget.rules.Add(-1)
+		c.mu.Unlock()
+		return dbusErr(errLimitsExceeded, "too many match rules in this sandbox")
+	}
 	// Copy on write: readers take the slice without holding the lock.
 	c.matches = append(c.matches[:len(c.matches):len(c.matches)], r)
 	c.mu.Unlock()
@@ -350,6 +357,7 @@ func (c *conn) removeMatch(rule string) error {
 			nm := make([]*matchRule, 0, len(c.matches)-1)
 			nm = append(nm, c.matches[:i]...)
 			c.matches = append(nm, c.matches[i+1:]...)
+			c.s.budget.rules.Add(-1)
 			found = true
 			break
 		}

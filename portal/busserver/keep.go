@@ -119,7 +119,7 @@ func (s *Server) Adopt(uc *net.UnixConn, st ConnState) error {
 	c.unixFD = st.UnixFD
 	for _, rule := range st.Matches {
 		r, err := parseMatchRule(rule)
-		if err != nil || len(c.matches) >= s.limits.MaxMatchRules {
+		if err != nil || len(c.matches) >= s.limits.MaxMatchRules || s.budget.rules.Load()+int64(len(c.matches)) >= int64(s.limits.MaxMatchRulesPerSandbox) {
 			s.log.Warn("adopted connection: match rule dropped", "conn", st.Unique, "rule", rule, "err", err)
 			continue
 		}
@@ -159,6 +159,7 @@ func (s *Server) Adopt(uc *net.UnixConn, st ConnState) error {
 		s.byName[name] = c
 		c.names[name] = st.Names[name]
 	}
+	s.budget.rules.Add(int64(len(c.matches)))
 	s.mu.Unlock()
 
 	c.keep()

@@ -31,7 +31,8 @@ const BrokerName = ":1.0"
 // busName is the bus driver's name.
 const busName = "org.freedesktop.DBus"
 
-// Limits bounds what one connection can make the broker hold.
+// Limits bounds what one connection, and one sandbox (all connections of
+// one Server), can make the broker hold and do.
 type Limits struct {
 	MaxMessageSize  int           // bytes, header included; default 1 MiB
 	MaxConnections  int           // per server; default 64
@@ -40,6 +41,17 @@ type Limits struct {
 	MaxNamesPerConn int           // well-known names per connection; default 32
 	AuthTimeout     time.Duration // default 10s
 	OutQueue        int           // queued outgoing messages per connection; default 1024
+
+	// The sandbox's budget (budget.go), shared by all its connections.
+	MaxMatchRulesPerSandbox int     // default 1024
+	OutQueueBytes           int64   // bytes queued towards one connection; default 16 MiB
+	MaxDecodeCost           int64   // estimated decode allocation of one message (prescan.go); default 8 MiB
+	DecodeInFlight          int64   // estimated bytes being decoded at once; default 16 MiB
+	FramesInFlight          int64   // bytes of frames over 64 KiB being received at once; default 8 MiB
+	MessagesPerSecond       float64 // default 20000
+	MessageBurst            int     // default 2000
+	WorkPerSecond           int64   // estimated decode bytes and broadcast work per second; default 64 MiB
+	BroadcastQueue          int     // broadcasts waiting for the sandbox's broadcaster; default 64
 }
 
 func (l Limits) withDefaults() Limits {
@@ -63,6 +75,36 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.OutQueue <= 0 {
 		l.OutQueue = 1024
+	}
+	if l.MaxMatchRulesPerSandbox <= 0 {
+		l.MaxMatchRulesPerSandbox = 1024
+	}
+	if l.OutQueueBytes <= 0 {
+		l.OutQueueBytes = 16 << 20
+	}
+	if l.MaxDecodeCost <= 0 {
+		l.MaxDecodeCost = 8 << 20
+	}
+	if l.DecodeInFlight <= 0 {
+		l.DecodeInFlight = 16 << 20
+	}
+	if l.DecodeInFlight < l.MaxDecodeCost {
+		l.DecodeInFlight = l.MaxDecodeCost
+	}
+	if l.FramesInFlight <= 0 {
+		l.FramesInFlight = 8 << 20
+	}
+	if l.MessagesPerSecond <= 0 {
+		l.MessagesPerSecond = 20000
+	}
+	if l.MessageBurst <= 0 {
+		l.MessageBurst = 2000
+	}
+	if l.WorkPerSecond <= 0 {
+		l.WorkPerSecond = 64 << 20
+	}
+	if l.BroadcastQueue <= 0 {
+		l.BroadcastQueue = 64
 	}
 	return l
 }
@@ -113,6 +155,8 @@ type Server struct {
 	// relaying counts this sandbox's calls pending on the host bus.
 	relaying atomic.Int32
 	closing  atomic.Bool
+	budget   *budget
+	bcast    *broadcaster
 
 	// keepMu serialises calls to cfg.Keeper, so that the keeper sees each
 	// connection's states in the order they happened and never a Keep
@@ -143,6 +187,8 @@ func New(cfg Config) *Server {
 		served:    map[string]struct{}{},
 		objects:   map[dbus.ObjectPath]*object{},
 	}
+	s.budget = newBudget(s.limits)
+	s.bcast = newBroadcaster(s, s.limits.BroadcastQueue)
 	if s.cfg.MachineID == "" {
 		s.cfg.MachineID = randomHex(16)
 	}
@@ -235,6 +281,7 @@ func (s *Server) Close() error {
 	for _, c := range cs {
 		c.close()
 	}
+	s.bcast.stop()
 	return nil
 }
 
@@ -322,6 +369,10 @@ func (s *Server) unregister(c *conn) {
 		return
 	}
 	delete(s.conns, c)
+	c.mu.Lock()
+	s.budget.rules.Add(-int64(len(c.matches)))
+	c.matches = nil
+	c.mu.Unlock()
 	var released []string
 	for name, owner := range s.byName {
 		if owner == c {
@@ -427,50 +478,4 @@ func (s *Server) busSignal(dest, member string, body ...any) {
 
 func (s *Server) broadcast(sender string, path dbus.ObjectPath, iface, member string, body []any) {
 	s.broadcastMsg(signalMessage(sender, path, iface, member, body), nil)
-}
-
-// broadcastMsg delivers a signal to every connection whose rules match.
-// raw, if set, is the received frame to forward (body bytes unchanged);
-// otherwise msg is encoded.
-func (s *Server) broadcastMsg(msg *dbus.Message, raw *frame) {
-	s.mu.Lock()
-	targets := make([]*conn, 0, len(s.conns))
-	for c := range s.conns {
-		targets = append(targets, c)
-	}
-	s.mu.Unlock()
-	var base outFrame
-	encoded := false
-	for _, c := range targets {
-		if c.uniqueName() == "" || !c.wants(msg, s.ownerOf) {
-			continue
-		}
-		if !encoded {
-			var err error
-			if raw != nil {
-				base, err = reframe(raw, msg.Headers)
-			} else {
-				base, err = encodeMessage(msg, s.nextSerial())
-			}
-			if err != nil {
-				s.log.Warn("cannot encode broadcast signal", "member", msg.Headers[dbus.FieldMember], "err", err)
-				return
-			}
-			encoded = true
-		}
-		of := outFrame{b: base.b}
-		if len(base.fds) > 0 {
-			if !c.unixFD {
-				continue
-			}
-			dups, err := dupAll(base.fds)
-			if err != nil {
-				s.log.Warn("cannot duplicate descriptors for broadcast", "err", err)
-				continue
-			}
-			of.fds = dups
-		}
-		c.send(of, false)
-	}
-	closeAll(base.fds)
 }

@@ -46,6 +46,14 @@ type wireReader struct {
 	r, w int
 	oob  []byte
 	fds  []int
+
+	// Set by the message loop: the sandbox's budget (nil: none), closed
+	// when the connection ends, the largest estimated decode cost of one
+	// message, and what to do when the sandbox is slowed down.
+	budget     *budget
+	done       <-chan struct{}
+	maxCost    int64
+	onThrottle func()
 }
 
 func newWireReader(src msgSource) *wireReader {
@@ -66,26 +74,33 @@ func (wr *wireReader) fill() error {
 	if wr.w == len(wr.buf) {
 		return fmt.Errorf("read buffer full: %w", errProtocol)
 	}
-	n, oobn, flags, _, err := wr.src.ReadMsgUnix(wr.buf[wr.w:], wr.oob)
+	n, err := wr.readInto(wr.buf[wr.w:])
+	wr.w += n
+	return err
+}
+
+// readInto reads at most len(b) bytes from the source into b, collecting
+// any descriptors; it returns io.EOF at the end of the stream.
+func (wr *wireReader) readInto(b []byte) (int, error) {
+	n, oobn, flags, _, err := wr.src.ReadMsgUnix(b, wr.oob)
 	if oobn > 0 {
 		if perr := wr.parseRights(wr.oob[:oobn]); perr != nil {
-			return perr
+			return 0, perr
 		}
 	}
 	if flags&unix.MSG_CTRUNC != 0 {
 		// The kernel dropped descriptors: the message stream no longer
 		// matches the descriptors we hold, so nothing after this is
 		// trustworthy.
-		return fmt.Errorf("control message truncated: %w", errProtocol)
+		return 0, fmt.Errorf("control message truncated: %w", errProtocol)
 	}
-	wr.w += n
 	if n == 0 && err == nil {
 		err = io.EOF
 	}
 	if n > 0 {
-		return nil
+		return n, nil
 	}
-	return err
+	return 0, err
 }
 
 func (wr *wireReader) parseRights(oob []byte) error {
@@ -163,15 +178,26 @@ func (wr *wireReader) readLine(max int) ([]byte, error) {
 	}
 }
 
-// readFull returns the next n buffered bytes, growing the buffer if a frame
-// is larger than it (bounded by the caller's size check).
+// readFull returns the next n bytes of the stream in a slice of their own.
+// A frame larger than the buffer is read straight into its own slice, never
+// past its end (so the buffer itself never grows); the caller has bounded n
+// and, for large frames, charged it to the sandbox's budget.
 func (wr *wireReader) readFull(n int) ([]byte, error) {
 	if n > len(wr.buf) {
-		nb := make([]byte, n)
-		copy(nb, wr.buf[wr.r:wr.w])
-		wr.w -= wr.r
-		wr.r = 0
-		wr.buf = nb
+		b := make([]byte, n)
+		k := copy(b, wr.buf[wr.r:wr.w])
+		wr.r += k
+		for k < n {
+			m, err := wr.readInto(b[k:])
+			k += m
+			if err != nil {
+				if errors.Is(err, io.EOF) && k > 0 {
+					return nil, io.ErrUnexpectedEOF
+				}
+				return nil, err
+			}
+		}
+		return b, nil
 	}
 	for wr.w-wr.r < n {
 		if err := wr.fill(); err != nil {
@@ -186,17 +212,6 @@ func (wr *wireReader) readFull(n int) ([]byte, error) {
 	return b, nil
 }
 
-// shrink drops an oversized buffer once a big frame has been consumed.
-func (wr *wireReader) shrink() {
-	if len(wr.buf) > 64*1024 && wr.w-wr.r <= 64*1024 {
-		nb := make([]byte, 64*1024)
-		copy(nb, wr.buf[wr.r:wr.w])
-		wr.w -= wr.r
-		wr.r = 0
-		wr.buf = nb
-	}
-}
-
 // frame is one received message: its raw bytes (kept so that bodies are
 // forwarded byte for byte), its decoded form, and the descriptors it owns.
 type frame struct {
@@ -205,6 +220,17 @@ type frame struct {
 	bodyStart int
 	msg       *dbus.Message
 	fds       []int
+	// release returns what the frame holds of its sandbox's budget; it is
+	// called once the frame is dispatched.
+	release func()
+}
+
+// done releases the frame's share of the budget.
+func (f *frame) done() {
+	if f.release != nil {
+		f.release()
+		f.release = nil
+	}
 }
 
 func align8(n uint64) uint64 { return (n + 7) &^ 7 }
@@ -236,7 +262,8 @@ func frameLength(hdr []byte, max int) (int, binary.ByteOrder, error) {
 }
 
 // readFrame reads, bounds and decodes one message. Any error is fatal for
-// the connection.
+// the connection. With a budget (conn.loop sets one), reading and decoding
+// wait for the sandbox's budget; the frame's release gives it back.
 func (wr *wireReader) readFrame(maxSize int, fdsAllowed bool) (*frame, error) {
 	for wr.w-wr.r < fixedHeaderLen {
 		if err := wr.fill(); err != nil {
@@ -246,21 +273,69 @@ func (wr *wireReader) readFrame(maxSize int, fdsAllowed bool) (*frame, error) {
 			return nil, err
 		}
 	}
-	total, _, err := frameLength(wr.buf[wr.r:wr.r+fixedHeaderLen], maxSize)
+	total, order, err := frameLength(wr.buf[wr.r:wr.r+fixedHeaderLen], maxSize)
 	if err != nil {
 		return nil, err
+	}
+	var releases []func()
+	release := func() {
+		for _, r := range releases {
+			r()
+		}
+	}
+	b := wr.budget
+	if b != nil && total > len(wr.buf) {
+		r, ok := b.frameSem.acquire(int64(total), wr.done)
+		if !ok {
+			return nil, net.ErrClosed
+		}
+		releases = append(releases, r)
 	}
 	raw, err := wr.readFull(total)
 	if err != nil {
+		release()
 		return nil, err
 	}
-	wr.shrink()
+	maxCost := wr.maxCost
+	if maxCost <= 0 {
+		maxCost = defaultMaxDecodeCost
+	}
+	cost, err := scanMessage(raw, order, maxCost)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	if b != nil {
+		// Over its rate, the sandbox is read more slowly: this goroutine
+		// waits, its socket fills, and its writers block.
+		ok1, w1 := b.msgs.wait(1, wr.done)
+		ok2, w2 := b.work.wait(float64(cost), wr.done)
+		if !ok1 || !ok2 {
+			release()
+			return nil, net.ErrClosed
+		}
+		if (w1 || w2) && wr.onThrottle != nil {
+			wr.onThrottle()
+		}
+		r, ok := b.decodeSem.acquire(cost, wr.done)
+		if !ok {
+			release()
+			return nil, net.ErrClosed
+		}
+		releases = append(releases, r)
+	}
 	f, err := decodeFrame(raw, wr, fdsAllowed)
 	if err != nil {
+		release()
 		return nil, err
 	}
+	f.release = release
 	return f, nil
 }
+
+// defaultMaxDecodeCost bounds a message's estimated decode allocation when
+// no Limits apply (the fuzz targets).
+const defaultMaxDecodeCost = 8 << 20
 
 // fdTaker hands a frame the descriptors its unix_fds header claims.
 type fdTaker interface {
