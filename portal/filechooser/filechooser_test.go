@@ -37,6 +37,12 @@ func (f *fakeGrants) Grant(sandbox, hostPath string, writable, dir, create bool)
 	return g, nil
 }
 
+func (f *fakeGrants) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.grants)
+}
+
 func (f *fakeGrants) Resolve(sandbox, inside string) (Granted, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -59,6 +65,12 @@ type harness struct {
 
 func start(t *testing.T, answer func(protocol.Request) (protocol.Response, error)) *harness {
 	t.Helper()
+	return startWith(t, answer, nil)
+}
+
+// startWith lets setup change the portal before the bus serves it.
+func startWith(t *testing.T, answer func(protocol.Request) (protocol.Response, error), setup func(*Portal)) *harness {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s := busserver.New(busserver.Config{SandboxID: "sb1", SandboxName: "Test", UID: os.Getuid(), Logger: log})
 	d := desktop.Install(s, desktop.Options{Logger: log})
@@ -69,6 +81,9 @@ func start(t *testing.T, answer func(protocol.Request) (protocol.Response, error
 	}
 	t.Setenv("XDG_STATE_HOME", h.tempDir)
 	h.portal = Install(d, Sandbox{ID: "sb1", Profile: "test", DisplayName: "Test Sandbox", Icon: "x", ReadOnlyDefault: true}, h.grants, dialog, NewFolders(), log)
+	if setup != nil {
+		setup(h.portal)
+	}
 	path := filepath.Join(h.tempDir, "bus")
 	l, err := net.Listen("unix", path)
 	if err != nil {
@@ -351,15 +366,16 @@ func TestCloseEndsDialog(t *testing.T) {
 func TestOneDialogAtATime(t *testing.T) {
 	block := make(chan struct{})
 	shown := make(chan string, 8)
-	h := start(t, nil)
-	h.portal.dialog = func(ctx context.Context, r protocol.Request) (protocol.Response, error) {
-		shown <- r.AppTitle
-		select {
-		case <-block:
-		case <-ctx.Done():
+	h := startWith(t, nil, func(p *Portal) {
+		p.dialog = func(ctx context.Context, r protocol.Request) (protocol.Response, error) {
+			shown <- r.AppTitle
+			select {
+			case <-block:
+			case <-ctx.Done():
+			}
+			return protocol.Response{Response: 1}, nil
 		}
-		return protocol.Response{Response: 1}, nil
-	}
+	})
 	obj := h.conn.Object(desktop.BusName, desktop.ObjectPath)
 	open := func(title, token string) dbus.ObjectPath {
 		var handle dbus.ObjectPath
@@ -406,14 +422,16 @@ func TestOneDialogAtATime(t *testing.T) {
 // once per burst, with the sandbox's name.
 func TestRateLimit(t *testing.T) {
 	var shown atomic.Int32
-	h := start(t, func(protocol.Request) (protocol.Response, error) {
+	var logs lockedBuffer
+	var now atomic.Int64 // seconds of a fake clock
+	now.Store(1_000_000)
+	h := startWith(t, func(protocol.Request) (protocol.Response, error) {
 		shown.Add(1)
 		return protocol.Response{Response: 1}, nil
+	}, func(p *Portal) {
+		p.log = slog.New(slog.NewTextHandler(&logs, nil))
+		p.gate.now = func() time.Time { return time.Unix(now.Load(), 0) }
 	})
-	var logs lockedBuffer
-	h.portal.log = slog.New(slog.NewTextHandler(&logs, nil))
-	now := time.Unix(1_000_000, 0)
-	h.portal.gate.now = func() time.Time { return now }
 	for i := 0; i < DialogBurst; i++ {
 		if code, _, err := h.call(t, "OpenFile", "t", map[string]dbus.Variant{}); err != nil || code != 1 {
 			t.Fatalf("dialog %d within the burst: code %d, %v", i, code, err)
@@ -434,7 +452,7 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("the refusal log does not name the sandbox:\n%s", logs.String())
 	}
 	// After DialogEvery, one more; not two.
-	now = now.Add(DialogEvery)
+	now.Add(int64(DialogEvery / time.Second))
 	if code, _, _ := h.call(t, "OpenFile", "t", map[string]dbus.Variant{}); code != 1 {
 		t.Fatalf("after %v: code %d, want a dialog (1)", DialogEvery, code)
 	}
@@ -471,37 +489,43 @@ func TestRiskyNamesNeedConfirmation(t *testing.T) {
 	dir := t.TempDir()
 	ssh := filepath.Join(dir, ".ssh")
 	os.Mkdir(ssh, 0o700)
+	var mu sync.Mutex
 	confirmed := false
 	var paths []string
+	set := func(c bool, p ...string) {
+		mu.Lock()
+		confirmed, paths = c, p
+		mu.Unlock()
+	}
 	h := start(t, func(r protocol.Request) (protocol.Response, error) {
+		mu.Lock()
+		defer mu.Unlock()
 		return protocol.Response{Response: 0, Paths: paths, RiskConfirmed: confirmed}, nil
 	})
 	files := dbus.MakeVariant([][]byte{[]byte("photo1.jpg\x00"), []byte(".bash_aliases\x00")})
-	paths = []string{dir}
+	set(false, dir)
 	code, res, err := h.call(t, "SaveFiles", "t", map[string]dbus.Variant{"files": files})
 	if err != nil || code != 2 {
 		t.Fatalf("unconfirmed .bash_aliases: code %d, %v; want 2", code, err)
 	}
-	if u := res["uris"].Value().([]string); len(u) != 0 || len(h.grants.grants) != 0 {
-		t.Fatalf("unconfirmed risky save granted: %v %v", u, h.grants.grants)
+	if u := res["uris"].Value().([]string); len(u) != 0 || h.grants.count() != 0 {
+		t.Fatalf("unconfirmed risky save granted: %v", u)
 	}
 	if r := <-h.reqs; len(r.Files) != 2 || r.Files[1] != ".bash_aliases" {
 		t.Fatalf("the chooser was not told every name: %v", r.Files)
 	}
-	paths = []string{filepath.Join(ssh, "authorized_keys")}
-	if code, _, _ := h.call(t, "SaveFile", "t", map[string]dbus.Variant{"current_name": dbus.MakeVariant("authorized_keys")}); code != 2 || len(h.grants.grants) != 0 {
-		t.Fatalf("unconfirmed save into .ssh: code %d, grants %v", code, h.grants.grants)
+	set(false, filepath.Join(ssh, "authorized_keys"))
+	if code, _, _ := h.call(t, "SaveFile", "t", map[string]dbus.Variant{"current_name": dbus.MakeVariant("authorized_keys")}); code != 2 || h.grants.count() != 0 {
+		t.Fatalf("unconfirmed save into .ssh: code %d, %d grants", code, h.grants.count())
 	}
 	<-h.reqs
-	confirmed = true
-	paths = []string{dir}
-	if code, _, _ := h.call(t, "SaveFiles", "t", map[string]dbus.Variant{"files": files}); code != 0 || len(h.grants.grants) != 2 {
-		t.Fatalf("confirmed save: code %d, grants %v", code, h.grants.grants)
+	set(true, dir)
+	if code, _, _ := h.call(t, "SaveFiles", "t", map[string]dbus.Variant{"files": files}); code != 0 || h.grants.count() != 2 {
+		t.Fatalf("confirmed save: code %d, %d grants", code, h.grants.count())
 	}
 	<-h.reqs
 	// An ordinary name needs no confirmation.
-	confirmed = false
-	paths = []string{filepath.Join(dir, "photo2.jpg")}
+	set(false, filepath.Join(dir, "photo2.jpg"))
 	if code, _, _ := h.call(t, "SaveFile", "t", map[string]dbus.Variant{}); code != 0 {
 		t.Fatalf("ordinary save: code %d", code)
 	}
