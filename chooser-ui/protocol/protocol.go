@@ -92,8 +92,8 @@ type Response struct {
 	// RiskConfirmed: the user confirmed, in a second dialog that named the
 	// risk, writing paths that Places.WriteRisk finds risky. The broker
 	// refuses a risky save path without it.
-	RiskConfirmed bool `json:"risk_confirmed,omitempty"`
-	Error         string      `json:"error,omitempty"`
+	RiskConfirmed bool   `json:"risk_confirmed,omitempty"`
+	Error         string `json:"error,omitempty"`
 }
 
 // Equal reports whether f and g have the same name and rules in the same order.
