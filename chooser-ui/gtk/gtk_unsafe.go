@@ -202,6 +202,18 @@ static void airlock_enable_dump(void) { airlock_dump_enabled = 1; }
 
 static void airlock_dump_widget(GtkWidget *w, gpointer area);
 
+// One widget, one line: a newline in its text is printed as \n.
+static void airlock_dump_line(const char *area, const char *kind, const char *text) {
+	fprintf(stderr, "airlock-widget: %s %s ", area, kind);
+	for (const char *p = text != NULL ? text : ""; *p != '\0'; p++) {
+		if (*p == '\n')
+			fputs("\\n", stderr);
+		else
+			fputc(*p, stderr);
+	}
+	fputc('\n', stderr);
+}
+
 static void airlock_dump_child(GtkWidget *w, gpointer area) {
 	const char *name = gtk_widget_get_name(w);
 	if (name != NULL && g_str_has_prefix(name, "airlock-"))
@@ -212,24 +224,23 @@ static void airlock_dump_child(GtkWidget *w, gpointer area) {
 static void airlock_dump_widget(GtkWidget *w, gpointer area) {
 	const char *a = area != NULL ? (const char *)area : "-";
 	if (GTK_IS_CHECK_BUTTON(w)) {
-		fprintf(stderr, "airlock-widget: %s check %d %s\n", a,
-			gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(w)) ? 1 : 0,
-			gtk_button_get_label(GTK_BUTTON(w)) ? gtk_button_get_label(GTK_BUTTON(w)) : "");
+		airlock_dump_line(a, gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(w)) ? "check 1" : "check 0",
+			gtk_button_get_label(GTK_BUTTON(w)));
 		return;
 	}
 	if (GTK_IS_BUTTON(w) && gtk_button_get_label(GTK_BUTTON(w)) != NULL) {
 		if (gtk_widget_get_visible(w))
-			fprintf(stderr, "airlock-widget: %s button %s\n", a, gtk_button_get_label(GTK_BUTTON(w)));
+			airlock_dump_line(a, "button", gtk_button_get_label(GTK_BUTTON(w)));
 		return;
 	}
 	if (GTK_IS_COMBO_BOX_TEXT(w)) {
 		gchar *t = gtk_combo_box_text_get_active_text(GTK_COMBO_BOX_TEXT(w));
-		fprintf(stderr, "airlock-widget: %s combo %s\n", a, t ? t : "");
+		airlock_dump_line(a, "combo", t);
 		g_free(t);
 		return;
 	}
 	if (GTK_IS_LABEL(w) && area != NULL) {
-		fprintf(stderr, "airlock-widget: %s label %s\n", a, gtk_label_get_text(GTK_LABEL(w)));
+		airlock_dump_line(a, "label", gtk_label_get_text(GTK_LABEL(w)));
 		return;
 	}
 	if (GTK_IS_CONTAINER(w))
