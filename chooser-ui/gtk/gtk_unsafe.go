@@ -93,6 +93,10 @@ static void airlock_header_note(GtkWidget *box, const char *text, const char *na
 static GtkWidget *airlock_header_check(GtkWidget *box, const char *label, gboolean active) {
 	GtkWidget *c = gtk_check_button_new_with_mnemonic(label);
 	gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(c), active);
+	// A click leaves the focus in the file area, so that typing a path
+	// (Ctrl+L) still reaches the chooser, as it did when GTK's own choices
+	// sat inside it. Tab still reaches the switch.
+	gtk_widget_set_focus_on_click(c, FALSE);
 	gtk_widget_set_halign(c, GTK_ALIGN_START);
 	gtk_widget_show(c);
 	gtk_box_pack_start(GTK_BOX(box), c, FALSE, FALSE, 0);
