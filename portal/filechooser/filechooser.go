@@ -79,7 +79,7 @@ func Install(d *desktop.Desktop, sb Sandbox, g Granter, dialog Dialog, folders *
 	home, _ := os.UserHomeDir()
 	p := &Portal{sb: sb, desk: d, grants: g, dialog: dialog, folders: folders, timeout: 10 * time.Minute, home: home,
 		places: protocol.PlacesFromEnv(), gate: newDialogGate(),
-		log: log.With("sandbox", sb.DisplayName, "sandbox_id", sb.ID, "portal", "FileChooser")}
+		log: portalLog(log, sb)}
 	methods := map[string]busserver.Handler{
 		"OpenFile":  func(c *busserver.Call) ([]any, error) { return p.handle(c, "OpenFile") },
 		"SaveFile":  func(c *busserver.Call) ([]any, error) { return p.handle(c, "SaveFile") },
@@ -87,6 +87,11 @@ func Install(d *desktop.Desktop, sb Sandbox, g Granter, dialog Dialog, folders *
 	}
 	d.AddInterface(Interface, Version, methods, introspectXML)
 	return p
+}
+
+// portalLog names the sandbox on every line the portal logs.
+func portalLog(log *slog.Logger, sb Sandbox) *slog.Logger {
+	return log.With("sandbox", sb.DisplayName, "sandbox_id", sb.ID, "portal", "FileChooser")
 }
 
 // SetTimeout changes how long a dialog may stay open (tests).
@@ -120,13 +125,14 @@ func (p *Portal) handle(c *busserver.Call, method string) ([]any, error) {
 		// Answered, not refused as a D-Bus error: the application sees a
 		// failed dialog, as after a chooser that could not start.
 		if first {
-			p.log.Warn("file chooser refused: "+gerr.Error(), "sandbox", p.sb.DisplayName, "method", method)
+			// p.log names the sandbox (display name and id).
+			p.log.Warn("file chooser refused: "+gerr.Error(), "method", method)
 		}
 		go req.Respond(desktop.ResponseOther, emptyResults())
 		return []any{req.Path}, nil
 	}
 	if ended > 0 {
-		p.log.Warn("file chooser requests were refused", "sandbox", p.sb.DisplayName, "refused", ended)
+		p.log.Warn("file chooser requests were refused", "refused", ended)
 	}
 	creq := p.chooserRequest(method, title, po)
 	p.log.Info("file chooser requested", "method", method, "caller", c.Sender, "request", req.Path)

@@ -429,7 +429,7 @@ func TestRateLimit(t *testing.T) {
 		shown.Add(1)
 		return protocol.Response{Response: 1}, nil
 	}, func(p *Portal) {
-		p.log = slog.New(slog.NewTextHandler(&logs, nil))
+		p.log = portalLog(slog.New(slog.NewTextHandler(&logs, nil)), p.sb)
 		p.gate.now = func() time.Time { return time.Unix(now.Load(), 0) }
 	})
 	for i := 0; i < DialogBurst; i++ {
