@@ -100,9 +100,17 @@ func Run(r *protocol.Request) protocol.Response {
 			return protocol.Response{Response: protocol.ResponseOther, Error: "no local file was chosen"}
 		}
 		risky := false
-		if r.Mode != protocol.ModeOpen {
-			targets := paths[:1]
-			if r.Mode == protocol.ModeSaveFiles {
+		readOnly := r.Mode == protocol.ModeOpen && r.ShowReadOnly && d.Choice(protocol.ReadOnlyChoiceID) == "true"
+		if !readOnly {
+			// Everything that will be writable: a save's file or files, or
+			// what is opened with the read-only switch off (a folder such
+			// as ~/.config/autostart picked through OpenFile is as risky
+			// as a save into it).
+			targets := paths
+			switch r.Mode {
+			case protocol.ModeSave:
+				targets = paths[:1]
+			case protocol.ModeSaveFiles:
 				targets = nil
 				for _, f := range r.Files {
 					targets = append(targets, filepath.Join(paths[0], f))
@@ -133,9 +141,7 @@ func Run(r *protocol.Request) protocol.Response {
 		for _, c := range r.Choices {
 			resp.Choices = append(resp.Choices, [2]string{c.ID, d.Choice(c.ID)})
 		}
-		if r.Mode == protocol.ModeOpen && r.ShowReadOnly {
-			resp.ReadOnly = d.Choice(protocol.ReadOnlyChoiceID) == "true"
-		}
+		resp.ReadOnly = readOnly
 		return resp
 	}
 }

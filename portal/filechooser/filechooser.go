@@ -293,6 +293,13 @@ func (p *Portal) grant(method string, po *parsed, resp protocol.Response) (map[s
 		}
 		writable := !resp.ReadOnly
 		for _, hp := range paths {
+			if writable {
+				if err := p.checkRisk(hp, resp); err != nil {
+					return nil, err
+				}
+			}
+		}
+		for _, hp := range paths {
 			st, err := os.Stat(hp)
 			if err != nil {
 				return nil, err
@@ -358,7 +365,7 @@ func (p *Portal) grant(method string, po *parsed, resp protocol.Response) (map[s
 	return results, nil
 }
 
-// checkRisk refuses a save path that a shell, the session or the desktop
+// checkRisk refuses a save path, or a writable open, that a shell, the session or the desktop
 // reads (~/.bash_aliases, ~/.config/autostart/..., *.desktop) unless the
 // chooser says the user confirmed it in a dialog that named the risk: the
 // broker does not trust that the chooser asked.

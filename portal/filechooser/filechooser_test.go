@@ -490,17 +490,19 @@ func TestRiskyNamesNeedConfirmation(t *testing.T) {
 	ssh := filepath.Join(dir, ".ssh")
 	os.Mkdir(ssh, 0o700)
 	var mu sync.Mutex
-	confirmed := false
+	confirmed, readOnly := false, false
 	var paths []string
 	set := func(c bool, p ...string) {
 		mu.Lock()
 		confirmed, paths = c, p
 		mu.Unlock()
 	}
-	h := start(t, func(r protocol.Request) (protocol.Response, error) {
+	h := startWith(t, func(r protocol.Request) (protocol.Response, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		return protocol.Response{Response: 0, Paths: paths, RiskConfirmed: confirmed}, nil
+		return protocol.Response{Response: 0, Paths: paths, RiskConfirmed: confirmed, ReadOnly: readOnly}, nil
+	}, func(p *Portal) {
+		p.gate.burst, p.gate.tokens = 100, 100 // many dialogs in a row here
 	})
 	files := dbus.MakeVariant([][]byte{[]byte("photo1.jpg\x00"), []byte(".bash_aliases\x00")})
 	set(false, dir)
@@ -524,6 +526,31 @@ func TestRiskyNamesNeedConfirmation(t *testing.T) {
 		t.Fatalf("confirmed save: code %d, %d grants", code, h.grants.count())
 	}
 	<-h.reqs
+	// OpenFile writable is a write too: a folder such as ~/.ssh, or a
+	// dotfile, opened with the read-only switch off needs the confirmation;
+	// read-only it does not.
+	os.WriteFile(filepath.Join(dir, ".bashrc"), nil, 0o644)
+	for _, c := range []struct {
+		path              string
+		readOnly, confirm bool
+		want              uint32
+	}{
+		{ssh, false, false, 2},
+		{filepath.Join(dir, ".bashrc"), false, false, 2},
+		{filepath.Join(dir, ".bashrc"), true, false, 0},
+		{ssh, false, true, 0},
+	} {
+		mu.Lock()
+		paths, confirmed, readOnly = []string{c.path}, c.confirm, c.readOnly
+		mu.Unlock()
+
+		n := h.grants.count()
+		code, _, _ := h.call(t, "OpenFile", "t", map[string]dbus.Variant{"directory": dbus.MakeVariant(c.path == ssh)})
+		<-h.reqs
+		if code != c.want || (code == 0) != (h.grants.count() == n+1) {
+			t.Errorf("open %s read-only=%v confirmed=%v: code %d, want %d", c.path, c.readOnly, c.confirm, code, c.want)
+		}
+	}
 	// An ordinary name needs no confirmation.
 	set(false, filepath.Join(dir, "photo2.jpg"))
 	if code, _, _ := h.call(t, "SaveFile", "t", map[string]dbus.Variant{}); code != 0 {
