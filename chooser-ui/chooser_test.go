@@ -864,3 +864,37 @@ func TestAppChoicesInTheirArea(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenWritableRiskyFolderConfirms: OpenFile of a folder such as ~/.ssh
+// with Airlock's read-only switch off is a write too; it is confirmed like
+// a save, and Cancel (the default) goes back to the chooser.
+func TestOpenWritableRiskyFolderConfirms(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	dir := t.TempDir()
+	ssh := filepath.Join(dir, ".ssh")
+	if err := os.Mkdir(ssh, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c := startChooser(t, display, protocol.Request{
+		Mode: protocol.ModeOpen, SandboxName: sandbox, CurrentFolder: dir, Directory: true, ShowReadOnly: true, ReadOnlyDefault: false,
+	})
+	wid := c.waitDialog(sandbox)
+	c.typeLocation(ssh)
+	confirm := otherWindow(c.waitWindows("--class", "^airlock-chooser$", 2), wid)
+	if text := strings.Join(c.widgets("confirm"), "\n"); !strings.Contains(text, ".ssh”: SSH keys and settings") {
+		t.Errorf("the confirmation does not name .ssh and its risk:\n%s", text)
+	}
+	c.focus(confirm)
+	c.key("Return") // Cancel
+	c.waitWindows("--class", "^airlock-chooser$", 1)
+	c.focus(wid)
+	// The first Escape may only close the location entry typed into.
+	for i := 0; i < 2 && c.running(); i++ {
+		c.key("Escape")
+		time.Sleep(500 * time.Millisecond)
+	}
+	if r := c.response(); r.Response != protocol.ResponseCancelled || len(r.Paths) != 0 {
+		t.Fatalf("response %+v, want cancelled", r)
+	}
+}
