@@ -292,6 +292,8 @@ static gboolean airlock_confirm(GtkWindow *parent, const char *primary, const ch
 		// Return and the first focus land on Cancel: a risky write is
 		// never one key press away.
 		gtk_widget_grab_focus(gtk_dialog_get_widget_for_response(GTK_DIALOG(d), GTK_RESPONSE_CANCEL));
+		gtk_style_context_add_class(gtk_widget_get_style_context(
+			gtk_dialog_get_widget_for_response(GTK_DIALOG(d), GTK_RESPONSE_ACCEPT)), "destructive-action");
 	}
 	gtk_widget_set_name(d, "airlock-confirm");
 	gtk_window_set_keep_above(GTK_WINDOW(d), TRUE);
