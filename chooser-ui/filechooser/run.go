@@ -82,6 +82,11 @@ func Run(r *protocol.Request) protocol.Response {
 		}
 	}
 	d.SetTimeout(r.TimeoutSeconds)
+	if p := os.Getenv("AIRLOCK_CHOOSER_TRACE"); p != "" {
+		if err := d.TraceEntries(p); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}
 	if os.Getenv("AIRLOCK_CHOOSER_DUMP_WIDGETS") == "1" {
 		gtk.EnableDump()
 		d.Dump()

@@ -4,6 +4,7 @@ package gtk
 #cgo pkg-config: gtk+-3.0
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <gtk/gtk.h>
 #include <glib-unix.h>
 
@@ -196,6 +197,67 @@ static gboolean airlock_toggle_active(GtkWidget *w) {
 
 static const char *airlock_combo_id(GtkWidget *w) {
 	return gtk_combo_box_get_active_id(GTK_COMBO_BOX(w));
+}
+
+// Trace (AIRLOCK_CHOOSER_TRACE=FILE, for tests): whenever the text or
+// selection of the focused text entry changes (the location entry after
+// Ctrl+L, the name entry of a save), a line "entry SEL_START SEL_END TEXT",
+// and whenever the number of selected files changes, a line "selected N",
+// are appended to FILE. A test reads it as a person reads the screen: it
+// acts, then waits until the dialog shows what it expects (GTK's inline
+// completion, a folder's files loaded and selected) before pressing a key
+// that acts on it. A line "focus TYPE" says which kind of widget has the
+// keyboard.
+typedef struct {
+	GtkWindow *window;
+	FILE *out;
+	char *last;
+	int selected;
+	GtkWidget *focus;
+} airlock_trace;
+
+static gboolean airlock_trace_tick(gpointer data) {
+	airlock_trace *t = data;
+	GSList *files = gtk_file_chooser_get_filenames(GTK_FILE_CHOOSER(t->window));
+	int n = (int)g_slist_length(files);
+	g_slist_free_full(files, g_free);
+	if (n != t->selected) {
+		fprintf(t->out, "selected %d\n", n);
+		fflush(t->out);
+		t->selected = n;
+	}
+	GtkWidget *focus = gtk_window_get_focus(t->window);
+	if (focus != t->focus) {
+		fprintf(t->out, "focus %s\n", focus != NULL ? G_OBJECT_TYPE_NAME(focus) : "none");
+		fflush(t->out);
+		t->focus = focus;
+	}
+	if (focus == NULL || !GTK_IS_ENTRY(focus))
+		return G_SOURCE_CONTINUE;
+	gint a = 0, b = 0;
+	gtk_editable_get_selection_bounds(GTK_EDITABLE(focus), &a, &b);
+	gchar *line = g_strdup_printf("entry %d %d %s", a, b, gtk_entry_get_text(GTK_ENTRY(focus)));
+	if (t->last == NULL || strcmp(t->last, line) != 0) {
+		fprintf(t->out, "%s\n", line);
+		fflush(t->out);
+		g_free(t->last);
+		t->last = line;
+	} else {
+		g_free(line);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static int airlock_trace_entries(GtkWidget *dialog, const char *path) {
+	FILE *f = fopen(path, "a");
+	if (f == NULL)
+		return -1;
+	airlock_trace *t = g_new0(airlock_trace, 1);
+	t->window = GTK_WINDOW(dialog);
+	t->out = f;
+	t->selected = -1;
+	g_timeout_add(20, airlock_trace_tick, t);
+	return 0;
 }
 
 // Widget dump (AIRLOCK_CHOOSER_DUMP_WIDGETS=1, for tests): one stderr line
@@ -543,6 +605,17 @@ func (d *FileChooserDialog) Choice(id string) string {
 // EnableDump makes Dump and Confirm print the dialog's widgets on stderr
 // (tests read it; the broker logs it at debug level).
 func EnableDump() { C.airlock_enable_dump() }
+
+// TraceEntries appends the focused entry's text and selection to the file
+// at path whenever they change (tests only: AIRLOCK_CHOOSER_TRACE).
+func (d *FileChooserDialog) TraceEntries(path string) error {
+	cp := C.CString(path)
+	defer C.free(unsafe.Pointer(cp))
+	if C.airlock_trace_entries(d.w, cp) != 0 {
+		return errors.New("cannot open the entry trace " + path)
+	}
+	return nil
+}
 
 // Dump prints the dialog's buttons, check boxes, combo boxes and the labels
 // of Airlock's areas, when EnableDump was called.

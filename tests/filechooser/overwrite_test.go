@@ -26,9 +26,7 @@ func TestSaveOverExistingConfirms(t *testing.T) {
 	wid := s.dialog(t, a, "overwriter wants to save a file")
 	// The name entry has the keyboard; a full path there names the folder
 	// too.
-	s.key(t, "ctrl+a")
-	s.typeText(t, host)
-	s.key(t, "Return")
+	s.enterPath(t, host, "")
 	confirm := ""
 	for _, w := range s.waitChooser(t, a, 2) {
 		if w != wid {

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -34,6 +35,9 @@ type session struct {
 	e       *harness.Env
 	runtime string        // XDG_RUNTIME_DIR of the test user for this test
 	x       *harness.Xvfb // nil for a session without a display
+	// trace is the file where the chooser writes what its focused entry
+	// shows (AIRLOCK_CHOOSER_TRACE): the test's eyes on the dialog.
+	trace string
 }
 
 // newSession starts a private session bus; withDisplay adds a host Xvfb.
@@ -60,7 +64,8 @@ func newSession(t *testing.T, withDisplay bool) *session {
 	s := &session{e: e, runtime: rt}
 	if withDisplay {
 		s.x = e.StartXvfb(t)
-		s.e = s.e.WithEnv(s.x.Env()...)
+		s.trace = filepath.Join(base.UserDir(t), "chooser-entries")
+		s.e = s.e.WithEnv(append(s.x.Env(), "AIRLOCK_CHOOSER_TRACE="+s.trace)...)
 	}
 	return s
 }
@@ -289,12 +294,10 @@ func (s *session) dialog(t *testing.T, a *app, wantTitle string) string {
 	return wid
 }
 
-// focus gives wid the keyboard (there is no window manager) and lets GTK
-// finish loading the folder; the pause is not a timing assertion.
+// focus gives wid the keyboard (there is no window manager).
 func (s *session) focus(t *testing.T, wid string) {
 	t.Helper()
 	xdo(t, s.x, "windowfocus", "--sync", wid)
-	time.Sleep(400 * time.Millisecond)
 }
 
 func (s *session) key(t *testing.T, keys ...string) {
@@ -307,15 +310,127 @@ func (s *session) typeText(t *testing.T, text string) {
 	xdo(t, s.x, "type", "--clearmodifiers", "--delay", "20", text)
 }
 
+// entry is what the chooser's focused text entry shows: its text and the
+// selected range (GTK's inline completion is a selected suffix).
+type entry struct {
+	text   string
+	selA   int
+	selB   int
+	traced bool
+}
+
+// typed is the text without a selected completion.
+func (e entry) typed() string {
+	if e.selA != e.selB && e.selB == len([]rune(e.text)) {
+		return string([]rune(e.text)[:e.selA])
+	}
+	return e.text
+}
+
+// traced returns the last line of the chooser's trace that starts with
+// kind+" ", without that prefix.
+func (s *session) traced(kind string) (string, bool) {
+	b, _ := os.ReadFile(s.trace)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if rest, ok := strings.CutPrefix(lines[i], kind+" "); ok {
+			return rest, true
+		}
+	}
+	return "", false
+}
+
+func (s *session) entryNow() entry {
+	l, ok := s.traced("entry")
+	f := strings.SplitN(l, " ", 3)
+	if !ok || len(f) != 3 {
+		return entry{}
+	}
+	a, _ := strconv.Atoi(f[0])
+	b, _ := strconv.Atoi(f[1])
+	return entry{text: f[2], selA: a, selB: b, traced: true}
+}
+
+// selectAll selects every file of the folder the chooser shows, once it
+// has loaded n of them: Ctrl+A again until the chooser shows n selected
+// (Ctrl+A before the load selects nothing; pressing it again is harmless).
+func (s *session) selectAll(t *testing.T, n int) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	// The keyboard stays in the location entry after it changed the
+	// folder: Tab to the file list, as a person does.
+	for tabs := 0; ; tabs++ {
+		if f, _ := s.traced("focus"); f == "GtkTreeView" {
+			break
+		}
+		if tabs == 20 || time.Now().After(deadline) {
+			tr, _ := os.ReadFile(s.trace)
+			t.Fatalf("Tab never reached the chooser's file list\ntrace:\n%s", tr)
+		}
+		before, _ := s.traced("focus")
+		s.key(t, "Tab")
+		for until := time.Now().Add(2 * time.Second); time.Now().Before(until); time.Sleep(20 * time.Millisecond) {
+			if f, _ := s.traced("focus"); f != before {
+				break
+			}
+		}
+	}
+	for {
+		s.key(t, "ctrl+a")
+		for until := time.Now().Add(time.Second); time.Now().Before(until); time.Sleep(20 * time.Millisecond) {
+			if l, _ := s.traced("selected"); l == strconv.Itoa(n) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			l, _ := s.traced("selected")
+			tr, _ := os.ReadFile(s.trace)
+			t.Fatalf("the chooser never showed %d files selected (last: %s)\ntrace:\n%s\nportal log:\n%s", n, l, tr, s.portalLog())
+		}
+	}
+}
+
+// waitEntry waits until the chooser's focused entry shows what ok accepts,
+// as a person looks before pressing a key; the limit only guards a hang.
+func (s *session) waitEntry(t *testing.T, what string, ok func(entry) bool) entry {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		e := s.entryNow()
+		if e.traced && ok(e) {
+			return e
+		}
+		if time.Now().After(deadline) {
+			tr, _ := os.ReadFile(s.trace)
+			t.Fatalf("the chooser's entry never showed %s: last %+v\ntrace:\n%s\nportal log:\n%s", what, e, tr, s.portalLog())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// enterPath types path into the focused entry (replacing what it holds)
+// and presses Return once the entry shows exactly path. completion is what
+// GTK's inline completion appends to it ("/" after a folder's name, "" for a
+// file named in full): it is waited for and deleted first, so that a
+// completion arriving late cannot change what Return acts on.
+func (s *session) enterPath(t *testing.T, path, completion string) {
+	t.Helper()
+	s.key(t, "ctrl+a")
+	s.typeText(t, path)
+	s.waitEntry(t, fmt.Sprintf("%q typed", path), func(e entry) bool { return e.typed() == path && e.text == path+completion })
+	if completion != "" {
+		s.key(t, "Delete")
+		s.waitEntry(t, fmt.Sprintf("%q without its completion", path), func(e entry) bool { return e.text == path })
+	}
+	s.key(t, "Return")
+}
+
 // typeLocation opens the chooser's location entry (Ctrl+L), types path and
 // presses Return, as a person who knows the path does.
 func (s *session) typeLocation(t *testing.T, path string) {
 	t.Helper()
 	s.key(t, "ctrl+l")
-	time.Sleep(200 * time.Millisecond)
-	s.typeText(t, path)
-	time.Sleep(400 * time.Millisecond) // let inline completion settle before Return
-	s.key(t, "Return")
+	s.enterPath(t, path, "")
 }
 
 // screenshot saves the whole host display to screenshotPath.
