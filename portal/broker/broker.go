@@ -379,9 +379,9 @@ func (b *Broker) add(sb *Sandbox) error {
 // serve creates the sandbox's bus and portals, adopts the connections a
 // launcher handed back (Resume), and starts serving the listener.
 func (b *Broker) serve(sb *Sandbox, conns []adopted) {
-	slog := b.log.With("sandbox", sb.DisplayName, "sandbox_id", sb.ID)
+	lg := b.log.With("sandbox", sb.DisplayName, "sandbox_id", sb.ID)
 	// One notification rate per sandbox, whichever way it notifies.
-	limit := notification.NewLimiter(notification.DefaultBurst, notification.DefaultRate, slog)
+	limit := notification.NewLimiter(notification.DefaultBurst, notification.DefaultRate, lg)
 	var relay busserver.Relay
 	if b.host != nil && len(sb.BusNames) > 0 {
 		r := newHostRelay(b.host, sb.BusNames, sb.A11yBus)
@@ -389,12 +389,12 @@ func (b *Broker) serve(sb *Sandbox, conns []adopted) {
 		relay = r
 	}
 	sb.Server = busserver.New(busserver.Config{SandboxID: sb.ID, SandboxName: sb.DisplayName, UID: b.uid, Logger: b.log, Relay: relay, Keeper: sb.keep})
-	sb.Desktop = desktop.Install(sb.Server, desktop.Options{Settings: b.settings, Logger: slog})
+	sb.Desktop = desktop.Install(sb.Server, desktop.Options{Settings: b.settings, Logger: lg})
 	var host notification.Host
 	if b.notes != nil {
 		host = b.notes
 	}
-	notification.Install(sb.Desktop, sb.Server, notification.Sandbox{ID: sb.ID, Name: sb.DisplayName, Icon: sb.Icon}, host, limit, slog)
+	notification.Install(sb.Desktop, sb.Server, notification.Sandbox{ID: sb.ID, Name: sb.DisplayName, Icon: sb.Icon}, host, limit, lg)
 	filechooser.Install(sb.Desktop, filechooser.Sandbox{
 		ID: sb.ID, Profile: sb.Profile, DisplayName: sb.DisplayName, Icon: sb.Icon,
 		ReadOnlyDefault: sb.DefaultGrant != "rw",

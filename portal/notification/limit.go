@@ -27,8 +27,7 @@ type Limiter struct {
 	mu       sync.Mutex
 	tokens   float64
 	last     time.Time
-	refusing bool // refusals since the last notification let through
-	refused  int
+	refusing bool // refusing since the bucket was last full: one flood
 }
 
 // NewLimiter returns a full bucket of burst tokens refilled at rate per
@@ -52,15 +51,16 @@ func (l *Limiter) Allow() bool {
 		}
 	}
 	l.last = now
+	// A flood ends when the sandbox has been quiet long enough to fill the
+	// bucket again; the trickle it gets through meanwhile (one a second)
+	// is part of the same flood and logs nothing new.
+	if l.tokens >= l.burst {
+		l.refusing = false
+	}
 	if l.tokens >= 1 {
 		l.tokens--
-		if l.refusing {
-			l.log.Info("notifications accepted again", "refused", l.refused)
-			l.refusing, l.refused = false, 0
-		}
 		return true
 	}
-	l.refused++
 	if !l.refusing {
 		l.refusing = true
 		l.log.Warn("too many notifications: refusing them until the sandbox slows down", "burst", int(l.burst), "per_second", l.rate)
