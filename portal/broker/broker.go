@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -390,8 +391,12 @@ func (b *Broker) serve(sb *Sandbox, conns []adopted) {
 	}
 	sb.Server = busserver.New(busserver.Config{SandboxID: sb.ID, SandboxName: sb.DisplayName, UID: b.uid, Logger: b.log, Relay: relay, Keeper: sb.keep})
 	sb.Desktop = desktop.Install(sb.Server, desktop.Options{Settings: b.settings, Logger: lg})
+	// The portal is served to every sandbox (GTK looks for it), but it
+	// shows notifications only for a profile that lets the sandbox notify:
+	// a profile without org.freedesktop.Notifications in bus_names means
+	// no notifications, whichever way the application tries.
 	var host notification.Host
-	if b.notes != nil {
+	if b.notes != nil && slices.Contains(sb.BusNames, notification.HostName) {
 		host = b.notes
 	}
 	notification.Install(sb.Desktop, sb.Server, notification.Sandbox{ID: sb.ID, Name: sb.DisplayName, Icon: sb.Icon}, host, limit, lg)

@@ -84,8 +84,9 @@ type action struct {
 	target *dbus.Variant
 }
 
-// Install serves the portal on d's bus. host may be nil: the interface is
-// still there (GTK asks for it), and every notification fails.
+// Install serves the portal on d's bus. host is nil when the sandbox may
+// not notify: the interface is still there (GTK asks for it), and every
+// notification is refused.
 func Install(d *desktop.Desktop, srv *busserver.Server, sb Sandbox, host Host, lim *Limiter, log *slog.Logger) *Portal {
 	if log == nil {
 		log = slog.Default()
@@ -124,7 +125,7 @@ func (p *Portal) add(c *busserver.Call) ([]any, error) {
 		return nil, err
 	}
 	if p.host == nil {
-		return nil, &dbus.Error{Name: desktop.ErrFailed, Body: []any{"no notification server on the host"}}
+		return nil, &dbus.Error{Name: desktop.ErrNotAllowed, Body: []any{"this sandbox's profile does not allow notifications"}}
 	}
 	p.mu.Lock()
 	old := p.notes[id]

@@ -216,3 +216,13 @@ func TestPortalFlood(t *testing.T) {
 		t.Errorf("%d sent, %d refused; want 10 and 40", ok, refused)
 	}
 }
+
+// TestPortalNotAllowed: a sandbox whose profile does not relay
+// org.freedesktop.Notifications gets the portal, and a refusal.
+func TestPortalNotAllowed(t *testing.T) {
+	obj := connect(t, startPortal(t, nil, nil)).Object(desktop.BusName, desktop.ObjectPath)
+	err := obj.Call(Interface+".AddNotification", 0, "n", map[string]dbus.Variant{"title": dbus.MakeVariant("x")}).Err
+	if errName(err) != desktop.ErrNotAllowed {
+		t.Errorf("AddNotification without a host: %v, want NotAllowed", err)
+	}
+}
