@@ -54,6 +54,7 @@ type Sandbox struct {
 
 	Server  *busserver.Server
 	Desktop *desktop.Desktop
+	Notes   *notification.Portal
 	ln      net.Listener
 	keep    *keeper // the launcher's keep channel (nil before AttachBus)
 }
@@ -399,7 +400,7 @@ func (b *Broker) serve(sb *Sandbox, conns []adopted) {
 	if b.notes != nil && slices.Contains(sb.BusNames, notification.HostName) {
 		host = b.notes
 	}
-	notification.Install(sb.Desktop, sb.Server, notification.Sandbox{ID: sb.ID, Name: sb.DisplayName, Icon: sb.Icon}, host, limit, lg)
+	sb.Notes = notification.Install(sb.Desktop, sb.Server, notification.Sandbox{ID: sb.ID, Name: sb.DisplayName, Icon: sb.Icon}, host, limit, lg)
 	filechooser.Install(sb.Desktop, filechooser.Sandbox{
 		ID: sb.ID, Profile: sb.Profile, DisplayName: sb.DisplayName, Icon: sb.Icon,
 		ReadOnlyDefault: sb.DefaultGrant != "rw",
@@ -493,6 +494,9 @@ func (b *Broker) remove(id string) {
 	}
 	if sb.keep != nil {
 		sb.keep.Close()
+	}
+	if sb.Notes != nil {
+		sb.Notes.Close()
 	}
 	b.grants.RemoveSandbox(id)
 	b.log.Info("sandbox ended", "sandbox", sb.DisplayName, "sandbox_id", sb.ID)

@@ -26,6 +26,8 @@ type Events struct {
 type Host interface {
 	Notify(ctx context.Context, n Notify, ev Events) (uint32, error)
 	Close(ctx context.Context, id uint32) error
+	// Forget drops the events of id; the notification stays on the host.
+	Forget(id uint32)
 }
 
 // Hub is the broker's one client of the host's notification server: it
@@ -80,6 +82,13 @@ func (h *Hub) Close(ctx context.Context, id uint32) error {
 	return h.conn.Object(HostName, HostPath).CallWithContext(ctx, HostIface+".CloseNotification", 0, id).Err
 }
 
+// Forget stops routing the events of id.
+func (h *Hub) Forget(id uint32) {
+	h.mu.Lock()
+	delete(h.routes, id)
+	h.mu.Unlock()
+}
+
 // HandleSignal routes one host signal; it reports whether the signal was
 // the notification server's.
 func (h *Hub) HandleSignal(sig *dbus.Signal) bool {
@@ -91,17 +100,24 @@ func (h *Hub) HandleSignal(sig *dbus.Signal) bool {
 	default:
 		return false
 	}
-	// Any client of the host bus can emit a signal with this interface:
-	// only the server's own count.
-	var owner string
-	if err := h.conn.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, HostName).Store(&owner); err != nil || owner != sig.Sender {
-		return true
-	}
 	if len(sig.Body) != 2 {
 		return true
 	}
 	id, ok := sig.Body[0].(uint32)
 	if !ok {
+		return true
+	}
+	h.mu.Lock()
+	_, known := h.routes[id]
+	h.mu.Unlock()
+	if !known {
+		return true
+	}
+	// Any client of the host bus can emit a signal with this interface:
+	// only the server's own count. (Asked after the cheap check: the
+	// server announces every notification of the session closing.)
+	var owner string
+	if err := h.conn.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, HostName).Store(&owner); err != nil || owner != sig.Sender {
 		return true
 	}
 	h.mu.Lock()

@@ -42,7 +42,7 @@ const portalXML = `  <interface name="org.freedesktop.portal.Notification">
 // Limits of one sandbox's portal notifications.
 const (
 	maxID         = 256 // bytes of an application's notification id
-	maxNotes      = 64  // notifications one sandbox keeps on the host at once
+	maxNotes      = 64  // notifications whose actions one sandbox can still get
 	maxActionName = 255
 	hostTimeout   = 10 * time.Second
 )
@@ -65,13 +65,15 @@ type Portal struct {
 	lim  *Limiter
 	log  *slog.Logger
 
-	// mu guards notes.
+	// mu guards the fields below.
 	mu    sync.Mutex
 	notes map[string]*note // by the application's id
+	seq   uint64           // order of addition, to forget the oldest
 }
 
 // note is one notification a sandbox has on the host.
 type note struct {
+	seq     uint64
 	hostID  uint32
 	sender  string            // the connection that added it: ActionInvoked goes there alone
 	actions map[string]action // by the key the host sees
@@ -129,10 +131,6 @@ func (p *Portal) add(c *busserver.Call) ([]any, error) {
 	}
 	p.mu.Lock()
 	old := p.notes[id]
-	if old == nil && len(p.notes) >= maxNotes {
-		p.mu.Unlock()
-		return nil, &dbus.Error{Name: ErrLimitsExceeded, Body: []any{"too many notifications shown: remove some first"}}
-	}
 	if old != nil {
 		n.ReplacesID = old.hostID
 	}
@@ -154,9 +152,42 @@ func (p *Portal) add(c *busserver.Call) ([]any, error) {
 	}
 	p.mu.Lock()
 	hostID = hid
-	p.notes[id] = &note{hostID: hid, sender: c.Sender, actions: actions}
+	p.seq++
+	p.notes[id] = &note{seq: p.seq, hostID: hid, sender: c.Sender, actions: actions}
+	// Not every server says when a notification is gone: past maxNotes,
+	// the oldest is forgotten (it stays on the host; its actions no longer
+	// come back), so that what the broker holds per sandbox is bounded.
+	var forget []uint32
+	for len(p.notes) > maxNotes {
+		oldest := ""
+		for k, n := range p.notes {
+			if oldest == "" || n.seq < p.notes[oldest].seq {
+				oldest = k
+			}
+		}
+		forget = append(forget, p.notes[oldest].hostID)
+		delete(p.notes, oldest)
+	}
 	p.mu.Unlock()
+	for _, hid := range forget {
+		p.host.Forget(hid)
+	}
 	return nil, nil
+}
+
+// Close forgets every notification of the sandbox, which has ended: they
+// stay on the host, but nothing is left to deliver their actions to.
+func (p *Portal) Close() {
+	p.mu.Lock()
+	notes := p.notes
+	p.notes = map[string]*note{}
+	p.mu.Unlock()
+	if p.host == nil {
+		return
+	}
+	for _, n := range notes {
+		p.host.Forget(n.hostID)
+	}
 }
 
 // build turns the portal's vardict into a filtered Notify. Keys are read

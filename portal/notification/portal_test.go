@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -47,6 +48,12 @@ func (h *fakeHost) Close(_ context.Context, id uint32) error {
 	defer h.mu.Unlock()
 	h.closed = append(h.closed, id)
 	return nil
+}
+
+func (h *fakeHost) Forget(id uint32) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.events, id)
 }
 
 func (h *fakeHost) last() Notify {
@@ -224,5 +231,53 @@ func TestPortalNotAllowed(t *testing.T) {
 	err := obj.Call(Interface+".AddNotification", 0, "n", map[string]dbus.Variant{"title": dbus.MakeVariant("x")}).Err
 	if errName(err) != desktop.ErrNotAllowed {
 		t.Errorf("AddNotification without a host: %v, want NotAllowed", err)
+	}
+}
+
+// TestPortalBounded: a sandbox that never removes its notifications makes
+// the broker hold the actions of maxNotes at most, and is not refused.
+func TestPortalBounded(t *testing.T) {
+	host := &fakeHost{}
+	obj := connect(t, startPortal(t, host, NewLimiter(1000, 1, nil))).Object(desktop.BusName, desktop.ObjectPath)
+	for i := 0; i < maxNotes+6; i++ {
+		if err := obj.Call(Interface+".AddNotification", 0, "n"+strconv.Itoa(i), map[string]dbus.Variant{"title": dbus.MakeVariant("x")}).Err; err != nil {
+			t.Fatal(err)
+		}
+	}
+	host.mu.Lock()
+	defer host.mu.Unlock()
+	if len(host.events) != maxNotes {
+		t.Errorf("%d notifications routed, want %d", len(host.events), maxNotes)
+	}
+	if _, ok := host.events[1]; ok {
+		t.Error("the oldest is still routed")
+	}
+}
+
+// TestPortalIcons: only a themed name crosses; bytes and file icons fall
+// back to the sandbox's icon.
+func TestPortalIcons(t *testing.T) {
+	host := &fakeHost{}
+	obj := connect(t, startPortal(t, host, NewLimiter(1000, 1, nil))).Object(desktop.BusName, desktop.ObjectPath)
+	type icon struct {
+		Kind  string
+		Value dbus.Variant
+	}
+	for _, tc := range []struct {
+		icon dbus.Variant
+		want string
+	}{
+		{dbus.MakeVariant(icon{"themed", dbus.MakeVariant([]string{"/etc/passwd", "mail-unread"})}), "mail-unread"},
+		{dbus.MakeVariant("dialog-warning"), "dialog-warning"},
+		{dbus.MakeVariant("/home/user/secret.png"), "accessories-text-editor"},
+		{dbus.MakeVariant(icon{"bytes", dbus.MakeVariant([]byte("\x89PNG"))}), "accessories-text-editor"},
+		{dbus.MakeVariant(icon{"file", dbus.MakeVariant("file:///etc/shadow")}), "accessories-text-editor"},
+	} {
+		if err := obj.Call(Interface+".AddNotification", 0, "i", map[string]dbus.Variant{"icon": tc.icon}).Err; err != nil {
+			t.Fatal(err)
+		}
+		if got := host.last().AppIcon; got != tc.want {
+			t.Errorf("icon %v: %q at the host, want %q", tc.icon, got, tc.want)
+		}
 	}
 }
