@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ import (
 	"airlock/portal/docstore"
 	"airlock/portal/filechooser"
 	"airlock/portal/grants"
+	"airlock/portal/notification"
 )
 
 // Sandbox is one registered sandbox. Its identity towards the broker is the
@@ -52,6 +54,7 @@ type Sandbox struct {
 
 	Server  *busserver.Server
 	Desktop *desktop.Desktop
+	Notes   *notification.Portal
 	ln      net.Listener
 	keep    *keeper // the launcher's keep channel (nil before AttachBus)
 }
@@ -65,6 +68,7 @@ type Broker struct {
 	grants   *grants.Registry
 	dialog   filechooser.Dialog // the session's one chooser pool
 	folders  *filechooser.Folders
+	notes    *notification.Hub // nil without a host bus
 
 	// mu guards the fields below.
 	mu        sync.Mutex
@@ -83,8 +87,12 @@ func New(log *slog.Logger, host *dbus.Conn, settings desktop.SettingsSource, reg
 	if dialog == nil {
 		dialog = filechooser.Unavailable(errors.New("no file chooser"))
 	}
-	return &Broker{log: log, uid: os.Getuid(), host: host, settings: settings, grants: reg, dialog: dialog,
+	b := &Broker{log: log, uid: os.Getuid(), host: host, settings: settings, grants: reg, dialog: dialog,
 		folders: filechooser.NewFolders(), sandboxes: map[string]*Sandbox{}, idle: make(chan struct{})}
+	if host != nil {
+		b.notes = notification.NewHub(host, log)
+	}
+	return b
 }
 
 // Export publishes the control interface on the host bus. Call it before
@@ -105,11 +113,19 @@ func (b *Broker) Export() error {
 	if err := b.host.AddMatchSignal(dbus.WithMatchInterface("org.freedesktop.DBus"), dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchSender("org.freedesktop.DBus")); err != nil {
 		return err
 	}
+	// The notification server's ActionInvoked and NotificationClosed,
+	// routed back to the sandbox portals that sent those notifications.
+	if err := b.notes.Watch(); err != nil {
+		return err
+	}
 	return nil
 }
 
 // HandleSignal processes host bus signals (NameOwnerChanged, NameLost).
 func (b *Broker) HandleSignal(sig *dbus.Signal) {
+	if b.notes != nil && b.notes.HandleSignal(sig) {
+		return
+	}
 	switch sig.Name {
 	case "org.freedesktop.DBus.NameOwnerChanged":
 		if len(sig.Body) != 3 {
@@ -365,12 +381,26 @@ func (b *Broker) add(sb *Sandbox) error {
 // serve creates the sandbox's bus and portals, adopts the connections a
 // launcher handed back (Resume), and starts serving the listener.
 func (b *Broker) serve(sb *Sandbox, conns []adopted) {
+	lg := b.log.With("sandbox", sb.DisplayName, "sandbox_id", sb.ID)
+	// One notification rate per sandbox, whichever way it notifies.
+	limit := notification.NewLimiter(notification.DefaultBurst, notification.DefaultRate, lg)
 	var relay busserver.Relay
 	if b.host != nil && len(sb.BusNames) > 0 {
-		relay = newHostRelay(b.host, sb.BusNames, sb.A11yBus)
+		r := newHostRelay(b.host, sb.BusNames, sb.A11yBus)
+		r.name, r.icon, r.limit = sb.DisplayName, sb.Icon, limit
+		relay = r
 	}
 	sb.Server = busserver.New(busserver.Config{SandboxID: sb.ID, SandboxName: sb.DisplayName, UID: b.uid, Logger: b.log, Relay: relay, Keeper: sb.keep})
-	sb.Desktop = desktop.Install(sb.Server, desktop.Options{Settings: b.settings, Logger: b.log.With("sandbox", sb.DisplayName, "sandbox_id", sb.ID)})
+	sb.Desktop = desktop.Install(sb.Server, desktop.Options{Settings: b.settings, Logger: lg})
+	// The portal is served to every sandbox (GTK looks for it), but it
+	// shows notifications only for a profile that lets the sandbox notify:
+	// a profile without org.freedesktop.Notifications in bus_names means
+	// no notifications, whichever way the application tries.
+	var host notification.Host
+	if b.notes != nil && slices.Contains(sb.BusNames, notification.HostName) {
+		host = b.notes
+	}
+	sb.Notes = notification.Install(sb.Desktop, sb.Server, notification.Sandbox{ID: sb.ID, Name: sb.DisplayName, Icon: sb.Icon}, host, limit, lg)
 	filechooser.Install(sb.Desktop, filechooser.Sandbox{
 		ID: sb.ID, Profile: sb.Profile, DisplayName: sb.DisplayName, Icon: sb.Icon,
 		ReadOnlyDefault: sb.DefaultGrant != "rw",
@@ -464,6 +494,9 @@ func (b *Broker) remove(id string) {
 	}
 	if sb.keep != nil {
 		sb.keep.Close()
+	}
+	if sb.Notes != nil {
+		sb.Notes.Close()
 	}
 	b.grants.RemoveSandbox(id)
 	b.log.Info("sandbox ended", "sandbox", sb.DisplayName, "sandbox_id", sb.ID)

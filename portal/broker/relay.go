@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"github.com/godbus/dbus/v5"
+
+	"airlock/portal/notification"
 )
 
 // hostRelay forwards a sandbox's method calls for the names its profile
@@ -15,6 +17,12 @@ type hostRelay struct {
 	conn    *dbus.Conn
 	allowed map[string]bool
 	a11y    string // the accessibility bus address inside the sandbox
+
+	// What org.freedesktop.Notifications.Notify calls are made to say:
+	// the sandbox's name and icon, whatever the application passed, and
+	// the sandbox's notification rate (shared with its portal).
+	name, icon string
+	limit      *notification.Limiter
 
 	// mu guards notes: the notification ids this sandbox created. Ids are
 	// sequential on the host: without this, a sandbox could close, or
@@ -58,12 +66,26 @@ func (r *hostRelay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message,
 	if !relayedCall(dest, path, iface, member) {
 		return errorReply("org.freedesktop.DBus.Error.AccessDenied", "this call is not relayed to the host"), nil
 	}
+	body := msg.Body
 	if dest == "org.freedesktop.Notifications" {
 		if id, ok := notificationTarget(member, msg.Body); ok && id != 0 && !r.ownNote(id) {
 			return errorReply("org.freedesktop.DBus.Error.AccessDenied", "not a notification of this sandbox"), nil
 		}
+		if member == "Notify" {
+			// The same filter as the portal's (portal/notification):
+			// the relay passes no argument of Notify as the
+			// application wrote it.
+			n, err := notification.FilterNotify(msg.Body, r.name, r.icon)
+			if err != nil {
+				return errorReply("org.freedesktop.DBus.Error.InvalidArgs", err.Error()), nil
+			}
+			if r.limit != nil && !r.limit.Allow() {
+				return errorReply(notification.ErrLimitsExceeded, "too many notifications: try again later"), nil
+			}
+			body = n.Args()
+		}
 	}
-	call := r.conn.Object(dest, path).CallWithContext(ctx, method, 0, msg.Body...)
+	call := r.conn.Object(dest, path).CallWithContext(ctx, method, 0, body...)
 	out := &dbus.Message{Headers: map[dbus.HeaderField]dbus.Variant{}}
 	var de dbus.Error
 	switch {
@@ -79,6 +101,13 @@ func (r *hostRelay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message,
 	}
 	if len(out.Body) > 0 {
 		out.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(out.Body...))
+	}
+	if dest == "org.freedesktop.Notifications" && member == "GetCapabilities" && out.Type == dbus.TypeMethodReply && len(out.Body) == 1 {
+		// Announce only what passes the filter, so that a client does
+		// not build links, images or sounds that would be dropped.
+		if caps, ok := out.Body[0].([]string); ok {
+			out.Body = []any{notification.Capabilities(caps)}
+		}
 	}
 	if dest == "org.freedesktop.Notifications" && member == "Notify" && out.Type == dbus.TypeMethodReply && len(out.Body) == 1 {
 		if id, ok := out.Body[0].(uint32); ok {

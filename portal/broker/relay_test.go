@@ -1,9 +1,12 @@
 package broker
 
 import (
+	"context"
 	"testing"
 
 	"github.com/godbus/dbus/v5"
+
+	"airlock/portal/notification"
 )
 
 func TestRelayedCall(t *testing.T) {
@@ -43,5 +46,38 @@ func TestNotificationTarget(t *testing.T) {
 	r.notes = map[uint32]bool{9: true}
 	if !r.ownNote(9) || r.ownNote(10) {
 		t.Fatal("ownership of notification ids")
+	}
+}
+
+// TestRelayedNotifyRefusals: a relayed Notify with the wrong arguments, or
+// over the sandbox's rate, is answered by the broker and never reaches the
+// host (the relay's connection is a zero Conn: using it would fail).
+func TestRelayedNotifyRefusals(t *testing.T) {
+	notify := func(body ...any) *dbus.Message {
+		return &dbus.Message{Type: dbus.TypeMethodCall, Headers: map[dbus.HeaderField]dbus.Variant{
+			dbus.FieldDestination: dbus.MakeVariant("org.freedesktop.Notifications"),
+			dbus.FieldPath:        dbus.MakeVariant(dbus.ObjectPath("/org/freedesktop/Notifications")),
+			dbus.FieldInterface:   dbus.MakeVariant("org.freedesktop.Notifications"),
+			dbus.FieldMember:      dbus.MakeVariant("Notify"),
+		}, Body: body}
+	}
+	r := newHostRelay(&dbus.Conn{}, []string{"org.freedesktop.Notifications"}, "")
+	r.name = "S"
+	r.limit = notification.NewLimiter(1, 0.0001, nil)
+	r.limit.Allow()
+	for _, tc := range []struct {
+		msg  *dbus.Message
+		want string
+	}{
+		{notify("app", uint32(0), "", "s", "b", []string{}), "org.freedesktop.DBus.Error.InvalidArgs"},
+		{notify("app", uint32(0), "", "s", "b", []string{}, map[string]dbus.Variant{}, int32(-1)), notification.ErrLimitsExceeded},
+	} {
+		out, err := r.Call(context.Background(), tc.msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name, _ := out.Headers[dbus.FieldErrorName].Value().(string); name != tc.want {
+			t.Errorf("%v: error %q, want %q", tc.msg.Body, name, tc.want)
+		}
 	}
 }
