@@ -105,6 +105,20 @@ func (s *Sandbox) prepareDisplay(runtimeIn string) ([]string, error) {
 	case s.opts.DryRun && p.Display == profile.DisplayXephyr:
 		s.bind(OpBind, PlaceholderXephyr, "/tmp/.X11-unix/X0", false)
 		s.bind(OpROBind, PlaceholderXephyrAuth, runtimeIn+"/Xauthority", false)
+		if n, err := hostDisplay(); err == nil {
+			// The nested server's own sandbox, as startXephyr makes it.
+			bin, err := exec.LookPath("Xephyr")
+			if err != nil {
+				bin = "Xephyr"
+			}
+			hostAuth := hostXauthority()
+			if real, err := filepath.EvalSymlinks(hostAuth); hostAuth != "" && err == nil {
+				hostAuth = real
+			}
+			args, xenv := xephyrCommand(bin, n, nestedDisplay(n), PlaceholderXephyrScreen, i18n.T("%s (Airlock sandbox)", s.plan.Name), hostAuth)
+			plan := xephyrPlan(CurrentAccount(), n, PlaceholderXephyrDir, PlaceholderXephyrAuth, hostAuth, args, xenv)
+			s.plan.Display = &plan
+		}
 		return env, nil
 	case s.opts.DryRun && p.Display == profile.DisplayX11:
 		n, err := hostDisplay()
@@ -162,38 +176,17 @@ func (s *Sandbox) startXephyr(runtimeIn string) ([]string, error) {
 		return nil, err
 	}
 	inner := nestedDisplay(n)
-	title := i18n.T("%s (Airlock sandbox)", s.plan.Name)
-	args := []string{bin, fmt.Sprintf(":%d", inner), "-displayfd", strconv.Itoa(xephyrDisplayFD), "-auth", xephyrAuthIn,
-		"-nolisten", "tcp", "-title", title,
-		// Never larger than the host screen, and no RandR: RandR 1.0
-		// lets any client inside resize the nested screen, and so its
-		// window on the host, to any size of Xephyr's built-in list (up
-		// to 1600x1200) whatever the host screen and with or without
-		// -resizeable. -resizeable only follows the host window, which
-		// the user's window manager sizes.
-		"-screen", fmt.Sprintf("%dx%d", w, h), "-extension", "RANDR", "-resizeable", "-no-host-grab", "-noreset"}
-	// A clean environment: the host display, its cookie and what the
-	// server needs, nothing else of the user's session.
-	env := []string{"PATH=/usr/bin:/bin", fmt.Sprintf("DISPLAY=:%d", n),
-		// MIT-SHM between Xephyr and the host server cannot work across
-		// IPC namespaces, and Xephyr's probe could be answered by an
-		// unrelated host segment of the same id: plain XPutImage.
-		"XEPHYR_NO_SHM=1"}
 	hostAuth := hostXauthority()
-	if hostAuth != "" {
-		if real, err := filepath.EvalSymlinks(hostAuth); err == nil {
-			hostAuth = real
-		}
-		env = append(env, "XAUTHORITY="+xephyrHostAuth)
+	if real, err := filepath.EvalSymlinks(hostAuth); hostAuth != "" && err == nil {
+		hostAuth = real
 	}
-	if v, ok := os.LookupEnv("LANG"); ok {
-		env = append(env, "LANG="+v)
-	}
+	args, env := xephyrCommand(bin, n, inner, fmt.Sprintf("%dx%d", w, h), i18n.T("%s (Airlock sandbox)", s.plan.Name), hostAuth)
 	realDir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		return nil, err
 	}
 	plan := xephyrPlan(CurrentAccount(), n, filepath.Join(realDir, "x11"), filepath.Join(realDir, "Xauthority"), hostAuth, args, env)
+	s.plan.Display = &plan
 	planJSON, err := json.Marshal(&plan)
 	if err != nil {
 		return nil, err
@@ -255,6 +248,36 @@ func (s *Sandbox) startXephyr(runtimeIn string) ([]string, error) {
 	s.bind(OpROBind, auth, runtimeIn+"/Xauthority", false)
 	s.log.Info("nested display started", "xephyr_pid", cmd.Process.Pid, "width", w, "height", h)
 	return []string{"DISPLAY=:0", "XAUTHORITY=" + runtimeIn + "/Xauthority"}, nil
+}
+
+// xephyrCommand is the nested server's command line and its whole
+// environment: host display n, its own display inner (in its namespaces),
+// screen WIDTHxHEIGHT, the window's title, and the user's Xauthority file
+// ("" for none).
+func xephyrCommand(bin string, n, inner int, screen, title, hostAuth string) (args, env []string) {
+	args = []string{bin, fmt.Sprintf(":%d", inner), "-displayfd", strconv.Itoa(xephyrDisplayFD), "-auth", xephyrAuthIn,
+		"-nolisten", "tcp", "-title", title,
+		// Never larger than the host screen, and no RandR: RandR 1.0
+		// lets any client inside resize the nested screen, and so its
+		// window on the host, to any size of Xephyr's built-in list (up
+		// to 1600x1200) whatever the host screen and with or without
+		// -resizeable. -resizeable only follows the host window, which
+		// the user's window manager sizes.
+		"-screen", screen, "-extension", "RANDR", "-resizeable", "-no-host-grab", "-noreset"}
+	// A clean environment: the host display, its cookie and what the
+	// server needs, nothing else of the user's session.
+	env = []string{"PATH=/usr/bin:/bin", fmt.Sprintf("DISPLAY=:%d", n),
+		// MIT-SHM between Xephyr and the host server cannot work across
+		// IPC namespaces, and Xephyr's probe could be answered by an
+		// unrelated host segment of the same id: plain XPutImage.
+		"XEPHYR_NO_SHM=1"}
+	if hostAuth != "" {
+		env = append(env, "XAUTHORITY="+xephyrHostAuth)
+	}
+	if v, ok := os.LookupEnv("LANG"); ok {
+		env = append(env, "LANG="+v)
+	}
+	return args, env
 }
 
 // nestedScreen is the profile's xephyr_screen, capped to the host screen:

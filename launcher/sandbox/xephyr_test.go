@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"strings"
 	"testing"
+
+	"airlock/launcher/profile"
 )
 
 // setupReply builds the additional data of a set-up reply with the given
@@ -111,5 +113,29 @@ func TestNestedDisplay(t *testing.T) {
 		if n := nestedDisplay(host); n == host {
 			t.Errorf("host display %d: the nested one takes the same number", host)
 		}
+	}
+}
+
+func TestDryRunShowsXephyrPlan(t *testing.T) {
+	t.Setenv("DISPLAY", ":5")
+	t.Setenv("XAUTHORITY", "")
+	p := profile.Defaults()
+	p.Display = profile.DisplayXephyr
+	sb, err := Prepare(Options{Profile: &p, Args: []string{"/bin/true"}, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sb.Plan().Display
+	if d == nil {
+		t.Fatalf("no nested server's plan:\n%s", sb.Plan())
+	}
+	text := sb.Plan().String()
+	for _, want := range []string{"# nested X server (Xephyr)", "bind /tmp/.X11-unix/X5 /tmp/.X11-unix/X5", "env DISPLAY=:5", `"-extension" "RANDR"`, PlaceholderXephyrScreen} {
+		if !strings.Contains(text, want) {
+			t.Errorf("no %q in the plan:\n%s", want, text)
+		}
+	}
+	if !strings.Contains(strings.Join(d.Args, " "), "-screen "+PlaceholderXephyrScreen) {
+		t.Errorf("args %v", d.Args)
 	}
 }
