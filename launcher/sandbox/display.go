@@ -111,9 +111,9 @@ func (s *Sandbox) prepareDisplay(runtimeIn string) ([]string, error) {
 			if err != nil {
 				bin = "Xephyr"
 			}
-			hostAuth := hostXauthority()
-			if real, err := filepath.EvalSymlinks(hostAuth); hostAuth != "" && err == nil {
-				hostAuth = real
+			hostAuth := ""
+			if name, _ := hostCookie(n); name != nil {
+				hostAuth = PlaceholderHostCookie
 			}
 			args, xenv := xephyrCommand(bin, n, nestedDisplay(n), PlaceholderXephyrScreen, i18n.T("%s (Airlock sandbox)", s.plan.Name), hostAuth)
 			plan := xephyrPlan(CurrentAccount(), n, PlaceholderXephyrDir, PlaceholderXephyrAuth, hostAuth, args, xenv)
@@ -176,15 +176,20 @@ func (s *Sandbox) startXephyr(runtimeIn string) ([]string, error) {
 		return nil, err
 	}
 	inner := nestedDisplay(n)
-	hostAuth := hostXauthority()
-	if real, err := filepath.EvalSymlinks(hostAuth); hostAuth != "" && err == nil {
-		hostAuth = real
-	}
-	args, env := xephyrCommand(bin, n, inner, fmt.Sprintf("%dx%d", w, h), i18n.T("%s (Airlock sandbox)", s.plan.Name), hostAuth)
 	realDir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		return nil, err
 	}
+	// Of the user's Xauthority file, only the host display's cookie: the
+	// others (other displays, remote hosts) are none of Xephyr's business.
+	hostAuth := ""
+	if name, data := hostCookie(n); name != nil {
+		hostAuth = filepath.Join(realDir, "host-xauthority")
+		if err := writeXauth(hostAuth, []xauthEntry{{family: xauthFamilyWild, name: name, data: data}}); err != nil {
+			return nil, err
+		}
+	}
+	args, env := xephyrCommand(bin, n, inner, fmt.Sprintf("%dx%d", w, h), i18n.T("%s (Airlock sandbox)", s.plan.Name), hostAuth)
 	plan := xephyrPlan(CurrentAccount(), n, filepath.Join(realDir, "x11"), filepath.Join(realDir, "Xauthority"), hostAuth, args, env)
 	s.plan.Display = &plan
 	planJSON, err := json.Marshal(&plan)

@@ -130,6 +130,7 @@ const (
 	// xephyr_screen, capped to the host screen when it starts).
 	PlaceholderXephyrDir    = "<xephyr-socket-folder>"
 	PlaceholderXephyrScreen = "<xephyr_screen-capped-to-host-screen>"
+	PlaceholderHostCookie   = "<host-display-cookie>"
 	PlaceholderX11Auth      = "<untrusted-xauthority>"
 )
 

@@ -588,6 +588,7 @@ func (s *Sandbox) forwardTor(f *os.File, log *slog.Logger) {
 	slots := make(chan struct{}, torConnLimit())
 	refused := &rateLog{log: log, msg: "too many connections to Tor at once: refused", every: time.Second}
 	unreachable := &rateLog{log: log, msg: "cannot reach Tor", every: time.Second}
+	failed := &rateLog{log: log, msg: "cannot accept a connection for Tor", every: time.Second}
 	var backoff time.Duration
 	for {
 		c, err := l.Accept()
@@ -598,7 +599,7 @@ func (s *Sandbox) forwardTor(f *os.File, log *slog.Logger) {
 			// EMFILE and friends pass: never stop forwarding for good
 			// (the sandbox would lose Tor until restarted).
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			refused.warn("err", err)
+			failed.warn("err", err)
 			time.Sleep(backoff)
 			continue
 		}

@@ -20,7 +20,7 @@ const XephyrArg0 = "airlock-xephyr"
 const (
 	xephyrRun       = "/run/xephyr"
 	xephyrAuthIn    = xephyrRun + "/auth"            // its own cookie (-auth)
-	xephyrHostAuth  = xephyrRun + "/host-xauthority" // the user's, to reach the host display
+	xephyrHostAuth  = xephyrRun + "/host-xauthority" // the host display's cookie, to reach it
 	xephyrSocketDir = "/tmp/.X11-unix"
 )
 

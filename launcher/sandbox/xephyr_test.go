@@ -65,7 +65,7 @@ func TestParseSetupScreen(t *testing.T) {
 
 func TestXephyrPlan(t *testing.T) {
 	acct := Account{Name: "amnesia", UID: 1000, GID: 1000, Home: "/home/amnesia"}
-	p := xephyrPlan(acct, 7, "/run/user/1000/airlock/run-x/x11", "/run/user/1000/airlock/run-x/Xauthority", "/home/amnesia/.Xauthority",
+	p := xephyrPlan(acct, 7, "/run/user/1000/airlock/run-x/x11", "/run/user/1000/airlock/run-x/Xauthority", "/run/user/1000/airlock/run-x/host-xauthority",
 		[]string{"/usr/bin/Xephyr", ":0"}, []string{"DISPLAY=:7"})
 	if len(p.Ops) == 0 || p.Ops[0].Kind != OpTmpfs || p.Ops[0].Dst != "/" || p.Ops[len(p.Ops)-1].Kind != OpRemountRO {
 		t.Fatalf("want tmpfs / first and remount-ro / last:\n%s", p.String())
@@ -74,8 +74,7 @@ func TestXephyrPlan(t *testing.T) {
 	for _, o := range p.Ops {
 		if o.IsBind() {
 			binds[o.Dst] = o
-			// Of the user's home only the host's cookie file, read-only.
-			if strings.HasPrefix(o.Dst, acct.Home) || strings.HasPrefix(o.Src, acct.Home) && o.Src != "/home/amnesia/.Xauthority" {
+			if strings.HasPrefix(o.Dst, acct.Home) || strings.HasPrefix(o.Src, acct.Home) {
 				t.Errorf("home reached: %s", o)
 			}
 		}
@@ -84,7 +83,7 @@ func TestXephyrPlan(t *testing.T) {
 		"/tmp/.X11-unix":    {Kind: OpBind, Src: "/run/user/1000/airlock/run-x/x11"},
 		"/tmp/.X11-unix/X7": {Kind: OpBind, Src: "/tmp/.X11-unix/X7"},
 		xephyrAuthIn:        {Kind: OpROBind, Src: "/run/user/1000/airlock/run-x/Xauthority"},
-		xephyrHostAuth:      {Kind: OpROBind, Src: "/home/amnesia/.Xauthority"},
+		xephyrHostAuth:      {Kind: OpROBind, Src: "/run/user/1000/airlock/run-x/host-xauthority"},
 	} {
 		if got, ok := binds[dst]; !ok || got.Kind != want.Kind || got.Src != want.Src {
 			t.Errorf("%s: got %v, want %s %s", dst, got, want.Kind, want.Src)
