@@ -178,7 +178,8 @@ func TestXephyrConfined(t *testing.T) {
 tr '\0' '\n' < $P/environ; echo --
 ls $P/root/usr >/dev/null && echo ROOT-READABLE
 test -e $P/root%[2]s && echo HOME-SEEN
-grep -E '^(NoNewPrivs|Seccomp):' $P/status`, xephyr, e.Home)
+grep -E '^(NoNewPrivs|Seccomp):' $P/status
+echo "SOCKETS $(ls -A $P/root/tmp/.X11-unix | sort | tr '\n' ' ')"`, xephyr, e.Home)
 	r := harness.RunCmd(e.Command(ctx, "/bin/sh", "-c", probe))
 	envPart, rest, _ := strings.Cut(r.Stdout, "--\n")
 	allowed := map[string]bool{"DISPLAY": true, "XAUTHORITY": true, "PATH": true, "LANG": true, "XEPHYR_NO_SHM": true}
@@ -192,6 +193,10 @@ grep -E '^(NoNewPrivs|Seccomp):' $P/status`, xephyr, e.Home)
 	}
 	if !strings.Contains(rest, "ROOT-READABLE") || strings.Contains(rest, "HOME-SEEN") {
 		t.Errorf("Xephyr's root: want readable and without %s: %v", e.Home, r)
+	}
+	// Its own socket and the host display's, no other X server's.
+	if want := fmt.Sprintf("SOCKETS X0 X%d \n", x.Num); !strings.Contains(rest, want) {
+		t.Errorf("Xephyr's /tmp/.X11-unix: want %q: %v", want, r)
 	}
 	if !strings.Contains(rest, "NoNewPrivs:\t1") || !strings.Contains(rest, "Seccomp:\t2") {
 		t.Errorf("Xephyr: want no_new_privs and a seccomp filter: %v", r)
