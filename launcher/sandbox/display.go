@@ -171,10 +171,6 @@ func (s *Sandbox) startXephyr(runtimeIn string) ([]string, error) {
 	if err := os.Mkdir(sockDir, 0o700); err != nil {
 		return nil, err
 	}
-	r, wr, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
 	inner := nestedDisplay(n)
 	realDir, err := filepath.EvalSymlinks(dir)
 	if err != nil {
@@ -193,6 +189,10 @@ func (s *Sandbox) startXephyr(runtimeIn string) ([]string, error) {
 	plan := xephyrPlan(CurrentAccount(), n, filepath.Join(realDir, "x11"), filepath.Join(realDir, "Xauthority"), hostAuth, args, env)
 	s.plan.Display = &plan
 	planJSON, err := json.Marshal(&plan)
+	if err != nil {
+		return nil, err
+	}
+	r, wr, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
@@ -257,8 +257,8 @@ func (s *Sandbox) startXephyr(runtimeIn string) ([]string, error) {
 
 // xephyrCommand is the nested server's command line and its whole
 // environment: host display n, its own display inner (in its namespaces),
-// screen WIDTHxHEIGHT, the window's title, and the user's Xauthority file
-// ("" for none).
+// screen WIDTHxHEIGHT, the window's title, and the file holding the host
+// display's cookie ("" for none).
 func xephyrCommand(bin string, n, inner int, screen, title, hostAuth string) (args, env []string) {
 	args = []string{bin, fmt.Sprintf(":%d", inner), "-displayfd", strconv.Itoa(xephyrDisplayFD), "-auth", xephyrAuthIn,
 		"-nolisten", "tcp", "-title", title,
