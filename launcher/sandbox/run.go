@@ -629,9 +629,10 @@ func (s *Sandbox) forwardTor(f *os.File, log *slog.Logger) {
 	}
 }
 
-// copyPlain copies through a buffer: io.Copy between two TCP connections
-// splices through a pipe per direction, four more descriptors per
-// connection (six in all) that torFDReserve does not account for.
+// copyPlain copies through io.Copy's 32 KiB buffer (16 MiB at most over
+// torMaxConns connections): io.Copy between two TCP connections would
+// splice through a pipe per direction, four more descriptors per connection
+// (six in all, measured) than torConnLimit counts.
 func copyPlain(dst io.Writer, src io.Reader) {
 	io.Copy(struct{ io.Writer }{dst}, struct{ io.Reader }{src})
 }
