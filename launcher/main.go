@@ -13,6 +13,11 @@ func init() {
 	if len(os.Args) > 0 && os.Args[0] == sandbox.InitArg0 {
 		sandbox.InitMain()
 	}
+	// The confined nested X server of display = "xephyr", started by the
+	// launcher before the sandbox.
+	if len(os.Args) > 0 && os.Args[0] == sandbox.XephyrArg0 {
+		sandbox.XephyrMain()
+	}
 	// The host-view helper of native grants, started by init.
 	if len(os.Args) > 0 && os.Args[0] == sandbox.HostViewArg0 {
 		sandbox.HostViewMain()

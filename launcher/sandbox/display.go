@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"airlock/launcher/profile"
 	"airlock/po/i18n"
@@ -102,6 +105,20 @@ func (s *Sandbox) prepareDisplay(runtimeIn string) ([]string, error) {
 	case s.opts.DryRun && p.Display == profile.DisplayXephyr:
 		s.bind(OpBind, PlaceholderXephyr, "/tmp/.X11-unix/X0", false)
 		s.bind(OpROBind, PlaceholderXephyrAuth, runtimeIn+"/Xauthority", false)
+		if n, err := hostDisplay(); err == nil {
+			// The nested server's own sandbox, as startXephyr makes it.
+			bin, err := exec.LookPath("Xephyr")
+			if err != nil {
+				bin = "Xephyr"
+			}
+			hostAuth := ""
+			if name, _ := hostCookie(n); name != nil {
+				hostAuth = PlaceholderHostCookie
+			}
+			args, xenv := xephyrCommand(bin, n, nestedDisplay(n), PlaceholderXephyrScreen, i18n.T("%s (Airlock sandbox)", s.plan.Name), hostAuth)
+			plan := xephyrPlan(CurrentAccount(), n, PlaceholderXephyrDir, PlaceholderXephyrAuth, hostAuth, args, xenv)
+			s.plan.Display = &plan
+		}
 		return env, nil
 	case s.opts.DryRun && p.Display == profile.DisplayX11:
 		n, err := hostDisplay()
@@ -142,24 +159,70 @@ func (s *Sandbox) startXephyr(runtimeIn string) ([]string, error) {
 	if err := writeXauth(auth, []xauthEntry{{family: xauthFamilyWild, name: []byte(cookieName), data: cookie}}); err != nil {
 		return nil, err
 	}
-	r, w, err := os.Pipe()
+	n, _ := hostDisplay()
+	w, h, err := s.nestedScreen(n)
 	if err != nil {
 		return nil, err
 	}
-	title := i18n.T("%s (Airlock sandbox)", s.plan.Name)
-	cmd := exec.Command(bin, "-displayfd", "3", "-auth", auth, "-nolisten", "tcp", "-title", title,
-		"-screen", s.opts.Profile.XephyrRes, "-resizeable", "-no-host-grab", "-noreset")
-	cmd.ExtraFiles = []*os.File{w}
-	cmd.Env = append(os.Environ(), "XAUTHORITY="+os.Getenv("XAUTHORITY"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
+	// The nested server's own socket appears here (as X<nested>), bound
+	// into its sandbox at /tmp/.X11-unix: the host's /tmp/.X11-unix gets
+	// nothing, and no other host X server's socket is in reach.
+	sockDir := filepath.Join(dir, "x11")
+	if err := os.Mkdir(sockDir, 0o700); err != nil {
+		return nil, err
+	}
+	inner := nestedDisplay(n)
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, err
+	}
+	// Of the user's Xauthority file, only the host display's cookie: the
+	// others (other displays, remote hosts) are none of Xephyr's business.
+	hostAuth := ""
+	if name, data := hostCookie(n); name != nil {
+		hostAuth = filepath.Join(realDir, "host-xauthority")
+		if err := writeXauth(hostAuth, []xauthEntry{{family: xauthFamilyWild, name: name, data: data}}); err != nil {
+			return nil, err
+		}
+	}
+	args, env := xephyrCommand(bin, n, inner, fmt.Sprintf("%dx%d", w, h), i18n.T("%s (Airlock sandbox)", s.plan.Name), hostAuth)
+	plan := xephyrPlan(CurrentAccount(), n, filepath.Join(realDir, "x11"), filepath.Join(realDir, "Xauthority"), hostAuth, args, env)
+	s.plan.Display = &plan
+	planJSON, err := json.Marshal(&plan)
+	if err != nil {
+		return nil, err
+	}
+	r, wr, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Args = []string{XephyrArg0}
+	cmd.ExtraFiles = []*os.File{wr}
+	cmd.Env = []string{envPlan + "=" + string(planJSON)}
+	acct := CurrentAccount()
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		// The nested server parses everything the sandboxed application
+		// sends: a sandbox of its own, as for the application (Run).
+		Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC |
+			syscall.CLONE_NEWUTS | syscall.CLONE_NEWNET | syscall.CLONE_NEWCGROUP,
+		UidMappings:                []syscall.SysProcIDMap{{ContainerID: acct.UID, HostID: acct.UID, Size: 1}},
+		GidMappings:                []syscall.SysProcIDMap{{ContainerID: acct.GID, HostID: acct.GID, Size: 1}},
+		GidMappingsEnableSetgroups: false,
+		// Mounts, pivot_root and the host name, and dropping the bounding
+		// set (CAP_SETPCAP); all gone before exec.
+		AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SETPCAP},
+		Pdeathsig:   syscall.SIGTERM,
+		Setpgid:     true,
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
-		w.Close()
+		wr.Close()
 		r.Close()
 		return nil, fmt.Errorf("cannot start Xephyr: %w", err)
 	}
-	w.Close()
+	wr.Close()
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	s.cleanup = append(s.cleanup, func() {
@@ -182,15 +245,62 @@ func (s *Sandbox) startXephyr(runtimeIn string) ([]string, error) {
 	case num = <-numc:
 	case <-time.After(15 * time.Second):
 	}
-	n, err := strconv.Atoi(num)
-	if err != nil {
+	if got, err := strconv.Atoi(num); err != nil || got != inner {
 		return nil, fmt.Errorf("cannot start Xephyr: %s", strings.TrimSpace(stderr.String()))
 	}
-	sock := fmt.Sprintf("/tmp/.X11-unix/X%d", n)
+	sock := filepath.Join(realDir, "x11", fmt.Sprintf("X%d", inner))
 	s.bind(OpBind, sock, "/tmp/.X11-unix/X0", false)
 	s.bind(OpROBind, auth, runtimeIn+"/Xauthority", false)
-	s.log.Info("nested display started", "xephyr_display", n, "xephyr_pid", cmd.Process.Pid)
+	s.log.Info("nested display started", "xephyr_pid", cmd.Process.Pid, "width", w, "height", h)
 	return []string{"DISPLAY=:0", "XAUTHORITY=" + runtimeIn + "/Xauthority"}, nil
+}
+
+// xephyrCommand is the nested server's command line and its whole
+// environment: host display n, its own display inner (in its namespaces),
+// screen WIDTHxHEIGHT, the window's title, and the file holding the host
+// display's cookie ("" for none).
+func xephyrCommand(bin string, n, inner int, screen, title, hostAuth string) (args, env []string) {
+	args = []string{bin, fmt.Sprintf(":%d", inner), "-displayfd", strconv.Itoa(xephyrDisplayFD), "-auth", xephyrAuthIn,
+		"-nolisten", "tcp", "-title", title,
+		// Never larger than the host screen, and no RandR: RandR 1.0
+		// lets any client inside resize the nested screen, and so its
+		// window on the host, to any size of Xephyr's built-in list (up
+		// to 1600x1200) whatever the host screen and with or without
+		// -resizeable. -resizeable only follows the host window, which
+		// the user's window manager sizes.
+		"-screen", screen, "-extension", "RANDR", "-resizeable", "-no-host-grab", "-noreset"}
+	// A clean environment: the host display, its cookie and what the
+	// server needs, nothing else of the user's session.
+	env = []string{"PATH=/usr/bin:/bin", fmt.Sprintf("DISPLAY=:%d", n),
+		// MIT-SHM between Xephyr and the host server cannot work across
+		// IPC namespaces, and Xephyr's probe could be answered by an
+		// unrelated host segment of the same id: plain XPutImage.
+		"XEPHYR_NO_SHM=1"}
+	if hostAuth != "" {
+		env = append(env, "XAUTHORITY="+xephyrHostAuth)
+	}
+	if v, ok := os.LookupEnv("LANG"); ok {
+		env = append(env, "LANG="+v)
+	}
+	return args, env
+}
+
+// nestedScreen is the profile's xephyr_screen, capped to the host screen:
+// the nested server's window never covers more than the host display.
+func (s *Sandbox) nestedScreen(n int) (int, int, error) {
+	var w, h int
+	if _, err := fmt.Sscanf(s.opts.Profile.XephyrRes, "%dx%d", &w, &h); err != nil {
+		return 0, 0, fmt.Errorf("xephyr_screen %q is not WIDTHxHEIGHT", s.opts.Profile.XephyrRes)
+	}
+	scr := 0
+	if _, after, ok := strings.Cut(os.Getenv("DISPLAY"), "."); ok {
+		scr, _ = strconv.Atoi(after)
+	}
+	hw, hh, err := hostScreenSize(n, scr)
+	if err != nil {
+		return 0, 0, errors.New(i18n.T("display \"xephyr\" cannot read the host screen's size: %v", err))
+	}
+	return min(w, hw), min(h, hh), nil
 }
 
 // hostX11 shares the host X server with an untrusted SECURITY cookie: the

@@ -126,7 +126,12 @@ const (
 	PlaceholderA11yProxy  = "<accessibility-bus-filtering-proxy>"
 	PlaceholderXephyr     = "<xephyr-socket>"
 	PlaceholderXephyrAuth = "<xephyr-xauthority>"
-	PlaceholderX11Auth    = "<untrusted-xauthority>"
+	// The nested server's socket folder and screen size (the profile's
+	// xephyr_screen, capped to the host screen when it starts).
+	PlaceholderXephyrDir    = "<xephyr-socket-folder>"
+	PlaceholderXephyrScreen = "<xephyr_screen-capped-to-host-screen>"
+	PlaceholderHostCookie   = "<host-display-cookie>"
+	PlaceholderX11Auth      = "<untrusted-xauthority>"
 )
 
 // Plan is everything init needs, decided on the host side: the root file
@@ -173,6 +178,10 @@ type Plan struct {
 	NativeGrants bool `json:"native_grants,omitempty"`
 	// DryRun marks a plan with placeholders: init refuses it.
 	DryRun bool `json:"dry_run,omitempty"`
+	// Display is the nested X server's own sandbox (display = xephyr),
+	// which the launcher starts before this one, in new user, mount, pid,
+	// ipc, uts, net and cgroup namespaces. For the reader: init ignores it.
+	Display *Plan `json:"display,omitempty"`
 }
 
 // String is the plan as `airlock run --dry-run` prints it: one op per line,
@@ -203,6 +212,11 @@ func (p *Plan) String() string {
 		b.WriteString(" " + strconv.Quote(a))
 	}
 	b.WriteString("\n")
+	if p.Display != nil {
+		b.WriteString("# nested X server (Xephyr), started first in new user, mount, pid, ipc, uts, net and cgroup namespaces\n")
+		_, d, _ := strings.Cut(p.Display.String(), "\n")
+		b.WriteString(d)
+	}
 	return b.String()
 }
 

@@ -549,9 +549,33 @@ func (s *Sandbox) handshake(ctl int) (bus, tor *os.File, err error) {
 	return bus, tor, nil
 }
 
+// torMaxConns caps the connections forwardTor carries at once: each takes
+// two of the launcher's descriptors (the sandbox's end and Tor's), and a
+// sandbox that opened thousands (3,376 in issue 8) exhausted them, after
+// which the launcher could not accept anything at all. Tor Browser keeps a
+// few dozen open.
+const torMaxConns = 256
+
+// torFDReserve is how many descriptors the launcher keeps for itself (its
+// control socket, the broker, logs, Xephyr) whatever the sandbox does.
+const torFDReserve = 128
+
+// torConnLimit is torMaxConns, lowered when the launcher's descriptor limit
+// could not hold them beside torFDReserve.
+func torConnLimit() int {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil || rl.Cur > 1<<20 {
+		return torMaxConns
+	}
+	return max(1, min(torMaxConns, (int(rl.Cur)-torFDReserve)/2))
+}
+
 // forwardTor accepts connections on the sandbox's 127.0.0.1:9050 (a socket in
 // the sandbox's network namespace, made by init) and joins each to a new
-// connection to the host's Tor SOCKS port: the sandbox's only way out.
+// connection to the host's Tor SOCKS port: the sandbox's only way out. Past
+// torConnLimit connections at once, a new one is closed at once, not queued:
+// the sandbox cannot make the launcher hold more descriptors, and its own
+// later connections work again as soon as it closes some.
 func (s *Sandbox) forwardTor(f *os.File, log *slog.Logger) {
 	defer f.Close()
 	l, err := net.FileListener(f)
@@ -561,26 +585,86 @@ func (s *Sandbox) forwardTor(f *os.File, log *slog.Logger) {
 	}
 	defer l.Close()
 	target := s.opts.Profile.TorSocks
+	slots := make(chan struct{}, torConnLimit())
+	refused := &rateLog{log: log, msg: "too many connections to Tor at once: refused", every: time.Second}
+	unreachable := &rateLog{log: log, msg: "cannot reach Tor", every: time.Second}
+	failed := &rateLog{log: log, msg: "cannot accept a connection for Tor", every: time.Second}
+	var backoff time.Duration
 	for {
 		c, err := l.Accept()
 		if err != nil {
-			return
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// EMFILE and friends pass: never stop forwarding for good
+			// (the sandbox would lose Tor until restarted).
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			failed.warn("err", err)
+			time.Sleep(backoff)
+			continue
+		}
+		backoff = 0
+		select {
+		case slots <- struct{}{}:
+		default:
+			c.Close()
+			refused.warn("limit", cap(slots))
+			continue
 		}
 		go func() {
+			defer func() { <-slots }()
 			defer c.Close()
 			up, err := net.DialTimeout("tcp", target, 10*time.Second)
 			if err != nil {
-				log.Warn("cannot reach Tor", "socks", target, "err", err)
+				unreachable.warn("socks", target, "err", err)
 				return
 			}
 			defer up.Close()
 			go func() {
-				io.Copy(up, c)
+				copyPlain(up, c)
 				up.(*net.TCPConn).CloseWrite()
 			}()
-			io.Copy(c, up)
+			copyPlain(c, up)
 		}()
 	}
+}
+
+// copyPlain copies through io.Copy's 32 KiB buffer (16 MiB at most over
+// torMaxConns connections): io.Copy between two TCP connections would
+// splice through a pipe per direction, four more descriptors per connection
+// (six in all, measured) than torConnLimit counts.
+func copyPlain(dst io.Writer, src io.Reader) {
+	io.Copy(struct{ io.Writer }{dst}, struct{ io.Reader }{src})
+}
+
+// rateLog writes one warning at most every so often, with the number of
+// those it held back since: a sandbox must not flood the launcher's log.
+type rateLog struct {
+	log   *slog.Logger
+	msg   string
+	every time.Duration
+
+	// mu guards last and held.
+	mu   sync.Mutex
+	last time.Time
+	held int
+}
+
+func (r *rateLog) warn(args ...any) {
+	r.mu.Lock()
+	now := time.Now()
+	if !r.last.IsZero() && now.Sub(r.last) < r.every {
+		r.held++
+		r.mu.Unlock()
+		return
+	}
+	held := r.held
+	r.last, r.held = now, 0
+	r.mu.Unlock()
+	if held > 0 {
+		args = append(args, "suppressed", held)
+	}
+	r.log.Warn(r.msg, args...)
 }
 
 // hostDisplay returns the host X display number from $DISPLAY (":N" or ":N.S").

@@ -63,6 +63,13 @@ func displayTaken(n int) bool {
 // numbers of parallel test packages.
 func (e *Env) StartXvfb(t testing.TB) *Xvfb {
 	t.Helper()
+	return e.StartXvfbScreen(t, "1600x1200x24")
+}
+
+// StartXvfbScreen is StartXvfb with a screen of its own size
+// (WIDTHxHEIGHTxDEPTH).
+func (e *Env) StartXvfbScreen(t testing.TB, screen string) *Xvfb {
+	t.Helper()
 	if _, err := exec.LookPath("Xvfb"); err != nil {
 		t.Skip("Xvfb is not installed")
 	}
@@ -88,7 +95,7 @@ func (e *Env) StartXvfb(t testing.TB) *Xvfb {
 			t.Fatal(err)
 		}
 		cmd := e.Command(context.Background(), "Xvfb", fmt.Sprintf(":%d", n), "-displayfd", "3", "-auth", auth,
-			"-nolisten", "tcp", "-noreset", "-screen", "0", "1600x1200x24")
+			"-nolisten", "tcp", "-noreset", "-screen", "0", screen)
 		cmd.ExtraFiles = []*os.File{pw}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

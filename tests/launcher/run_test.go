@@ -2,9 +2,12 @@ package launcher_test
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"airlock/tests/harness"
@@ -119,6 +122,103 @@ func TestNetTor(t *testing.T) {
 	if r.Code != 3 {
 		t.Errorf("net none: 127.0.0.1:9050 reachable: %v", r)
 	}
+}
+
+// TestNetTorFlood opens thousands of connections to the Tor forwarder from
+// inside (issue 8: 3,376 of them exhausted the launcher's descriptors, after
+// which it refused every connection): the launcher carries at most 256 at
+// once and closes the others at once, its descriptors stay bounded, and
+// once the flood is closed a normal connection goes through again.
+func TestNetTorFlood(t *testing.T) {
+	t.Parallel()
+	e := harness.Get(t)
+	nt := nettool(t, e)
+	rt := privateRuntime(t, e)
+	socks := holdListener(t)
+	const flood, limit = 3000, 256
+	name := uniq("torflood")
+	p := writeProfile(t, e, "torflood", fmt.Sprintf("net = \"tor\"\ntor_socks = %q\n", socks.addr))
+	script := fmt.Sprintf(`$NT flood 127.0.0.1:9050 %d
+i=0
+until $NT tcp 127.0.0.1:9050 | grep -q '^OK FAKE-SOCKS'; do
+	i=$((i+1)); [ $i -ge 200 ] && break; sleep 0.1
+done
+$NT tcp 127.0.0.1:9050`, flood)
+	sb := start(t, e, []string{"XDG_RUNTIME_DIR=" + rt}, nil, cat([]string{"run", "--profile", p, "--name", name, "--ro", nt}, withTool(nt, script))...)
+	sb.waitLine(t, "held")
+	rec := recordOf(t, rt, name)
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", rec.Launcher))
+	if err != nil {
+		t.Fatalf("launcher's descriptors: %v", err)
+	}
+	// Two per forwarded connection, and the launcher's own.
+	if len(fds) > 2*limit+128 {
+		t.Errorf("the launcher holds %d descriptors with %d connections open inside", len(fds), flood)
+	}
+	if m := socks.maxOpen(); m > limit || m == 0 {
+		t.Errorf("%d connections forwarded to Tor at once, want 1 to %d", m, limit)
+	}
+	sb.stdin.Write([]byte("\n"))
+	sb.stdin.Close()
+	r := sb.wait(t)
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+	var served, closed, failed int
+	if len(lines) > 0 {
+		fmt.Sscanf(lines[0], "SERVED %d CLOSED %d FAILED %d", &served, &closed, &failed)
+	}
+	if served == 0 || served > limit || served+closed != flood {
+		t.Errorf("flood: want at most %d served and the rest closed at once: %v", limit, r)
+	}
+	if r.Code != 0 || lines[len(lines)-1] != "OK FAKE-SOCKS" {
+		t.Errorf("after the flood, a normal connection does not reach Tor: %v", r)
+	}
+}
+
+// held is a fake SOCKS port that greets each client with a line and keeps
+// the connection open until the client closes it, counting how many are
+// open at once.
+type held struct {
+	addr string
+	mu   sync.Mutex
+	open int
+	max  int
+}
+
+func (h *held) maxOpen() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.max
+}
+
+func holdListener(t *testing.T) *held {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	h := &held{addr: l.Addr().String()}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			h.mu.Lock()
+			h.open++
+			h.max = max(h.max, h.open)
+			h.mu.Unlock()
+			go func() {
+				c.Write([]byte("FAKE-SOCKS\n"))
+				io.Copy(io.Discard, c)
+				c.Close()
+				h.mu.Lock()
+				h.open--
+				h.mu.Unlock()
+			}()
+		}
+	}()
+	return h
 }
 
 func TestBadFlagValues(t *testing.T) {

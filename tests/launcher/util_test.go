@@ -259,6 +259,7 @@ func (r *running) wait(t *testing.T) harness.Result {
 type record struct {
 	ID, Name, Profile string
 	Pid               int
+	Launcher          int // the airlock run process
 }
 
 func records(t *testing.T, runtimeDir string) []record {

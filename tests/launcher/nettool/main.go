@@ -4,14 +4,22 @@
 //	nettool tcp HOST:PORT   connect, print "OK <first line>" and exit 0, or "FAIL <error>" and exit 3
 //	nettool unix PATH       the same for a unix socket (@name for the abstract namespace)
 //	nettool ifaces          print the network interfaces, one a line
+//	nettool flood ADDR N    open N TCP connections and keep them all open; print
+//	                        "SERVED s CLOSED c FAILED f" (a first line read, an
+//	                        end of stream, a failed dial or read), then "held",
+//	                        then close them all when stdin has a line or ends
 package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -26,6 +34,15 @@ func main() {
 			os.Exit(2)
 		}
 		probe(os.Args[1], os.Args[2])
+	case "flood":
+		if len(os.Args) != 4 {
+			os.Exit(2)
+		}
+		n, err := strconv.Atoi(os.Args[3])
+		if err != nil {
+			os.Exit(2)
+		}
+		flood(os.Args[2], n)
 	case "ifaces":
 		ifs, err := net.Interfaces()
 		if err != nil {
@@ -37,6 +54,37 @@ func main() {
 		}
 	default:
 		os.Exit(2)
+	}
+}
+
+func flood(addr string, n int) {
+	conns := make([]net.Conn, 0, n)
+	failed := 0
+	for i := 0; i < n; i++ {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			failed++
+			continue
+		}
+		conns = append(conns, c)
+	}
+	served, closed := 0, 0
+	for _, c := range conns {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		switch {
+		case line != "":
+			served++
+		case err == io.EOF || errors.Is(err, syscall.ECONNRESET):
+			closed++
+		default:
+			failed++
+		}
+	}
+	fmt.Printf("SERVED %d CLOSED %d FAILED %d\nheld\n", served, closed, failed)
+	bufio.NewReader(os.Stdin).ReadString('\n')
+	for _, c := range conns {
+		c.Close()
 	}
 }
 
