@@ -176,7 +176,7 @@ func (d *docDir) Create(ctx context.Context, name string, flags, mode uint32, ou
 	var err error
 	switch t := g.temps[name]; {
 	case name == g.name:
-		fd, err = unix.Openat(g.dirfd, g.hostName, of|unix.O_CREAT|int(flags&unix.O_EXCL), mode&0o777)
+		fd, err = unix.Openat(g.dirfd, g.hostName, of|unix.O_CREAT|int(flags&unix.O_EXCL), newFileMode(mode))
 		if err != nil {
 			return nil, nil, 0, fs.ToErrno(err)
 		}
@@ -200,8 +200,9 @@ func (d *docDir) Create(ctx context.Context, name string, flags, mode uint32, ou
 			return nil, nil, 0, errno
 		}
 		hidden := hiddenPrefix + g.DocID + "-" + randomSuffix()
-		// No execute bits: see NewFile.keep.
-		if fd, err = unix.Openat(g.dirfd, hidden, of|unix.O_CREAT|unix.O_EXCL, mode&0o666); err != nil {
+		// No execute bits (see NewFile.keep), never group- or
+		// other-writable (mode.go).
+		if fd, err = unix.Openat(g.dirfd, hidden, of|unix.O_CREAT|unix.O_EXCL, newFileMode(mode)); err != nil {
 			return nil, nil, 0, fs.ToErrno(err)
 		}
 		f = d.newFile(ctx, hidden)
@@ -267,6 +268,11 @@ func (d *docDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbe
 	dst := g.temps[newName]
 	switch {
 	case newName == g.name:
+		// The saved version is never wider than the one it replaces.
+		if errno := narrowOnto(g.dirfd, src.hostName, g.dirfd, g.hostName); errno != 0 {
+			g.mu.Unlock()
+			return errno
+		}
 		if err := unix.Renameat2(g.dirfd, src.hostName, g.dirfd, g.hostName, uint(flags)); err != nil {
 			g.mu.Unlock()
 			return fs.ToErrno(err)
@@ -283,6 +289,10 @@ func (d *docDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbe
 	case dst != nil && dst.state == fileKept:
 		// A new save of a file the user kept: it replaces the host file,
 		// as a save of the granted file does.
+		if errno := narrowOnto(g.dirfd, src.hostName, g.dirfd, dst.hostName); errno != 0 {
+			g.mu.Unlock()
+			return errno
+		}
 		if err := unix.Renameat2(g.dirfd, src.hostName, g.dirfd, dst.hostName, uint(flags)); err != nil {
 			g.mu.Unlock()
 			return fs.ToErrno(err)

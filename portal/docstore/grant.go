@@ -165,11 +165,21 @@ func checkRegular(fd int, st *unix.Stat_t) syscall.Errno {
 }
 
 // setattrFd applies a SETATTR to the file open (possibly O_PATH) at fd,
-// through its /proc/self/fd magic link, which names that very inode.
+// through its /proc/self/fd magic link, which names that very inode. A new
+// mode is never wider than the file's (chmodMode).
 func setattrFd(fd int, in *fuse.SetAttrIn) syscall.Errno {
 	p := "/proc/self/fd/" + itoa(fd)
 	if m, ok := in.GetMode(); ok {
-		if err := unix.Chmod(p, m&0o777); err != nil {
+		// Never wider than the host file is now (mode.go).
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return fs.ToErrno(err)
+		}
+		mode, errno := chmodMode(m&0o7777, st.Mode&0o7777)
+		if errno != 0 {
+			return errno
+		}
+		if err := unix.Chmod(p, mode); err != nil {
 			return fs.ToErrno(err)
 		}
 	}
