@@ -165,6 +165,9 @@ func Prepare(o Options) (*Sandbox, error) {
 		Cwd:      acct.Home,
 		ShareNet: p.Net == profile.NetHost,
 		DryRun:   o.DryRun,
+		// The kernel counts descriptors in flight per user against the
+		// sender's limit: this bounds the sandbox's share (profile.go).
+		MaxOpenFiles: uint64(p.MaxOpenFiles),
 	}
 	args := append([]string(nil), o.Args...)
 	if len(args) == 0 {
