@@ -178,7 +178,7 @@ type chooser struct {
 	display string
 	cmd     *exec.Cmd
 	stdout  bytes.Buffer
-	stderr  bytes.Buffer
+	stderr  harness.SyncBuffer
 	done    chan error
 }
 
@@ -203,6 +203,8 @@ func chooserEnv(t *testing.T, display string) []string {
 		"DBUS_SESSION_BUS_ADDRESS=disabled:",
 		"GIO_USE_VFS=local",
 		"GIO_USE_VOLUME_MONITOR=unix",
+		// The chooser prints its widgets on stderr, for widgets().
+		"AIRLOCK_CHOOSER_DUMP_WIDGETS=1",
 	}
 }
 
@@ -341,6 +343,44 @@ func (c *chooser) running() bool {
 	default:
 		return true
 	}
+}
+
+// widgets waits for the chooser's dump of window what ("chooser",
+// "confirm") and returns the lines of its latest one, without the prefix:
+// "AREA KIND [STATE] TEXT", AREA being the Airlock area the widget sits in
+// (airlock-header, airlock-names, airlock-app-note, airlock-app-options,
+// airlock-confirm) or "-".
+func (c *chooser) widgets(what string) []string {
+	c.t.Helper()
+	end := "airlock-widget: end " + what + "\n"
+	begin := "airlock-widget: begin " + what + "\n"
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		s := c.stderr.String()
+		if e := strings.LastIndex(s, end); e >= 0 {
+			b := strings.LastIndex(s[:e], begin)
+			var out []string
+			for _, l := range strings.Split(s[b+len(begin):e], "\n") {
+				if v, ok := strings.CutPrefix(l, "airlock-widget: "); ok {
+					out = append(out, v)
+				}
+			}
+			return out
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("no widget dump of %q within 20 s; stderr:\n%s", what, s)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func hasLine(lines []string, want string) bool {
+	for _, l := range lines {
+		if l == want {
+			return true
+		}
+	}
+	return false
 }
 
 func writeFiles(t *testing.T, dir string, names ...string) {
@@ -660,5 +700,201 @@ func TestInvalidRequests(t *testing.T) {
 		if err := json.Unmarshal(out, &r); err != nil || r.Response != protocol.ResponseOther || !strings.Contains(r.Error, "invalid request") {
 			t.Errorf("%s: response %q (%v), want 2 \"invalid request: …\"", name, out, err)
 		}
+	}
+}
+
+// TestSaveFilesListsEveryNameAndConfirmsRisk: SaveFiles of "photo1.jpg" and
+// ".bash_aliases" (which Debian's .bashrc sources) shows both names; Select
+// asks a second time, naming the risk, with Cancel as the default; declining
+// goes back and writes nothing.
+func TestSaveFilesListsEveryNameAndConfirmsRisk(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	dir := t.TempDir()
+	c := startChooser(t, display, protocol.Request{
+		Mode: protocol.ModeSaveFiles, SandboxName: sandbox, CurrentFolder: dir,
+		Files: []string{"photo1.jpg", ".bash_aliases"},
+	})
+	wid := c.waitDialog(sandbox)
+	w := c.widgets("chooser")
+	for _, want := range []string{
+		"airlock-header label " + sandbox + " will write these files into the folder you select:",
+		"airlock-names label photo1.jpg",
+		"airlock-names label ⚠ .bash_aliases",
+	} {
+		if !hasLine(w, want) {
+			t.Errorf("the dialog does not show %q; widgets:\n%s", want, strings.Join(w, "\n"))
+		}
+	}
+	c.key("Return") // Select the current folder
+	confirm := otherWindow(c.waitWindows("--class", "^airlock-chooser$", 2), wid)
+	cw := c.widgets("confirm")
+	text := strings.Join(cw, "\n")
+	if !strings.Contains(text, ".bash_aliases”: your shell runs the commands in this file") || strings.Contains(text, "photo1.jpg") {
+		t.Errorf("the confirmation does not name the risky file alone and its risk:\n%s", text)
+	}
+	if !hasLine(cw, "airlock-confirm button _Cancel") || !hasLine(cw, "airlock-confirm button _Allow Writing") {
+		t.Errorf("confirmation buttons:\n%s", text)
+	}
+	// Return is Cancel here: back to the chooser, nothing answered.
+	c.focus(confirm)
+	c.key("Return")
+	c.waitWindows("--class", "^airlock-chooser$", 1)
+	time.Sleep(200 * time.Millisecond)
+	if !c.running() {
+		t.Fatalf("declining ended the chooser: %q", c.stdout.String())
+	}
+	c.focus(wid)
+	c.key("Escape")
+	if r := c.response(); r.Response != protocol.ResponseCancelled || len(r.Paths) != 0 || r.RiskConfirmed {
+		t.Fatalf("response %+v, want cancelled, no paths", r)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("declining wrote %v", ents)
+	}
+}
+
+// TestSaveRiskyNameConfirmed: a name the user types (".profile") needs the
+// second confirmation too; confirming it is reported to the broker.
+func TestSaveRiskyNameConfirmed(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	dir := t.TempDir()
+	c := startChooser(t, display, protocol.Request{Mode: protocol.ModeSave, SandboxName: sandbox, CurrentFolder: dir, CurrentName: "draft.txt"})
+	wid := c.waitDialog(sandbox)
+	c.key("ctrl+a")
+	c.typeText(".profile")
+	c.key("Return")
+	confirm := otherWindow(c.waitWindows("--class", "^airlock-chooser$", 2), wid)
+	if text := strings.Join(c.widgets("confirm"), "\n"); !strings.Contains(text, ".profile”: your shell runs the commands in this file") {
+		t.Errorf("the confirmation does not name .profile and its risk:\n%s", text)
+	}
+	c.focus(confirm)
+	c.key("alt+a") // "_Allow Writing"
+	want := filepath.Join(dir, ".profile")
+	if r := c.response(); r.Response != protocol.ResponseSuccess || !reflect.DeepEqual(r.Paths, []string{want}) || !r.RiskConfirmed {
+		t.Fatalf("response %+v, want success with [%s], risk confirmed", r, want)
+	}
+}
+
+// TestAcceptLabelNeverAButton: accept_label "_Cancel" once made two Cancel
+// buttons, the right-hand one granting write access. The buttons are
+// Airlock's; the application's label is only its hint.
+func TestAcceptLabelNeverAButton(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	dir := t.TempDir()
+	c := startChooser(t, display, protocol.Request{
+		Mode: protocol.ModeSave, SandboxName: sandbox, CurrentFolder: dir, CurrentName: "a.txt", AcceptLabel: "_Cancel",
+	})
+	c.waitDialog(sandbox)
+	w := c.widgets("chooser")
+	cancels, saves := 0, 0
+	for _, l := range w {
+		if txt, ok := strings.CutPrefix(l, "- button "); ok {
+			switch strings.ToLower(strings.ReplaceAll(txt, "_", "")) {
+			case "cancel":
+				cancels++
+			case "save":
+				saves++
+			}
+		}
+	}
+	if cancels != 1 || saves != 1 {
+		t.Errorf("%d Cancel and %d Save buttons, want one each; widgets:\n%s", cancels, saves, strings.Join(w, "\n"))
+	}
+	if !hasLine(w, "airlock-app-note label The application calls this: “Cancel”") {
+		t.Errorf("the application's label is not shown as its hint:\n%s", strings.Join(w, "\n"))
+	}
+	c.key("Return") // the default button is Airlock's Save
+	if r := c.response(); r.Response != protocol.ResponseSuccess || !reflect.DeepEqual(r.Paths, []string{filepath.Join(dir, "a.txt")}) {
+		t.Fatalf("response %+v", r)
+	}
+}
+
+// TestAppChoicesInTheirArea: the application's checked "Open read-only" is
+// drawn in its own framed area, renamed; the grant's read-only state is
+// Airlock's switch in the header, never the application's choice.
+func TestAppChoicesInTheirArea(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, "doc.txt")
+	want := filepath.Join(dir, "doc.txt")
+	for _, toggle := range []bool{false, true} {
+		c := startChooser(t, display, protocol.Request{
+			Mode: protocol.ModeOpen, SandboxName: sandbox, CurrentFolder: dir, ShowReadOnly: true, ReadOnlyDefault: false,
+			Choices: []protocol.Choice{
+				{ID: "ro", Label: "Open read-only", Default: "true"},
+				{ID: "enc", Label: "Encoding", Options: [][2]string{{"utf8", "UTF-8"}, {"w", "Writable copy"}}, Default: "utf8"},
+			},
+		})
+		c.waitDialog(sandbox)
+		w := c.widgets("chooser")
+		for _, l := range []string{
+			"airlock-header check 0 Open _read-only",
+			"airlock-app-options label Options from " + sandbox,
+			"airlock-app-options check 1 Application option 1 (its name looked like Airlock's)",
+			"airlock-app-options label Encoding",
+		} {
+			if !hasLine(w, l) {
+				t.Errorf("missing %q; widgets:\n%s", l, strings.Join(w, "\n"))
+			}
+		}
+		for _, l := range w {
+			low := strings.ToLower(l)
+			if !strings.HasPrefix(l, "airlock-header ") && (strings.Contains(low, "read-only") || strings.Contains(low, "writ")) {
+				t.Errorf("outside Airlock's header, a control imitates its switch: %q", l)
+			}
+		}
+		if toggle {
+			c.key("alt+r") // Airlock's "Open _read-only"
+			time.Sleep(200 * time.Millisecond)
+		}
+		c.typeLocation(want)
+		r := c.response()
+		if r.Response != protocol.ResponseSuccess || !reflect.DeepEqual(r.Paths, []string{want}) {
+			t.Fatalf("response %+v", r)
+		}
+		if r.ReadOnly != toggle {
+			t.Errorf("toggled %v: read-only %v; want Airlock's switch (%v), not the application's checked box", toggle, r.ReadOnly, toggle)
+		}
+		if !reflect.DeepEqual(r.Choices, [][2]string{{"ro", "true"}, {"enc", "utf8"}}) {
+			t.Errorf("choices %v", r.Choices)
+		}
+	}
+}
+
+// TestOpenWritableRiskyFolderConfirms: OpenFile of a folder such as ~/.ssh
+// with Airlock's read-only switch off is a write too; it is confirmed like
+// a save, and Cancel (the default) goes back to the chooser.
+func TestOpenWritableRiskyFolderConfirms(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	dir := t.TempDir()
+	ssh := filepath.Join(dir, ".ssh")
+	if err := os.Mkdir(ssh, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c := startChooser(t, display, protocol.Request{
+		Mode: protocol.ModeOpen, SandboxName: sandbox, CurrentFolder: dir, Directory: true, ShowReadOnly: true, ReadOnlyDefault: false,
+	})
+	wid := c.waitDialog(sandbox)
+	c.typeLocation(ssh)
+	confirm := otherWindow(c.waitWindows("--class", "^airlock-chooser$", 2), wid)
+	if text := strings.Join(c.widgets("confirm"), "\n"); !strings.Contains(text, ".ssh”: SSH keys and settings") {
+		t.Errorf("the confirmation does not name .ssh and its risk:\n%s", text)
+	}
+	c.focus(confirm)
+	c.key("Return") // Cancel
+	c.waitWindows("--class", "^airlock-chooser$", 1)
+	c.focus(wid)
+	// The first Escape may only close the location entry typed into.
+	for i := 0; i < 2 && c.running(); i++ {
+		c.key("Escape")
+		time.Sleep(500 * time.Millisecond)
+	}
+	if r := c.response(); r.Response != protocol.ResponseCancelled || len(r.Paths) != 0 {
+		t.Fatalf("response %+v, want cancelled", r)
 	}
 }

@@ -36,7 +36,21 @@ func Run(r *protocol.Request) protocol.Response {
 	defer d.Destroy()
 	d.SetWindow(icon, WindowRole)
 	d.SetAccessible(s.Title, s.Secondary)
-	d.AddHeader(icon, s.Title, s.Secondary, s.SecondaryName)
+	// Airlock's area first: its switch and the names to be written; then
+	// the application's own words, dimmed and introduced as its own.
+	d.AddHeader(icon, s.Title)
+	if s.ReadOnly != "" {
+		d.Switch(protocol.ReadOnlyChoiceID, s.ReadOnly, s.ReadOnlyDefault)
+	}
+	if len(s.Names) > 0 {
+		d.Names(s.NamesHeading, s.Names)
+	}
+	if s.Secondary != "" {
+		d.Note(s.Secondary, s.SecondaryName)
+	}
+	if s.AcceptHint != "" {
+		d.Note(s.AcceptHint, s.AcceptHintName)
+	}
 	d.SetLocalOnly(true)
 	d.SetSelectMultiple(r.Mode == protocol.ModeOpen && r.Multiple)
 	if r.Mode == protocol.ModeSave {
@@ -61,10 +75,18 @@ func Run(r *protocol.Request) protocol.Response {
 	if s.CurrentFilter >= 0 {
 		d.SelectFilter(s.CurrentFilter)
 	}
-	for _, c := range s.Choices {
-		d.AddChoice(c.ID, c.Label, c.Options, c.Default)
+	if len(s.Choices) > 0 {
+		d.AppOptions(s.OptionsHeading)
+		for _, c := range s.Choices {
+			d.AppChoice(c.ID, c.Label, c.Options, c.Default)
+		}
 	}
 	d.SetTimeout(r.TimeoutSeconds)
+	if os.Getenv("AIRLOCK_CHOOSER_DUMP_WIDGETS") == "1" {
+		gtk.EnableDump()
+		d.Dump()
+	}
+	places := protocol.PlacesFromEnv()
 
 	for {
 		switch d.Run() {
@@ -76,6 +98,31 @@ func Run(r *protocol.Request) protocol.Response {
 		paths := d.Filenames()
 		if len(paths) == 0 {
 			return protocol.Response{Response: protocol.ResponseOther, Error: "no local file was chosen"}
+		}
+		risky := false
+		readOnly := r.Mode == protocol.ModeOpen && r.ShowReadOnly && d.Choice(protocol.ReadOnlyChoiceID) == "true"
+		if !readOnly {
+			// Everything that will be writable: a save's file or files, or
+			// what is opened with the read-only switch off (a folder such
+			// as ~/.config/autostart picked through OpenFile is as risky
+			// as a save into it).
+			targets := paths
+			switch r.Mode {
+			case protocol.ModeSave:
+				targets = paths[:1]
+			case protocol.ModeSaveFiles:
+				targets = nil
+				for _, f := range r.Files {
+					targets = append(targets, filepath.Join(paths[0], f))
+				}
+			}
+			var ok bool
+			if ok, risky = confirmRisk(d, s, places, targets); !ok {
+				if d.TimedOut() {
+					return protocol.Response{Response: protocol.ResponseOther, Error: "timed out"}
+				}
+				continue // back to the chooser: nothing is written
+			}
 		}
 		if r.Mode == protocol.ModeSaveFiles && !confirmReplace(d, paths[0], r.Files) {
 			if d.TimedOut() {
@@ -89,13 +136,12 @@ func Run(r *protocol.Request) protocol.Response {
 			Paths:         paths,
 			CurrentFilter: filterFor(r, d.FilterIndex()),
 			Choices:       [][2]string{},
+			RiskConfirmed: risky,
 		}
 		for _, c := range r.Choices {
 			resp.Choices = append(resp.Choices, [2]string{c.ID, d.Choice(c.ID)})
 		}
-		if r.Mode == protocol.ModeOpen && r.ShowReadOnly {
-			resp.ReadOnly = d.Choice(protocol.ReadOnlyChoiceID) == "true"
-		}
+		resp.ReadOnly = readOnly
 		return resp
 	}
 }
@@ -122,7 +168,72 @@ func confirmReplace(d *gtk.FileChooserDialog, folder string, files []string) boo
 		primary = i18n.T("Replace “%s” in “%s”?", existing[0], protocol.Clean(folder, protocol.MaxAppTitle))
 	}
 	secondary := i18n.T("These files already exist and will be overwritten: %s", strings.Join(list, ", "))
-	return d.Confirm(primary, secondary, i18n.T("_Cancel"), i18n.T("_Replace"))
+	return d.Confirm(primary, secondary, i18n.T("_Cancel"), i18n.T("_Replace"), true)
+}
+
+// confirmRisk asks a second time, naming the risk, before a save writes a
+// file that a shell, the session, the desktop or a host program reads
+// (~/.bash_aliases, ~/.config/autostart/, *.desktop, ~/.ssh/...): one click
+// on Select must not let a sandbox run commands outside it. Cancel is the
+// default. It reports whether the save may go on, and whether the user
+// confirmed a risk (the broker refuses a risky path without it).
+func confirmRisk(d *gtk.FileChooserDialog, s Spec, places protocol.Places, targets []string) (ok, confirmed bool) {
+	var lines []string
+	for _, t := range targets {
+		if risk := places.WriteRisk(t); risk != protocol.RiskNone {
+			lines = append(lines, i18n.T("“%s”: %s", shownPath(t, places.Home), riskText(risk)))
+		}
+	}
+	if len(lines) == 0 {
+		return true, false
+	}
+	const shown = 6
+	n := len(lines)
+	if n > shown {
+		lines = append(lines[:shown:shown], i18n.T("and %d more", n-shown))
+	}
+	primary := i18n.T("Let this sandbox write a file that can run commands outside it?")
+	if n > 1 {
+		primary = i18n.T("Let this sandbox write %d files that can run commands outside it?", n)
+	}
+	secondary := s.Title + "\n\n" + strings.Join(lines, "\n") + "\n\n" +
+		i18n.T("Programs outside the sandbox read these files. An application that writes them can act as you on this computer. Allow it only if you asked for exactly this.")
+	if !d.Confirm(primary, secondary, i18n.T("_Cancel"), i18n.T("_Allow Writing"), false) {
+		return false, false
+	}
+	return true, true
+}
+
+// riskText names a risk for the user.
+func riskText(r protocol.Risk) string {
+	switch r {
+	case protocol.RiskShell:
+		return i18n.T("your shell runs the commands in this file")
+	case protocol.RiskSession:
+		return i18n.T("this file is read when you log in")
+	case protocol.RiskAutostart:
+		return i18n.T("programs placed here start when you log in")
+	case protocol.RiskLauncher:
+		return i18n.T("a launcher: the desktop runs the program it names")
+	case protocol.RiskPrograms:
+		return i18n.T("your shell runs programs from this folder")
+	case protocol.RiskSSH:
+		return i18n.T("SSH keys and settings: it can let others log in as you")
+	case protocol.RiskGnuPG:
+		return i18n.T("your encryption keys and their settings")
+	case protocol.RiskConfig:
+		return i18n.T("settings of programs outside the sandbox")
+	}
+	return i18n.T("a hidden file: programs often read these as settings")
+}
+
+// shownPath is a path for the confirmation: every character visible, the
+// home folder as ~.
+func shownPath(p, home string) string {
+	if home != "" && home != "/" && strings.HasPrefix(p, home+"/") {
+		p = "~" + strings.TrimPrefix(p, home)
+	}
+	return protocol.VisibleName(p)
 }
 
 // Icon is the sandbox's icon if the theme has it, else a fallback.

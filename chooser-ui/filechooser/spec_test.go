@@ -22,7 +22,11 @@ func TestDescribe(t *testing.T) {
 		{"open", protocol.Request{Mode: "open", SandboxName: "Tor Browser"}, gtk.ActionOpen, "Tor Browser wants to open a file", "_Open"},
 		{"open many", protocol.Request{Mode: "open", SandboxName: "X", Multiple: true}, gtk.ActionOpen, "X wants to open files", "_Open"},
 		{"folder", protocol.Request{Mode: "open", SandboxName: "X", Directory: true}, gtk.ActionSelectFolder, "X wants to choose a folder", "_Select"},
-		{"save", protocol.Request{Mode: "save", SandboxName: "X", AcceptLabel: "E\x00xport\n"}, gtk.ActionSave, "X wants to save a file", "Export"},
+		{"save", protocol.Request{Mode: "save", SandboxName: "X", AcceptLabel: "E\x00xport\n"}, gtk.ActionSave, "X wants to save a file", "_Save"},
+		// The application's label is never a button: "_Cancel" once made a
+		// second Cancel button that granted write access.
+		{"accept label _Cancel", protocol.Request{Mode: "save", SandboxName: "X", AcceptLabel: "_Cancel"}, gtk.ActionSave, "X wants to save a file", "_Save"},
+		{"accept label on open", protocol.Request{Mode: "open", SandboxName: "X", AcceptLabel: "_Cancel"}, gtk.ActionOpen, "X wants to open a file", "_Open"},
 		{"save-files", protocol.Request{Mode: "save-files", SandboxName: "X", Files: []string{"a"}}, gtk.ActionSelectFolder, "X wants to save files into a folder", "_Select"},
 		{"spoofing name cleaned", protocol.Request{Mode: "open", SandboxName: "X\u202Eevil\n"}, gtk.ActionOpen, "Xevil wants to open a file", "_Open"},
 	} {
@@ -60,13 +64,69 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("filterFor gives %+v", f)
 	}
 
-	// The read-only switch comes last, with the chooser's own id and label.
+	// The application's label is only a hint, shown as its words.
+	s = Describe(&protocol.Request{Mode: "save", SandboxName: "X", AcceptLabel: "_Cancel\u202e"})
+	if s.AcceptHint != "The application calls this: “Cancel”" || s.Accept != "_Save" || s.Cancel != "_Cancel" {
+		t.Errorf("accept %q, cancel %q, hint %q", s.Accept, s.Cancel, s.AcceptHint)
+	}
+
+	// The read-only switch is Airlock's own, apart from the application's
+	// choices, which keep their cleaned labels.
 	s = Describe(&protocol.Request{Mode: "open", SandboxName: "X", ShowReadOnly: true, ReadOnlyDefault: true,
 		Choices: []protocol.Choice{{ID: "a", Label: "A\nb", Options: [][2]string{{"o", "O\u202E"}}}}})
-	if len(s.Choices) != 2 || s.Choices[0].Label != "A b" || s.Choices[0].Options[0][1] != "O" {
+	if len(s.Choices) != 1 || s.Choices[0].Label != "A b" || s.Choices[0].Options[0][1] != "O" {
 		t.Fatalf("choices %+v", s.Choices)
 	}
-	if ro := s.Choices[1]; ro.ID != protocol.ReadOnlyChoiceID || ro.Label != "Open read-only" || ro.Default != "true" || len(ro.Options) != 0 {
-		t.Errorf("read-only choice %+v", ro)
+	if s.ReadOnly != "Open _read-only" || !s.ReadOnlyDefault || s.OptionsHeading != "Options from X" {
+		t.Errorf("read-only switch %q (default %v), heading %q", s.ReadOnly, s.ReadOnlyDefault, s.OptionsHeading)
+	}
+	if s = Describe(&protocol.Request{Mode: "save", SandboxName: "X"}); s.ReadOnly != "" {
+		t.Errorf("read-only switch shown when saving: %q", s.ReadOnly)
+	}
+}
+
+// TestChoiceImitationNeutralised: an application's choice whose label could
+// pass for Airlock's read-only switch, or speaks of write access, is renamed.
+func TestChoiceImitationNeutralised(t *testing.T) {
+	t.Setenv("LANGUAGE", "C")
+	for _, l := range []string{
+		"Open read-only", "open READ-ONLY", "Read only", "read_only", "Readonly",
+		"Re\u200bad-only", "Read\u2010Only", "re\u0430d-only", "Re ad-on1y", "ｒｅａｄ－ｏｎｌｙ",
+		"Allow writing", "Writable", "Overwrite", "Airlock: safe", "Schreibgeschützt öffnen",
+	} {
+		s := Describe(&protocol.Request{Mode: "open", SandboxName: "X", ShowReadOnly: true,
+			Choices: []protocol.Choice{{ID: "c", Label: l, Default: "true"}, {ID: "m", Label: "Mode", Options: [][2]string{{"ro", l}, {"x", "Plain"}}}}})
+		if got := s.Choices[0].Label; got != "Application option 1 (its name looked like Airlock's)" {
+			t.Errorf("label %q shown as %q", l, got)
+		}
+		if got := s.Choices[1].Options[0][1]; got != "Choice 1 (its name looked like Airlock's)" {
+			t.Errorf("option label %q shown as %q", l, got)
+		}
+		if s.Choices[0].ID != "c" || s.Choices[0].Default != "true" || s.Choices[1].Options[1][1] != "Plain" {
+			t.Errorf("renaming changed more than the label: %+v", s.Choices)
+		}
+	}
+	for _, l := range []string{"Encoding", "Compress", "Strip metadata", "Line endings", "Read me first? no: Readme",
+		"\u202eylno-daer nepO", // Clean drops the override: it reads backwards, imitating nothing
+	} {
+		s := Describe(&protocol.Request{Mode: "open", SandboxName: "X", Choices: []protocol.Choice{{ID: "c", Label: l}}})
+		if got := s.Choices[0].Label; got != protocol.Clean(l, protocol.MaxChoiceLabel) {
+			t.Errorf("ordinary label %q renamed to %q", l, got)
+		}
+	}
+}
+
+// TestSaveFilesNames: every name that will be written is listed, each
+// character visible, the risky ones marked.
+func TestSaveFilesNames(t *testing.T) {
+	t.Setenv("LANGUAGE", "C")
+	s := Describe(&protocol.Request{Mode: "save-files", SandboxName: "X",
+		Files: []string{"photo1.jpg", ".bash_aliases", "x.desktop", "a\u202egpj.exe", " spaced "}})
+	want := []string{"photo1.jpg", "⚠ .bash_aliases", "⚠ x.desktop", "a<U+202E>gpj.exe", "“ spaced ”"}
+	if strings.Join(s.Names, "|") != strings.Join(want, "|") {
+		t.Errorf("names %q, want %q", s.Names, want)
+	}
+	if s.NamesHeading != "X will write these files into the folder you select:" {
+		t.Errorf("heading %q", s.NamesHeading)
 	}
 }

@@ -2,6 +2,7 @@ package gtk
 
 /*
 #cgo pkg-config: gtk+-3.0
+#include <stdio.h>
 #include <stdlib.h>
 #include <gtk/gtk.h>
 #include <glib-unix.h>
@@ -39,12 +40,13 @@ static guint airlock_add_timeout(GtkWidget *dialog, guint seconds) {
 	return g_timeout_add_seconds(seconds, airlock_timeout_cb, dialog);
 }
 
-// airlock_add_header puts, above the file area, the trusted line (icon and
-// bold text) and under it the application's own words, dimmed.
-static void airlock_add_header(GtkWidget *dialog, const char *icon, const char *text,
-		const char *secondary, const char *secondary_name) {
+// airlock_add_header puts, above the file area, Airlock's own area: the
+// trusted line (icon and bold text). Airlock's controls, the names to be
+// written and the application's own words are added to the box it returns.
+static GtkWidget *airlock_add_header(GtkWidget *dialog, const char *icon, const char *text) {
 	GtkWidget *area = gtk_dialog_get_content_area(GTK_DIALOG(dialog));
 	GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
+	gtk_widget_set_name(box, "airlock-header");
 	gtk_widget_set_margin_start(box, 12);
 	gtk_widget_set_margin_end(box, 12);
 	gtk_widget_set_margin_top(box, 8);
@@ -65,21 +67,200 @@ static void airlock_add_header(GtkWidget *dialog, const char *icon, const char *
 	gtk_box_pack_start(GTK_BOX(box), row, FALSE, FALSE, 0);
 	atk_object_set_name(gtk_widget_get_accessible(image), text);
 
-	if (secondary != NULL && secondary[0] != '\0') {
-		// Plain text, never markup: the words are the application's.
-		GtkWidget *label = gtk_label_new(secondary);
-		gtk_label_set_xalign(GTK_LABEL(label), 0.0);
-		gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
-		gtk_label_set_single_line_mode(GTK_LABEL(label), TRUE);
-		gtk_style_context_add_class(gtk_widget_get_style_context(label), "dim-label");
-		gtk_box_pack_start(GTK_BOX(box), label, FALSE, FALSE, 0);
-		AtkObject *acc = gtk_widget_get_accessible(label);
-		atk_object_set_name(acc, secondary_name);
-		atk_object_set_description(acc, secondary);
-	}
 	gtk_widget_show_all(box);
 	gtk_box_pack_start(GTK_BOX(area), box, FALSE, FALSE, 0);
 	gtk_box_reorder_child(GTK_BOX(area), box, 0);
+	return box;
+}
+
+// airlock_header_note adds the application's own words, dimmed, as plain
+// text (never markup).
+static void airlock_header_note(GtkWidget *box, const char *text, const char *name) {
+	GtkWidget *label = gtk_label_new(text);
+	gtk_widget_set_name(label, "airlock-app-note");
+	gtk_label_set_xalign(GTK_LABEL(label), 0.0);
+	gtk_label_set_ellipsize(GTK_LABEL(label), PANGO_ELLIPSIZE_END);
+	gtk_label_set_single_line_mode(GTK_LABEL(label), TRUE);
+	gtk_style_context_add_class(gtk_widget_get_style_context(label), "dim-label");
+	AtkObject *acc = gtk_widget_get_accessible(label);
+	atk_object_set_name(acc, name);
+	atk_object_set_description(acc, text);
+	gtk_widget_show(label);
+	gtk_box_pack_start(GTK_BOX(box), label, FALSE, FALSE, 0);
+}
+
+// airlock_header_check adds one of Airlock's own switches (mnemonic label).
+static GtkWidget *airlock_header_check(GtkWidget *box, const char *label, gboolean active) {
+	GtkWidget *c = gtk_check_button_new_with_mnemonic(label);
+	gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(c), active);
+	// A click leaves the focus in the file area, so that typing a path
+	// (Ctrl+L) still reaches the chooser, as it did when GTK's own choices
+	// sat inside it. Tab still reaches the switch.
+	gtk_widget_set_focus_on_click(c, FALSE);
+	gtk_widget_set_halign(c, GTK_ALIGN_START);
+	gtk_widget_show(c);
+	gtk_box_pack_start(GTK_BOX(box), c, FALSE, FALSE, 0);
+	return c;
+}
+
+// airlock_header_list adds a heading and a scrolled list, for the names
+// that will be written; airlock_list_add adds one line.
+static GtkWidget *airlock_header_list(GtkWidget *box, const char *heading) {
+	GtkWidget *h = gtk_label_new(heading);
+	gtk_label_set_xalign(GTK_LABEL(h), 0.0);
+	gtk_label_set_line_wrap(GTK_LABEL(h), TRUE);
+	gtk_box_pack_start(GTK_BOX(box), h, FALSE, FALSE, 0);
+	GtkWidget *sw = gtk_scrolled_window_new(NULL, NULL);
+	gtk_scrolled_window_set_policy(GTK_SCROLLED_WINDOW(sw), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
+	gtk_scrolled_window_set_shadow_type(GTK_SCROLLED_WINDOW(sw), GTK_SHADOW_IN);
+	gtk_scrolled_window_set_max_content_height(GTK_SCROLLED_WINDOW(sw), 110);
+	gtk_scrolled_window_set_propagate_natural_height(GTK_SCROLLED_WINDOW(sw), TRUE);
+	GtkWidget *list = gtk_box_new(GTK_ORIENTATION_VERTICAL, 2);
+	gtk_widget_set_name(list, "airlock-names");
+	gtk_widget_set_margin_start(list, 6);
+	gtk_widget_set_margin_end(list, 6);
+	gtk_container_add(GTK_CONTAINER(sw), list);
+	gtk_box_pack_start(GTK_BOX(box), sw, FALSE, FALSE, 0);
+	atk_object_set_name(gtk_widget_get_accessible(list), heading);
+	gtk_widget_show_all(h);
+	gtk_widget_show_all(sw);
+	return list;
+}
+
+static void airlock_list_add(GtkWidget *list, const char *text) {
+	GtkWidget *l = gtk_label_new(text);
+	gtk_label_set_xalign(GTK_LABEL(l), 0.0);
+	// Every character of a name is shown: wrapped, never ellipsized.
+	gtk_label_set_line_wrap(GTK_LABEL(l), TRUE);
+	gtk_label_set_line_wrap_mode(GTK_LABEL(l), PANGO_WRAP_CHAR);
+	gtk_label_set_selectable(GTK_LABEL(l), TRUE);
+	gtk_widget_set_can_focus(l, FALSE);
+	gtk_widget_show(l);
+	gtk_box_pack_start(GTK_BOX(list), l, FALSE, FALSE, 0);
+}
+
+// airlock_app_area is the application's own area: a frame headed with the
+// sandbox's name, below the file area (the chooser's extra widget), apart
+// from Airlock's controls in the header.
+static GtkWidget *airlock_app_area(GtkWidget *dialog, const char *heading) {
+	GtkWidget *frame = gtk_frame_new(NULL);
+	gtk_widget_set_name(frame, "airlock-app-options");
+	GtkWidget *h = gtk_label_new(heading);
+	PangoAttrList *attrs = pango_attr_list_new();
+	pango_attr_list_insert(attrs, pango_attr_style_new(PANGO_STYLE_ITALIC));
+	gtk_label_set_attributes(GTK_LABEL(h), attrs);
+	pango_attr_list_unref(attrs);
+	gtk_frame_set_label_widget(GTK_FRAME(frame), h);
+	gtk_frame_set_shadow_type(GTK_FRAME(frame), GTK_SHADOW_ETCHED_IN);
+	GtkWidget *grid = gtk_grid_new();
+	gtk_grid_set_row_spacing(GTK_GRID(grid), 4);
+	gtk_grid_set_column_spacing(GTK_GRID(grid), 8);
+	gtk_container_set_border_width(GTK_CONTAINER(grid), 8);
+	gtk_container_add(GTK_CONTAINER(frame), grid);
+	atk_object_set_name(gtk_widget_get_accessible(frame), heading);
+	gtk_widget_show_all(frame);
+	gtk_file_chooser_set_extra_widget(GTK_FILE_CHOOSER(dialog), frame);
+	return grid;
+}
+
+// The application's labels are plain text, without mnemonics: an
+// application must not take Alt+letter shortcuts from Airlock's buttons.
+static GtkWidget *airlock_app_check(GtkWidget *grid, int row, const char *label, gboolean active) {
+	GtkWidget *c = gtk_check_button_new_with_label(label);
+	gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(c), active);
+	gtk_widget_show(c);
+	gtk_grid_attach(GTK_GRID(grid), c, 0, row, 2, 1);
+	return c;
+}
+
+static GtkWidget *airlock_app_combo(GtkWidget *grid, int row, const char *label,
+		char **ids, char **labels, const char *def) {
+	GtkWidget *l = gtk_label_new(label);
+	gtk_label_set_xalign(GTK_LABEL(l), 0.0);
+	GtkWidget *c = gtk_combo_box_text_new();
+	for (int i = 0; ids[i] != NULL; i++)
+		gtk_combo_box_text_append(GTK_COMBO_BOX_TEXT(c), ids[i], labels[i]);
+	if (def == NULL || !gtk_combo_box_set_active_id(GTK_COMBO_BOX(c), def))
+		gtk_combo_box_set_active(GTK_COMBO_BOX(c), 0);
+	gtk_label_set_mnemonic_widget(GTK_LABEL(l), c);
+	gtk_widget_show(l);
+	gtk_widget_show(c);
+	gtk_grid_attach(GTK_GRID(grid), l, 0, row, 1, 1);
+	gtk_grid_attach(GTK_GRID(grid), c, 1, row, 1, 1);
+	return c;
+}
+
+static gboolean airlock_toggle_active(GtkWidget *w) {
+	return gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(w));
+}
+
+static const char *airlock_combo_id(GtkWidget *w) {
+	return gtk_combo_box_get_active_id(GTK_COMBO_BOX(w));
+}
+
+// Widget dump (AIRLOCK_CHOOSER_DUMP_WIDGETS=1, for tests): one stderr line
+// per button, check box, combo box and, inside Airlock's named areas, label,
+// with the nearest named area around it. It shows only what is on screen.
+static int airlock_dump_enabled = 0;
+static void airlock_enable_dump(void) { airlock_dump_enabled = 1; }
+
+static void airlock_dump_widget(GtkWidget *w, gpointer area);
+
+// One widget, one line: a newline in its text is printed as \n.
+static void airlock_dump_line(const char *area, const char *kind, const char *text) {
+	fprintf(stderr, "airlock-widget: %s %s ", area, kind);
+	for (const char *p = text != NULL ? text : ""; *p != '\0'; p++) {
+		if (*p == '\n')
+			fputs("\\n", stderr);
+		else
+			fputc(*p, stderr);
+	}
+	fputc('\n', stderr);
+}
+
+static void airlock_dump_child(GtkWidget *w, gpointer area) {
+	const char *name = gtk_widget_get_name(w);
+	if (name != NULL && g_str_has_prefix(name, "airlock-"))
+		area = (gpointer)name;
+	airlock_dump_widget(w, area);
+}
+
+static void airlock_dump_widget(GtkWidget *w, gpointer area) {
+	const char *a = area != NULL ? (const char *)area : "-";
+	if (GTK_IS_CHECK_BUTTON(w)) {
+		airlock_dump_line(a, gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(w)) ? "check 1" : "check 0",
+			gtk_button_get_label(GTK_BUTTON(w)));
+		return;
+	}
+	if (GTK_IS_BUTTON(w) && gtk_button_get_label(GTK_BUTTON(w)) != NULL) {
+		if (gtk_widget_get_visible(w))
+			airlock_dump_line(a, "button", gtk_button_get_label(GTK_BUTTON(w)));
+		return;
+	}
+	if (GTK_IS_COMBO_BOX_TEXT(w)) {
+		gchar *t = gtk_combo_box_text_get_active_text(GTK_COMBO_BOX_TEXT(w));
+		airlock_dump_line(a, "combo", t);
+		g_free(t);
+		return;
+	}
+	if (GTK_IS_LABEL(w) && area != NULL) {
+		airlock_dump_line(a, "label", gtk_label_get_text(GTK_LABEL(w)));
+		return;
+	}
+	if (GTK_IS_CONTAINER(w))
+		gtk_container_forall(GTK_CONTAINER(w), airlock_dump_child, area);
+}
+
+static void airlock_dump(GtkWidget *w, const char *what) {
+	if (!airlock_dump_enabled)
+		return;
+	fprintf(stderr, "airlock-widget: begin %s\n", what);
+	airlock_dump_child(w, NULL);
+	GtkWidget *tb = gtk_window_get_titlebar(GTK_WINDOW(w));
+	if (tb != NULL)
+		airlock_dump_child(tb, NULL);
+	fprintf(stderr, "airlock-widget: end %s\n", what);
+	fflush(stderr);
 }
 
 static void airlock_set_filter_index(GtkFileFilter *f, int i) {
@@ -100,14 +281,23 @@ static int airlock_filter_index_of(GtkFileFilter *f) {
 // gtk_message_dialog_new and its secondary text are printf-like: pass the
 // strings as arguments, never as the format.
 static gboolean airlock_confirm(GtkWindow *parent, const char *primary, const char *secondary,
-		const char *cancel, const char *accept) {
+		const char *cancel, const char *accept, gboolean default_accept) {
 	GtkWidget *d = gtk_message_dialog_new(parent, GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
 		GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE, "%s", primary);
 	gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(d), "%s", secondary);
 	gtk_dialog_add_button(GTK_DIALOG(d), cancel, GTK_RESPONSE_CANCEL);
 	gtk_dialog_add_button(GTK_DIALOG(d), accept, GTK_RESPONSE_ACCEPT);
-	gtk_dialog_set_default_response(GTK_DIALOG(d), GTK_RESPONSE_ACCEPT);
+	gtk_dialog_set_default_response(GTK_DIALOG(d), default_accept ? GTK_RESPONSE_ACCEPT : GTK_RESPONSE_CANCEL);
+	if (!default_accept) {
+		// Return and the first focus land on Cancel: a risky write is
+		// never one key press away.
+		gtk_widget_grab_focus(gtk_dialog_get_widget_for_response(GTK_DIALOG(d), GTK_RESPONSE_CANCEL));
+		gtk_style_context_add_class(gtk_widget_get_style_context(
+			gtk_dialog_get_widget_for_response(GTK_DIALOG(d), GTK_RESPONSE_ACCEPT)), "destructive-action");
+	}
+	gtk_widget_set_name(d, "airlock-confirm");
 	gtk_window_set_keep_above(GTK_WINDOW(d), TRUE);
+	airlock_dump(d, "confirm");
 	gint r = gtk_dialog_run(GTK_DIALOG(d));
 	gtk_widget_destroy(d);
 	return r == GTK_RESPONSE_ACCEPT;
@@ -190,7 +380,17 @@ func HasIcon(name string) bool {
 // FileChooserDialog is a GtkFileChooserDialog (never the native one: the
 // chooser is itself the trusted UI).
 type FileChooserDialog struct {
-	w *C.GtkWidget
+	w      *C.GtkWidget
+	header *C.GtkWidget // Airlock's own area, from AddHeader
+	app    *C.GtkWidget // the application's option grid, from AppOptions
+	rows   C.int
+	// controls are the switches and option boxes by choice id.
+	controls map[string]control
+}
+
+type control struct {
+	w     *C.GtkWidget
+	combo bool
 }
 
 // NewFileChooserDialog creates the dialog with its Cancel and accept buttons.
@@ -241,19 +441,115 @@ func (d *FileChooserDialog) SetAccessible(name, description string) {
 	C.atk_object_set_description(acc, cd)
 }
 
-// AddHeader shows, above the file area, an icon and the trusted text in
-// bold, then the secondary text (may be empty) as plain, dimmed text with the
-// accessible name secondaryName.
-func (d *FileChooserDialog) AddHeader(icon, text, secondary, secondaryName string) {
+// AddHeader shows, above the file area, Airlock's own area: an icon and
+// the trusted text in bold. Note, Switch and Names add to it, in order.
+func (d *FileChooserDialog) AddHeader(icon, text string) {
 	ci := C.CString(icon)
 	defer C.free(unsafe.Pointer(ci))
 	ct := C.CString(text)
 	defer C.free(unsafe.Pointer(ct))
-	cs := C.CString(secondary)
-	defer C.free(unsafe.Pointer(cs))
-	cn := C.CString(secondaryName)
+	d.header = C.airlock_add_header(d.w, ci, ct)
+}
+
+// Note adds the application's words under the header: plain, dimmed text
+// with the accessible name name.
+func (d *FileChooserDialog) Note(text, name string) {
+	ct := C.CString(text)
+	defer C.free(unsafe.Pointer(ct))
+	cn := C.CString(name)
 	defer C.free(unsafe.Pointer(cn))
-	C.airlock_add_header(d.w, ci, ct, cs, cn)
+	C.airlock_header_note(d.header, ct, cn)
+}
+
+// Switch adds one of Airlock's own check boxes (label with a mnemonic) to
+// the header; Choice(id) reads it as "true" or "false".
+func (d *FileChooserDialog) Switch(id, label string, active bool) {
+	cl := C.CString(label)
+	defer C.free(unsafe.Pointer(cl))
+	d.setControl(id, control{w: C.airlock_header_check(d.header, cl, cbool(active))})
+}
+
+// Names adds a heading and a list of lines (every name that will be
+// written) to the header.
+func (d *FileChooserDialog) Names(heading string, lines []string) {
+	ch := C.CString(heading)
+	defer C.free(unsafe.Pointer(ch))
+	list := C.airlock_header_list(d.header, ch)
+	for _, l := range lines {
+		cl := C.CString(l)
+		C.airlock_list_add(list, cl)
+		C.free(unsafe.Pointer(cl))
+	}
+}
+
+// AppOptions opens the application's own area below the file area, a frame
+// headed heading; AppChoice adds to it.
+func (d *FileChooserDialog) AppOptions(heading string) {
+	ch := C.CString(heading)
+	defer C.free(unsafe.Pointer(ch))
+	d.app = C.airlock_app_area(d.w, ch)
+}
+
+// AppChoice adds an application's choice to its area: a combo box of
+// options (id, label), or a check box when options is empty ("true" when
+// def is "true"). Labels are plain text, without mnemonics.
+func (d *FileChooserDialog) AppChoice(id, label string, options [][2]string, def string) {
+	cl := C.CString(label)
+	defer C.free(unsafe.Pointer(cl))
+	row := d.rows
+	d.rows++
+	if len(options) == 0 {
+		d.setControl(id, control{w: C.airlock_app_check(d.app, row, cl, cbool(def == "true"))})
+		return
+	}
+	ids := cStrings(len(options), func(i int) string { return options[i][0] })
+	defer freeStrings(ids, len(options))
+	labels := cStrings(len(options), func(i int) string { return options[i][1] })
+	defer freeStrings(labels, len(options))
+	var cd *C.char
+	if def != "" {
+		cd = C.CString(def)
+		defer C.free(unsafe.Pointer(cd))
+	}
+	d.setControl(id, control{w: C.airlock_app_combo(d.app, row, cl, ids, labels, cd), combo: true})
+}
+
+func (d *FileChooserDialog) setControl(id string, c control) {
+	if d.controls == nil {
+		d.controls = map[string]control{}
+	}
+	d.controls[id] = c
+}
+
+// Choice is the value of a Switch or AppChoice: an option id, or
+// "true"/"false"; "" for an unknown id.
+func (d *FileChooserDialog) Choice(id string) string {
+	c, ok := d.controls[id]
+	switch {
+	case !ok:
+		return ""
+	case c.combo:
+		v := C.airlock_combo_id(c.w) // transfer none
+		if v == nil {
+			return ""
+		}
+		return C.GoString(v)
+	case C.airlock_toggle_active(c.w) != C.FALSE:
+		return "true"
+	}
+	return "false"
+}
+
+// EnableDump makes Dump and Confirm print the dialog's widgets on stderr
+// (tests read it; the broker logs it at debug level).
+func EnableDump() { C.airlock_enable_dump() }
+
+// Dump prints the dialog's buttons, check boxes, combo boxes and the labels
+// of Airlock's areas, when EnableDump was called.
+func (d *FileChooserDialog) Dump() {
+	cw := C.CString("chooser")
+	defer C.free(unsafe.Pointer(cw))
+	C.airlock_dump(d.w, cw)
 }
 
 // SetLocalOnly restricts the chooser to local files: the broker grants host
@@ -329,40 +625,6 @@ func (d *FileChooserDialog) FilterIndex() int {
 	return int(C.airlock_filter_index(d.chooser()))
 }
 
-// AddChoice adds a combo box of options (id, label), or a check box when
-// options is empty, and selects def when it is not empty.
-func (d *FileChooserDialog) AddChoice(id, label string, options [][2]string, def string) {
-	cid := C.CString(id)
-	defer C.free(unsafe.Pointer(cid))
-	cl := C.CString(label)
-	defer C.free(unsafe.Pointer(cl))
-	if len(options) == 0 {
-		C.gtk_file_chooser_add_choice(d.chooser(), cid, cl, nil, nil)
-	} else {
-		ids := cStrings(len(options), func(i int) string { return options[i][0] })
-		defer freeStrings(ids, len(options))
-		labels := cStrings(len(options), func(i int) string { return options[i][1] })
-		defer freeStrings(labels, len(options))
-		C.gtk_file_chooser_add_choice(d.chooser(), cid, cl, ids, labels)
-	}
-	if def != "" {
-		cd := C.CString(def)
-		defer C.free(unsafe.Pointer(cd))
-		C.gtk_file_chooser_set_choice(d.chooser(), cid, cd)
-	}
-}
-
-// Choice is the value of the choice id: an option id, or "true"/"false".
-func (d *FileChooserDialog) Choice(id string) string {
-	cid := C.CString(id)
-	defer C.free(unsafe.Pointer(cid))
-	v := C.gtk_file_chooser_get_choice(d.chooser(), cid) // transfer none
-	if v == nil {
-		return ""
-	}
-	return C.GoString(v)
-}
-
 // cStrings builds a NULL-terminated char* array in C memory; freeStrings
 // releases it (the C.CString of each element is freed there).
 func cStrings(n int, at func(int) string) **C.char {
@@ -432,8 +694,9 @@ func (d *FileChooserDialog) Destroy() {
 }
 
 // Confirm asks a yes/no question in a modal message dialog on top of d, and
-// reports whether the user chose accept.
-func (d *FileChooserDialog) Confirm(primary, secondary, cancel, accept string) bool {
+// reports whether the user chose accept. Return (the default) chooses
+// accept only when defaultAccept.
+func (d *FileChooserDialog) Confirm(primary, secondary, cancel, accept string, defaultAccept bool) bool {
 	cp := C.CString(primary)
 	defer C.free(unsafe.Pointer(cp))
 	cs := C.CString(secondary)
@@ -442,5 +705,5 @@ func (d *FileChooserDialog) Confirm(primary, secondary, cancel, accept string) b
 	defer C.free(unsafe.Pointer(cc))
 	ca := C.CString(accept)
 	defer C.free(unsafe.Pointer(ca))
-	return C.airlock_confirm(d.window(), cp, cs, cc, ca) != C.FALSE
+	return C.airlock_confirm(d.window(), cp, cs, cc, ca, cbool(defaultAccept)) != C.FALSE
 }

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -87,4 +88,40 @@ func dropped(r rune) bool {
 		return true
 	}
 	return false
+}
+
+// VisibleName shows a file name as it will be written, with every character
+// visible, for the list of names a save will create: what Clean would drop
+// or fold (controls, bidirectional controls, invisible and format
+// characters, unusual spaces, surplus combining marks) is shown as <U+XXXX>,
+// a byte of invalid UTF-8 as <XX>, and a name with a space at either end is
+// quoted. Unlike Clean it never cuts: the user sees the whole name.
+func VisibleName(n string) string {
+	var b strings.Builder
+	marks := 0
+	for i := 0; i < len(n); {
+		r, size := utf8.DecodeRuneInString(n[i:])
+		if r == utf8.RuneError && size <= 1 {
+			fmt.Fprintf(&b, "<%02X>", n[i])
+			i++
+			continue
+		}
+		i += size
+		mark := unicode.In(r, unicode.Mn, unicode.Me)
+		if mark {
+			marks++
+		} else {
+			marks = 0
+		}
+		if dropped(r) || unicode.Is(unicode.Cf, r) || (unicode.IsSpace(r) && r != ' ') || (mark && marks > maxMarks) {
+			fmt.Fprintf(&b, "<U+%04X>", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	out := b.String()
+	if strings.HasPrefix(out, " ") || strings.HasSuffix(out, " ") {
+		out = "“" + out + "”"
+	}
+	return out
 }

@@ -77,7 +77,7 @@ type Request struct {
 	SandboxName     string   `json:"sandbox_name"`      // trusted: the profile's display name
 	SandboxIcon     string   `json:"sandbox_icon"`      // trusted: icon name
 	AppTitle        string   `json:"app_title"`         // UNTRUSTED: shown as secondary text only, cleaned and capped
-	AcceptLabel     string   `json:"accept_label"`      // UNTRUSTED: cleaned and capped
+	AcceptLabel     string   `json:"accept_label"`      // UNTRUSTED: shown only as the application's hint, never as a button
 	Multiple        bool     `json:"multiple"`          // open only
 	Directory       bool     `json:"directory"`         // open only: choose folders
 	Filters         []Filter `json:"filters"`           // untrusted names, cleaned
@@ -114,7 +114,11 @@ type Response struct {
 	Choices       [][2]string `json:"choices"`        // (id, value) for every application choice
 	CurrentFilter *Filter     `json:"current_filter"` // the filter selected when the user accepted
 	ReadOnly      bool        `json:"read_only"`      // the read-only switch, when it was shown
-	Error         string      `json:"error,omitempty"`
+	// RiskConfirmed: the user confirmed, in a second dialog that named the
+	// risk, writing paths that Places.WriteRisk finds risky. The broker
+	// refuses a risky save path without it.
+	RiskConfirmed bool   `json:"risk_confirmed,omitempty"`
+	Error         string `json:"error,omitempty"`
 
 	Answer string `json:"answer,omitempty"` // new-file: AnswerKeep or AnswerDiscard (ResponseSuccess only)
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
@@ -63,21 +64,17 @@ type Portal struct {
 	log     *slog.Logger
 	timeout time.Duration
 	home    string
-
-	// pending counts open dialogs of this sandbox: a sandbox cannot cover
-	// the screen with choosers.
-	pendingMu sync.Mutex
-	pending   int
+	places  protocol.Places
+	// gate shows this sandbox's choosers one at a time, rate-limited.
+	gate *dialogGate
 }
-
-// MaxDialogs is how many choosers one sandbox may have open at once.
-const MaxDialogs = 3
 
 // Install adds the FileChooser to a sandbox's desktop portal.
 func Install(d *desktop.Desktop, sb Sandbox, g Grants, dialog Dialog, folders *Folders, log *slog.Logger) *Portal {
 	home, _ := os.UserHomeDir()
 	p := &Portal{sb: sb, desk: d, grants: g, dialog: dialog, folders: folders, timeout: 10 * time.Minute, home: home,
-		log: log.With("sandbox", sb.DisplayName, "sandbox_id", sb.ID, "portal", "FileChooser")}
+		places: protocol.PlacesFromEnv(), gate: newDialogGate(),
+		log: portalLog(log, sb)}
 	methods := map[string]busserver.Handler{
 		"OpenFile":  func(c *busserver.Call) ([]any, error) { return p.handle(c, "OpenFile") },
 		"SaveFile":  func(c *busserver.Call) ([]any, error) { return p.handle(c, "SaveFile") },
@@ -85,6 +82,11 @@ func Install(d *desktop.Desktop, sb Sandbox, g Grants, dialog Dialog, folders *F
 	}
 	d.AddInterface(Interface, Version, methods, introspectXML)
 	return p
+}
+
+// portalLog names the sandbox on every line the portal logs.
+func portalLog(log *slog.Logger, sb Sandbox) *slog.Logger {
+	return log.With("sandbox", sb.DisplayName, "sandbox_id", sb.ID, "portal", "FileChooser")
 }
 
 // SetTimeout changes how long a dialog may stay open (tests).
@@ -109,28 +111,28 @@ func (p *Portal) handle(c *busserver.Call, method string) ([]any, error) {
 		p.log.Info("refused request", "method", method, "caller", c.Sender, "reason", derr.Body)
 		return nil, derr
 	}
-	p.pendingMu.Lock()
-	if p.pending >= MaxDialogs {
-		p.pendingMu.Unlock()
-		return nil, &dbus.Error{Name: desktop.ErrNotAllowed, Body: []any{"too many open file choosers"}}
-	}
-	p.pending++
-	p.pendingMu.Unlock()
 	req, err := p.desk.NewRequestFor(c, opts)
 	if err != nil {
-		p.release()
 		return nil, err
+	}
+	turn, first, ended, gerr := p.gate.admit()
+	if gerr != nil {
+		// Answered, not refused as a D-Bus error: the application sees a
+		// failed dialog, as after a chooser that could not start.
+		if first {
+			// p.log names the sandbox (display name and id).
+			p.log.Warn("file chooser refused: "+gerr.Error(), "method", method)
+		}
+		go req.Respond(desktop.ResponseOther, emptyResults())
+		return []any{req.Path}, nil
+	}
+	if ended > 0 {
+		p.log.Warn("file chooser requests were refused", "refused", ended)
 	}
 	creq := p.chooserRequest(method, title, po)
 	p.log.Info("file chooser requested", "method", method, "caller", c.Sender, "request", req.Path)
-	go p.run(req, method, po, creq)
+	go p.run(req, method, po, creq, turn)
 	return []any{req.Path}, nil
-}
-
-func (p *Portal) release() {
-	p.pendingMu.Lock()
-	p.pending--
-	p.pendingMu.Unlock()
 }
 
 // chooserRequest builds the trusted chooser's request. The sandbox's name
@@ -206,8 +208,8 @@ func emptyResults() map[string]dbus.Variant {
 	return map[string]dbus.Variant{"uris": dbus.MakeVariant([]string{})}
 }
 
-func (p *Portal) run(req *desktop.Request, method string, po *parsed, creq protocol.Request) {
-	defer p.release()
+func (p *Portal) run(req *desktop.Request, method string, po *parsed, creq protocol.Request, turn chan struct{}) {
+	defer p.gate.leave(turn)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() {
@@ -219,6 +221,12 @@ func (p *Portal) run(req *desktop.Request, method string, po *parsed, creq proto
 		case <-ctx.Done():
 		}
 	}()
+	select {
+	case <-turn:
+	case <-ctx.Done():
+		p.log.Info("file chooser closed by the application while waiting", "request", req.Path)
+		return
+	}
 	resp, err := p.dialog(ctx, creq)
 	select {
 	case <-req.Closed():
@@ -283,6 +291,16 @@ func (p *Portal) grant(method string, po *parsed, resp protocol.Response) (map[s
 			picks = append(picks, pick{filepath.Join(resp.Paths[0], n), grants.Save, true})
 		}
 	}
+	// A write the chooser's risk check flags (a dotfile, autostart, ~/.ssh,
+	// ...) needs the user's second, explicit confirmation: the chooser
+	// says it got one. Without it nothing at all is granted.
+	for _, pk := range picks {
+		if pk.writable {
+			if err := p.checkRisk(pk.hostPath, resp); err != nil {
+				return nil, err
+			}
+		}
+	}
 	var uris []string
 	var firstErr error
 	for _, pk := range picks {
@@ -326,6 +344,17 @@ func (p *Portal) grant(method string, po *parsed, resp protocol.Response) (map[s
 		results["current_filter"] = dbus.MakeVariant(filterStruct(*resp.CurrentFilter))
 	}
 	return results, nil
+}
+
+// checkRisk refuses a save path, or a writable open, that a shell, the session or the desktop
+// reads (~/.bash_aliases, ~/.config/autostart/..., *.desktop) unless the
+// chooser says the user confirmed it in a dialog that named the risk: the
+// broker does not trust that the chooser asked.
+func (p *Portal) checkRisk(hostPath string, resp protocol.Response) error {
+	if r := p.places.WriteRisk(hostPath); r != protocol.RiskNone && !resp.RiskConfirmed {
+		return fmt.Errorf("the user did not confirm writing %q (risk %d)", hostPath, r)
+	}
+	return nil
 }
 
 type choicePair struct{ ID, Value string }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -49,6 +50,12 @@ func (f *fakeGrants) Grant(sandbox, hostPath string, mode grants.Mode, writable 
 	return g, nil
 }
 
+func (f *fakeGrants) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.grants)
+}
+
 // list and modeList copy what was granted: the portal grants on its own
 // goroutine.
 func (f *fakeGrants) list() []grant.Grant {
@@ -85,6 +92,12 @@ type harness struct {
 
 func start(t *testing.T, answer func(protocol.Request) (protocol.Response, error)) *harness {
 	t.Helper()
+	return startWith(t, answer, nil)
+}
+
+// startWith lets setup change the portal before the bus serves it.
+func startWith(t *testing.T, answer func(protocol.Request) (protocol.Response, error), setup func(*Portal)) *harness {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s := busserver.New(busserver.Config{SandboxID: "sb1", SandboxName: "Test", UID: os.Getuid(), Logger: log})
 	d := desktop.Install(s, desktop.Options{Logger: log})
@@ -95,6 +108,9 @@ func start(t *testing.T, answer func(protocol.Request) (protocol.Response, error
 	}
 	t.Setenv("XDG_STATE_HOME", h.tempDir)
 	h.portal = Install(d, Sandbox{ID: "sb1", Profile: "test", DisplayName: "Test Sandbox", Icon: "x", ReadOnlyDefault: true}, h.grants, dialog, NewFolders(), log)
+	if setup != nil {
+		setup(h.portal)
+	}
 	path := filepath.Join(h.tempDir, "bus")
 	l, err := net.Listen("unix", path)
 	if err != nil {
@@ -370,26 +386,242 @@ func TestCloseEndsDialog(t *testing.T) {
 	}
 }
 
-func TestTooManyDialogs(t *testing.T) {
+// TestOneDialogAtATime: while a sandbox's chooser is open, its next
+// requests wait their turn (at most MaxQueued); one more is answered with
+// response 2 at once, and a waiting request closed by the application never
+// shows.
+func TestOneDialogAtATime(t *testing.T) {
 	block := make(chan struct{})
-	h := start(t, nil)
-	h.portal.dialog = func(ctx context.Context, r protocol.Request) (protocol.Response, error) {
-		select {
-		case <-block:
-		case <-ctx.Done():
+	shown := make(chan string, 8)
+	h := startWith(t, nil, func(p *Portal) {
+		p.dialog = func(ctx context.Context, r protocol.Request) (protocol.Response, error) {
+			shown <- r.AppTitle
+			select {
+			case <-block:
+			case <-ctx.Done():
+			}
+			return protocol.Response{Response: 1}, nil
 		}
-		return protocol.Response{Response: 1}, nil
-	}
-	defer close(block)
+	})
 	obj := h.conn.Object(desktop.BusName, desktop.ObjectPath)
-	for i := 0; i < MaxDialogs; i++ {
-		if err := obj.Call(Interface+".OpenFile", 0, "", "t", map[string]dbus.Variant{}).Err; err != nil {
-			t.Fatalf("dialog %d: %v", i, err)
+	open := func(title, token string) dbus.ObjectPath {
+		var handle dbus.ObjectPath
+		if err := obj.Call(Interface+".OpenFile", 0, "", title, map[string]dbus.Variant{"handle_token": dbus.MakeVariant(token)}).Store(&handle); err != nil {
+			t.Fatalf("%s: %v", title, err)
+		}
+		return handle
+	}
+	open("first", "t1")
+	if got := <-shown; got != "first" {
+		t.Fatalf("first dialog shown: %q", got)
+	}
+	second := open("second", "t2")
+	open("third", "t3")
+	select {
+	case got := <-shown:
+		t.Fatalf("dialog %q shown while another was open", got)
+	case <-time.After(200 * time.Millisecond):
+	}
+	// The queue is full: the next request is answered with 2, no dialog.
+	code, _, err := h.call(t, "OpenFile", "fourth", map[string]dbus.Variant{"handle_token": dbus.MakeVariant("t4")})
+	if err != nil || code != 2 {
+		t.Fatalf("request beyond the queue: code %d, %v; want response 2", code, err)
+	}
+	// The application gives up on the second while it waits.
+	if err := h.conn.Object(desktop.BusName, second).Call("org.freedesktop.portal.Request.Close", 0).Err; err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	block <- struct{}{} // the user closes the first dialog
+	if got := <-shown; got != "third" {
+		t.Fatalf("after the first dialog, %q was shown; want the third (the second was closed)", got)
+	}
+	block <- struct{}{}
+	select {
+	case got := <-shown:
+		t.Fatalf("unexpected dialog %q", got)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// TestRateLimit: a few dialogs in a row, then at most one per DialogEvery;
+// a request over the limit is answered with 2 without a dialog and logged
+// once per burst, with the sandbox's name.
+func TestRateLimit(t *testing.T) {
+	var shown atomic.Int32
+	var logs lockedBuffer
+	var now atomic.Int64 // seconds of a fake clock
+	now.Store(1_000_000)
+	h := startWith(t, func(protocol.Request) (protocol.Response, error) {
+		shown.Add(1)
+		return protocol.Response{Response: 1}, nil
+	}, func(p *Portal) {
+		p.log = portalLog(slog.New(slog.NewTextHandler(&logs, nil)), p.sb)
+		p.gate.now = func() time.Time { return time.Unix(now.Load(), 0) }
+	})
+	for i := 0; i < DialogBurst; i++ {
+		if code, _, err := h.call(t, "OpenFile", "t", map[string]dbus.Variant{}); err != nil || code != 1 {
+			t.Fatalf("dialog %d within the burst: code %d, %v", i, code, err)
 		}
 	}
-	err := obj.Call(Interface+".OpenFile", 0, "", "t", map[string]dbus.Variant{}).Err
-	if e, ok := err.(dbus.Error); !ok || e.Name != desktop.ErrNotAllowed {
-		t.Fatalf("dialog %d: %v, want NotAllowed", MaxDialogs+1, err)
+	for i := 0; i < 5; i++ {
+		if code, _, err := h.call(t, "OpenFile", "t", map[string]dbus.Variant{}); err != nil || code != 2 {
+			t.Fatalf("request %d over the limit: code %d, %v; want 2", i, code, err)
+		}
+	}
+	if n := shown.Load(); n != DialogBurst {
+		t.Fatalf("%d dialogs shown, want %d", n, DialogBurst)
+	}
+	if n := strings.Count(logs.String(), "file chooser refused"); n != 1 {
+		t.Errorf("%d refusal log lines for one burst, want 1:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), `sandbox="Test Sandbox"`) {
+		t.Errorf("the refusal log does not name the sandbox:\n%s", logs.String())
+	}
+	// After DialogEvery, one more; not two.
+	now.Add(int64(DialogEvery / time.Second))
+	if code, _, _ := h.call(t, "OpenFile", "t", map[string]dbus.Variant{}); code != 1 {
+		t.Fatalf("after %v: code %d, want a dialog (1)", DialogEvery, code)
+	}
+	if code, _, _ := h.call(t, "OpenFile", "t", map[string]dbus.Variant{}); code != 2 {
+		t.Fatalf("second request after %v: code %d, want 2", DialogEvery, code)
+	}
+	if !strings.Contains(logs.String(), "refused=5") {
+		t.Errorf("the end of the burst is not logged with its count:\n%s", logs.String())
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestRiskyNamesNeedConfirmation: SaveFiles of "photo1.jpg" and
+// ".bash_aliases" (which Debian's .bashrc sources), or a save into ~/.ssh,
+// is granted only when the chooser says the user confirmed the risk; the
+// chooser is told every name.
+func TestRiskyNamesNeedConfirmation(t *testing.T) {
+	dir := t.TempDir()
+	ssh := filepath.Join(dir, ".ssh")
+	os.Mkdir(ssh, 0o700)
+	var mu sync.Mutex
+	confirmed, readOnly := false, false
+	var paths []string
+	set := func(c bool, p ...string) {
+		mu.Lock()
+		confirmed, paths = c, p
+		mu.Unlock()
+	}
+	h := startWith(t, func(r protocol.Request) (protocol.Response, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return protocol.Response{Response: 0, Paths: paths, RiskConfirmed: confirmed, ReadOnly: readOnly}, nil
+	}, func(p *Portal) {
+		p.gate.burst, p.gate.tokens = 100, 100 // many dialogs in a row here
+	})
+	files := dbus.MakeVariant([][]byte{[]byte("photo1.jpg\x00"), []byte(".bash_aliases\x00")})
+	set(false, dir)
+	code, res, err := h.call(t, "SaveFiles", "t", map[string]dbus.Variant{"files": files})
+	if err != nil || code != 2 {
+		t.Fatalf("unconfirmed .bash_aliases: code %d, %v; want 2", code, err)
+	}
+	if u := res["uris"].Value().([]string); len(u) != 0 || h.grants.count() != 0 {
+		t.Fatalf("unconfirmed risky save granted: %v", u)
+	}
+	if r := <-h.reqs; len(r.Files) != 2 || r.Files[1] != ".bash_aliases" {
+		t.Fatalf("the chooser was not told every name: %v", r.Files)
+	}
+	set(false, filepath.Join(ssh, "authorized_keys"))
+	if code, _, _ := h.call(t, "SaveFile", "t", map[string]dbus.Variant{"current_name": dbus.MakeVariant("authorized_keys")}); code != 2 || h.grants.count() != 0 {
+		t.Fatalf("unconfirmed save into .ssh: code %d, %d grants", code, h.grants.count())
+	}
+	<-h.reqs
+	set(true, dir)
+	if code, _, _ := h.call(t, "SaveFiles", "t", map[string]dbus.Variant{"files": files}); code != 0 || h.grants.count() != 2 {
+		t.Fatalf("confirmed save: code %d, %d grants", code, h.grants.count())
+	}
+	<-h.reqs
+	// OpenFile writable is a write too: a folder such as ~/.ssh, or a
+	// dotfile, opened with the read-only switch off needs the confirmation;
+	// read-only it does not.
+	os.WriteFile(filepath.Join(dir, ".bashrc"), nil, 0o644)
+	for _, c := range []struct {
+		path              string
+		readOnly, confirm bool
+		want              uint32
+	}{
+		{ssh, false, false, 2},
+		{filepath.Join(dir, ".bashrc"), false, false, 2},
+		{filepath.Join(dir, ".bashrc"), true, false, 0},
+		{ssh, false, true, 0},
+	} {
+		mu.Lock()
+		paths, confirmed, readOnly = []string{c.path}, c.confirm, c.readOnly
+		mu.Unlock()
+
+		n := h.grants.count()
+		code, _, _ := h.call(t, "OpenFile", "t", map[string]dbus.Variant{"directory": dbus.MakeVariant(c.path == ssh)})
+		<-h.reqs
+		if code != c.want || (code == 0) != (h.grants.count() == n+1) {
+			t.Errorf("open %s read-only=%v confirmed=%v: code %d, want %d", c.path, c.readOnly, c.confirm, code, c.want)
+		}
+	}
+	// An ordinary name needs no confirmation.
+	set(false, filepath.Join(dir, "photo2.jpg"))
+	if code, _, _ := h.call(t, "SaveFile", "t", map[string]dbus.Variant{}); code != 0 {
+		t.Fatalf("ordinary save: code %d", code)
+	}
+}
+
+// TestRiskyNameClassification: the names an application may send, the tricky
+// ones included. A name with a slash ("./.bashrc") never gets as far as a
+// dialog; a dotfile in any case is risky; a lookalike dot is an ordinary name.
+func TestRiskyNameClassification(t *testing.T) {
+	pl := protocol.Places{Home: "/home/u", ConfigHome: "/home/u/.config", DataHome: "/home/u/.local/share"}
+	for _, c := range []struct {
+		name, folder string
+		refused      bool
+		risky        bool
+	}{
+		{"./.bashrc", "/home/u", true, true},
+		{"../.bashrc", "/home/u/Documents", true, true},
+		{".bashrc", "/home/u", false, true},
+		{".Bashrc", "/home/u", false, true},
+		{".bash_aliases", "/home/u/Pictures", false, true},
+		{".hidden-anything", "/home/u/Pictures", false, true},
+		{"x.desktop", "/home/u/Desktop", false, true},
+		{"X.Desktop", "/home/u", false, true},
+		{"notes.txt", "/home/u/.config/autostart", false, true},
+		{"notes.txt", "/home/u/.ssh", false, true},
+		{"notes.txt", "/home/u/.local/share/applications", false, true},
+		{"notes.txt", "/home/u/.config", false, true},
+		{"id.pub", "/home/u/.gnupg", false, true},
+		{"\u2024bashrc", "/home/u", false, false}, // ONE DOT LEADER
+		{"\uff0ebashrc", "/home/u", false, false}, // FULLWIDTH FULL STOP
+		{"photo1.jpg", "/home/u/Pictures", false, false},
+		{"bashrc", "/home/u", false, false},
+	} {
+		if err := checkName("files[0]", c.name); (err != nil) != c.refused {
+			t.Errorf("checkName(%q) = %v, want refused=%v", c.name, err, c.refused)
+		}
+		if c.refused {
+			continue
+		}
+		if r := pl.Classify(filepath.Join(c.folder, c.name)); (r != protocol.RiskNone) != c.risky {
+			t.Errorf("%s in %s: risk %d, want risky=%v", c.name, c.folder, r, c.risky)
+		}
 	}
 }
 

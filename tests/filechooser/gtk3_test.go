@@ -81,8 +81,8 @@ func TestGTK3SaveReadOnlyRefused(t *testing.T) {
 
 // untickReadOnly clicks the "Open read-only" check box, as a person does,
 // and checks from the screen that it was ticked before and is not after.
-// The box sits at the bottom left of the dialog, in the row of the
-// application's choices, above the buttons.
+// The box is Airlock's own: it sits in the header, under the bold line that
+// names the sandbox, apart from the application's choices.
 func (s *session) untickReadOnly(t *testing.T, wid string) {
 	t.Helper()
 	x, y := s.readOnlyBox(t, wid)
@@ -110,9 +110,10 @@ func waitScreen(t *testing.T, s *session, cond func() bool, what string) {
 	}
 }
 
-// readOnlyBox is where the check box is, in window coordinates: 18 pixels
-// from the left edge, 64 from the bottom (measured on a screenshot of GTK
-// 3.24's Adwaita file chooser, which has no client-side decorations here).
+// readOnlyBox is where the check box is, in window coordinates: its tick
+// at 24,70 from the top left, under the header's 32-pixel icon row (measured
+// on a screenshot of GTK 3.24's Adwaita file chooser, which has no
+// client-side decorations here).
 func (s *session) readOnlyBox(t *testing.T, wid string) (int, int) {
 	t.Helper()
 	out := xdo(t, s.x, "getwindowgeometry", "--shell", wid)
@@ -125,7 +126,7 @@ func (s *session) readOnlyBox(t *testing.T, wid string) (int, int) {
 	if h < 200 {
 		t.Fatalf("chooser window geometry: %q", out)
 	}
-	return 18, h - 64
+	return 24, 70
 }
 
 // pixel is the colour of the screen at window coordinates x,y of the

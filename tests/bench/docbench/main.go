@@ -5,9 +5,9 @@
 package main
 
 import (
+	"airlock/tests/bench/benchio"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -42,8 +42,6 @@ func main() {
 	}
 }
 
-const chunk = 1 << 20
-
 func run() error {
 	dir := *dirFlag
 	if dir == "" {
@@ -73,7 +71,7 @@ func run() error {
 
 	// Writes.
 	nativeW := filepath.Join(dir, "native-write.bin")
-	nb, nf, err := writeFile(nativeW, size)
+	nb, nf, err := benchio.WriteFile(nativeW, size, true)
 	if err != nil {
 		return err
 	}
@@ -81,7 +79,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	sb, sf, err := writeFile(filepath.Join(view, g.DocID, g.Name()), size)
+	sb, sf, err := benchio.WriteFile(filepath.Join(view, g.DocID, g.Name()), size, true)
 	if err != nil {
 		return err
 	}
@@ -92,18 +90,18 @@ func run() error {
 		return err
 	}
 	inside := filepath.Join(view, rg.DocID, rg.Name())
-	if _, err := readFile(nativeW); err != nil { // warm the host page cache
+	if _, err := benchio.ReadFile(nativeW); err != nil { // warm the host page cache
 		return err
 	}
-	cold, err := readFile(inside) // first read through FUSE: fills the FUSE inode's cache
+	cold, err := benchio.ReadFile(inside) // first read through FUSE: fills the FUSE inode's cache
 	if err != nil {
 		return err
 	}
-	nr, err := best(3, func() (float64, error) { return readFile(nativeW) })
+	nr, err := best(3, func() (float64, error) { return benchio.ReadFile(nativeW) })
 	if err != nil {
 		return err
 	}
-	sr, err := best(3, func() (float64, error) { return readFile(inside) })
+	sr, err := best(3, func() (float64, error) { return benchio.ReadFile(inside) })
 	if err != nil {
 		return err
 	}
@@ -133,53 +131,6 @@ func run() error {
 	row("sequential write incl. fsync", nf, sf, "GB/s")
 	row("open+stat+close", nl, sl, "µs")
 	return nil
-}
-
-func gbps(n int64, d time.Duration) float64 { return float64(n) / d.Seconds() / 1e9 }
-
-func writeFile(p string, size int64) (buffered, synced float64, err error) {
-	buf := make([]byte, chunk)
-	for i := range buf {
-		buf[i] = byte(i * 7)
-	}
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	start := time.Now()
-	for off := int64(0); off < size; off += chunk {
-		if _, err := f.Write(buf); err != nil {
-			return 0, 0, fmt.Errorf("write %s: %w", p, err)
-		}
-	}
-	b := time.Since(start)
-	if err := f.Sync(); err != nil {
-		return 0, 0, err
-	}
-	return gbps(size, b), gbps(size, time.Since(start)), f.Close()
-}
-
-func readFile(p string) (float64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	buf := make([]byte, chunk)
-	start := time.Now()
-	var n int64
-	for {
-		m, err := f.Read(buf)
-		n += int64(m)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return 0, err
-		}
-	}
-	return gbps(n, time.Since(start)), nil
 }
 
 func best(n int, fn func() (float64, error)) (float64, error) {

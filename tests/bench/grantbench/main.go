@@ -12,6 +12,7 @@
 package main
 
 import (
+	"airlock/tests/bench/benchio"
 	"encoding/binary"
 	"flag"
 	"fmt"
@@ -25,8 +26,6 @@ import (
 	"github.com/godbus/dbus/v5"
 	"golang.org/x/sys/unix"
 )
-
-const chunk = 1 << 20 // every read and write is 1 MiB
 
 func die(format string, a ...any) {
 	fmt.Fprintf(os.Stderr, "grantbench: "+format+"\n", a...)
@@ -48,8 +47,6 @@ func main() {
 		die("unknown command %q", os.Args[1])
 	}
 }
-
-func gbps(n int64, d time.Duration) float64 { return float64(n) / d.Seconds() / 1e9 }
 
 func median(v []float64) float64 {
 	s := append([]float64(nil), v...)
@@ -89,13 +86,13 @@ func cmdFS(args []string) {
 	fmt.Printf("file path=%s size_mib=%d\n", p, size>>20)
 
 	// Reads: the first warms whatever cache sits in front of the file.
-	first, err := readFile(p)
+	first, err := benchio.ReadFile(p)
 	if err != nil {
 		die("%v", err)
 	}
 	var reads []float64
 	for range *readReps {
-		v, err := readFile(p)
+		v, err := benchio.ReadFile(p)
 		if err != nil {
 			die("%v", err)
 		}
@@ -155,7 +152,7 @@ func cmdFS(args []string) {
 	}
 	var wb, wf []float64
 	for range *reps {
-		b, f, err := writeFile(p, size)
+		b, f, err := benchio.WriteFile(p, size, false)
 		if err != nil {
 			die("%v", err)
 		}
@@ -170,51 +167,6 @@ func cmdFS(args []string) {
 		fmt.Println("held")
 		time.Sleep(*hold)
 	}
-}
-
-func readFile(p string) (float64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	buf := make([]byte, chunk)
-	start := time.Now()
-	var n int64
-	for {
-		m, err := f.Read(buf)
-		n += int64(m)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return 0, fmt.Errorf("read %s: %w", p, err)
-		}
-	}
-	return gbps(n, time.Since(start)), nil
-}
-
-func writeFile(p string, size int64) (buffered, synced float64, err error) {
-	buf := make([]byte, chunk)
-	for i := range buf {
-		buf[i] = byte(i * 7)
-	}
-	f, err := os.OpenFile(p, os.O_TRUNC|os.O_WRONLY, 0)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	start := time.Now()
-	for off := int64(0); off < size; off += chunk {
-		if _, err := f.Write(buf); err != nil {
-			return 0, 0, fmt.Errorf("write %s: %w", p, err)
-		}
-	}
-	b := time.Since(start)
-	if err := f.Sync(); err != nil {
-		return 0, 0, fmt.Errorf("fsync %s: %w", p, err)
-	}
-	return gbps(size, b), gbps(size, time.Since(start)), f.Close()
 }
 
 // cmdDocAdd adds FILE to xdg-document-portal as docportal.sh's doc_add.py
@@ -273,7 +225,7 @@ func cmdFolios(args []string) {
 		die("%v", err)
 	}
 	defer f.Close()
-	buf := make([]byte, chunk)
+	buf := make([]byte, benchio.Chunk)
 	var size int64
 	for {
 		m, err := f.Read(buf)
