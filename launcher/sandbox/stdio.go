@@ -23,6 +23,11 @@ import (
 // instead (readlink says pipe:[N]) that the launcher pumps to it (1 and 2)
 // or fills from it (0).
 //
+// The cost: a pumped stdin is read ahead of the application, so a regular
+// file's offset ends past what the application consumed; output is copied
+// once more. When kcmp(2) is missing (no CONFIG_KCMP), stdout and stderr
+// that share one file get a pipe each, and their order may interleave.
+//
 // Terminals keep passing through: the seccomp filter refuses TIOCSTI and
 // TIOCLINUX, and the application runs in a session of its own, without a
 // controlling terminal.
