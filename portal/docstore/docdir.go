@@ -440,7 +440,10 @@ func (f *docFile) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 		return syscall.EROFS
 	}
 	if h, ok := fh.(*handle); ok {
-		if errno := setattrFd(h.fd, in); errno != 0 {
+		g.mu.RLock()
+		allow := f.allowedBits()
+		g.mu.RUnlock()
+		if errno := setattrFd(h.fd, in, allow); errno != 0 {
 			return errno
 		}
 		return h.Getattr(ctx, out)
@@ -450,6 +453,7 @@ func (f *docFile) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 		g.mu.RUnlock()
 		return syscall.ENOENT
 	}
+	allow := f.allowedBits()
 	fd, err := unix.Openat(g.dirfd, f.hostName, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	g.mu.RUnlock()
 	if err != nil {
@@ -463,7 +467,7 @@ func (f *docFile) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return syscall.EPERM
 	}
-	if errno := setattrFd(fd, in); errno != 0 {
+	if errno := setattrFd(fd, in, allow); errno != 0 {
 		return errno
 	}
 	if err := unix.Fstat(fd, &st); err != nil {
@@ -471,6 +475,23 @@ func (f *docFile) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 	}
 	fillAttr(&out.Attr, &st, true)
 	return 0
+}
+
+// allowedBits are the group and other bits a chmod of f may add: for a file
+// the app created beside the granted file (the temporary of an atomic
+// save), those of the granted file, which GIO and others copy onto the
+// temporary so that the saved version keeps the original's mode; none for
+// the granted file itself. g.mu must be held.
+func (f *docFile) allowedBits() uint32 {
+	g := f.g
+	if f == g.target || f.state != fileNew || g.hostName == "" {
+		return 0
+	}
+	var st unix.Stat_t
+	if unix.Fstatat(g.dirfd, g.hostName, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return 0
+	}
+	return st.Mode & 0o077
 }
 
 func (f *docFile) Access(ctx context.Context, mask uint32) syscall.Errno { return f.g.access(mask) }

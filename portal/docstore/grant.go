@@ -166,8 +166,9 @@ func checkRegular(fd int, st *unix.Stat_t) syscall.Errno {
 
 // setattrFd applies a SETATTR to the file open (possibly O_PATH) at fd,
 // through its /proc/self/fd magic link, which names that very inode. A new
-// mode is never wider than the file's (chmodMode).
-func setattrFd(fd int, in *fuse.SetAttrIn) syscall.Errno {
+// mode is never wider than the file's (chmodMode), but for the group and
+// other bits in allow.
+func setattrFd(fd int, in *fuse.SetAttrIn, allow uint32) syscall.Errno {
 	p := "/proc/self/fd/" + itoa(fd)
 	if m, ok := in.GetMode(); ok {
 		// Never wider than the host file is now (mode.go).
@@ -175,7 +176,7 @@ func setattrFd(fd int, in *fuse.SetAttrIn) syscall.Errno {
 		if err := unix.Fstat(fd, &st); err != nil {
 			return fs.ToErrno(err)
 		}
-		mode, errno := chmodMode(m&0o7777, st.Mode&0o7777)
+		mode, errno := chmodMode(m&0o7777, st.Mode&0o7777|allow&0o077)
 		if errno != 0 {
 			return errno
 		}

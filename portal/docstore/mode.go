@@ -29,7 +29,9 @@ import (
 //     bits, which the rule above allows;
 //   - a file renamed over an existing one (an atomic save) takes at most the
 //     group and other bits of the file it replaces, so that a save never
-//     widens a file the user kept private.
+//     widens a file the user kept private; and the temporary of a save may
+//     be given the granted file's own group and other bits (GIO copies the
+//     original's mode onto it), so that a group-writable document stays so.
 
 // specialBits are setuid, setgid and sticky.
 const specialBits = unix.S_ISUID | unix.S_ISGID | unix.S_ISVTX

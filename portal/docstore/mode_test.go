@@ -140,3 +140,33 @@ func TestModesNeverWiden(t *testing.T) {
 	}
 	wantErrno(t, "chmod setuid on granted file", unix.Chmod(p, 0o4600), syscall.EPERM)
 }
+
+// TestAtomicSaveKeepsMode: GIO's g_file_replace creates its temporary with
+// the original's mode and chmods it to that mode again; a group-writable
+// document stays group-writable after the save, and no wider.
+func TestAtomicSaveKeepsMode(t *testing.T) {
+	old := unix.Umask(0)
+	defer unix.Umask(old)
+	e := setup(t)
+	doc := e.write(t, "shared.txt", "v1")
+	os.Chmod(doc, 0o664)
+	view := e.sandbox(t, "s1")
+	g := e.grant(t, "s1", doc, true, false)
+	tmp := filepath.Join(view, g.DocID, ".goutputstream-KEEP")
+	if err := os.WriteFile(tmp, []byte("v2"), 0o664); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(tmp, 0o666); err != nil {
+		t.Errorf("chmod temporary 0666: %v", err)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(tmp, &st); err != nil || st.Mode&0o777 != 0o664 {
+		t.Errorf("temporary after chmod 0666: %04o (%v), want 0664 (the granted file's bits at most)", st.Mode&0o777, err)
+	}
+	if err := os.Rename(tmp, inside(view, g)); err != nil {
+		t.Fatal(err)
+	}
+	if got := hostMode(t, doc); got != 0o664 {
+		t.Errorf("granted 0664 file after an atomic save: host %04o, want 0664", got)
+	}
+}

@@ -184,7 +184,7 @@ func (n *treeNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAt
 		return syscall.EROFS
 	}
 	if h, ok := fh.(*handle); ok {
-		if errno := setattrFd(h.fd, in); errno != 0 {
+		if errno := setattrFd(h.fd, in, 0); errno != 0 {
 			return errno
 		}
 		return h.Getattr(ctx, out)
@@ -197,7 +197,7 @@ func (n *treeNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAt
 		if t := st.Mode & unix.S_IFMT; t != unix.S_IFREG && t != unix.S_IFDIR {
 			return syscall.EPERM
 		}
-		if errno := setattrFd(fd, in); errno != 0 {
+		if errno := setattrFd(fd, in, 0); errno != 0 {
 			return errno
 		}
 		if err := unix.Fstat(fd, &st); err != nil {
