@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -233,6 +234,12 @@ func TestDryRunProfiles(t *testing.T) {
 			}
 			if o, ok := find(p, rt+"/Xauthority"); ok != c.display || ok && (o.Kind != sandbox.OpROBind || o.Src != sandbox.PlaceholderXephyrAuth) {
 				t.Errorf("Xauthority: %v, want a read-only Xephyr cookie: %v", o, c.display)
+			}
+			// max_open_files: Firefox asks for 4096 itself; the rest keep
+			// the default, which bounds descriptors in flight.
+			nofile := map[bool]uint64{true: 4096, false: 512}[c.profile == "tor-browser"]
+			if line := fmt.Sprintf("rlimit nofile %d (soft and hard)\n", nofile); p.MaxOpenFiles != nofile || !strings.Contains(p.String(), line) {
+				t.Errorf("max_open_files %d, want %d and %q in the plan", p.MaxOpenFiles, nofile, line)
 			}
 			for _, e := range c.env {
 				if !slices.Contains(p.Env, e) {

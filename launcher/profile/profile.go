@@ -96,7 +96,24 @@ type Profile struct {
 	// BusNames lists host session bus names that the broker relays for this
 	// sandbox (for example org.freedesktop.Notifications).
 	BusNames []string `toml:"bus_names"`
+	// MaxOpenFiles is the application's RLIMIT_NOFILE, soft and hard. It
+	// also bounds how many descriptors the sandbox can keep in flight over
+	// unix sockets, which the kernel counts per user against the sender's
+	// RLIMIT_NOFILE (net/unix too_many_unix_fds): see airlock-profile(5).
+	MaxOpenFiles int `toml:"max_open_files"`
 }
+
+// Bounds of max_open_files: below the minimum toolkits fail to start; the
+// maximum is the kernel's default fs.nr_open.
+const (
+	MinOpenFiles = 64
+	MaxOpenFiles = 1 << 20
+	// DefaultOpenFiles plus the 253 descriptors one message may carry
+	// (SCM_MAX_FD) stays below 1024, systemd's default soft limit for user
+	// processes: a sandbox at the default cannot push the user's in-flight
+	// count past what such a host process may send.
+	DefaultOpenFiles = 512
+)
 
 // Defaults are the strict settings every profile starts from.
 func Defaults() Profile {
@@ -111,7 +128,8 @@ func Defaults() Profile {
 		Grants:       GrantsNative,
 		// Not org.a11y.Bus: even through its filtering proxy, the
 		// accessibility bus shows which applications run; a profile opts in.
-		BusNames: []string{"org.freedesktop.Notifications"},
+		BusNames:     []string{"org.freedesktop.Notifications"},
+		MaxOpenFiles: DefaultOpenFiles,
 	}
 }
 
@@ -310,6 +328,9 @@ func (p *Profile) validate() error {
 	}
 	if err := oneOf("grants", p.Grants, GrantsNative, GrantsPrivate); err != nil {
 		return err
+	}
+	if p.MaxOpenFiles < MinOpenFiles || p.MaxOpenFiles > MaxOpenFiles {
+		return bad("max_open_files", "%d is not between %d and %d", p.MaxOpenFiles, MinOpenFiles, MaxOpenFiles)
 	}
 	if err := checkHostPort(p.TorSocks); err != nil {
 		return bad("tor_socks", "%v", err)

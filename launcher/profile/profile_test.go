@@ -27,6 +27,7 @@ expose_rw = ["/srv/share"]
 default_grant = "rw"
 persistent_grants = true
 bus_names = ["org.example.Foo"]
+max_open_files = 4096
 
 [[persist]]
 host = "~/.local/share/airlock/tor"
@@ -46,6 +47,7 @@ TOR_SKIP_LAUNCH = "1"
 		Persist:      []Persist{{Host: "~/.local/share/airlock/tor", Sandbox: "~/.tor"}},
 		Env:          map[string]string{"TOR_SKIP_LAUNCH": "1"},
 		DefaultGrant: GrantReadWrite, PersistentGrants: true, Grants: GrantsNative, BusNames: []string{"org.example.Foo"},
+		MaxOpenFiles: 4096,
 	}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("got %+v\nwant %+v", p, want)
@@ -90,6 +92,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad tor_socks", "tor_socks = \"localhost\"\n", 1, "tor_socks", "HOST:PORT"},
 		{"bad tor_socks port", "tor_socks = \"127.0.0.1:x9\"\n", 1, "tor_socks", "bad port"},
 		{"bad screen", "xephyr_screen = \"10x10\"\n", 1, "xephyr_screen", "WIDTHxHEIGHT"},
+		{"max_open_files too low", "max_open_files = 10\n", 1, "max_open_files", "is not between 64 and 1048576"},
+		{"max_open_files too high", "\nmax_open_files = 2000000\n", 2, "max_open_files", "is not between"},
 		{"bad hostname upper", "hostname = \"Host\"\n", 1, "hostname", "not a valid host name"},
 		{"bad hostname dash", "# x\nhostname = \"-a\"\n", 2, "hostname", "not a valid host name"},
 		{"bad hostname long", "hostname = \"" + strings.Repeat("a", 64) + "\"\n", 1, "hostname", "not a valid host name"},

@@ -157,6 +157,9 @@ func runApp(plan *Plan, control int, binds *binder) (int, error) {
 		}
 		return ExitNoExec, fmt.Errorf("%s: %w", plan.Args[0], err)
 	}
+	if err := limitOpenFiles(plan.MaxOpenFiles); err != nil {
+		return ExitSetup, err
+	}
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, unix.SIGINT, unix.SIGTERM, unix.SIGHUP, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2)
 	// syscall.ForkExec rather than os/exec: os.StartProcess first forks a
@@ -202,6 +205,33 @@ func runApp(plan *Plan, control int, binds *binder) (int, error) {
 			return exitSignalBase + int(ws.Signal()), nil
 		}
 	}
+}
+
+// limitOpenFiles sets RLIMIT_NOFILE, soft and hard, for init and so for the
+// application it starts. The hard limit too: raising it needs
+// CAP_SYS_RESOURCE in the initial user namespace, which nothing inside has.
+//
+// Why: the kernel counts the descriptors a user has in flight over unix
+// sockets (sent, not yet received) in user->unix_inflight, shared by every
+// process of that uid, sandboxed or not, and refuses SCM_RIGHTS with
+// ETOOMANYREFS once that count exceeds the SENDER's RLIMIT_NOFILE
+// (too_many_unix_fds, called from unix_attach_fds: net/unix/scm.c, moved
+// to net/unix/af_unix.c in later kernels). A
+// sandbox left with the user's limit could queue thousands of descriptors in
+// its own socketpair and make descriptor passing fail for the user's other
+// programs (a GLib application lost its bus, issue 8 item 7). With the
+// limit, a sender inside stops once the count passes max_open_files, so the
+// count stays below max_open_files plus one message's 253 (SCM_MAX_FD).
+func limitOpenFiles(n uint64) error {
+	if n == 0 {
+		return nil
+	}
+	// syscall.Setrlimit, not unix.Setrlimit: it also tells the runtime not
+	// to restore the limit it found at start-up in the children it forks.
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: n, Max: n}); err != nil {
+		return fmt.Errorf("cannot limit open files to %d: %w", n, err)
+	}
+	return nil
 }
 
 // dropPrivileges leaves the calling thread, from which the application is

@@ -176,6 +176,9 @@ type Plan struct {
 	// root and keeps the thread that binds read-only grants into the
 	// running sandbox (only with a broker to ask for them).
 	NativeGrants bool `json:"native_grants,omitempty"`
+	// MaxOpenFiles is the application's RLIMIT_NOFILE, soft and hard, set
+	// by init before it starts the application (0: init's own, unchanged).
+	MaxOpenFiles uint64 `json:"max_open_files,omitempty"`
 	// DryRun marks a plan with placeholders: init refuses it.
 	DryRun bool `json:"dry_run,omitempty"`
 	// Display is the nested X server's own sandbox (display = xephyr),
@@ -202,6 +205,9 @@ func (p *Plan) String() string {
 	}
 	if p.BusSocket {
 		fmt.Fprintf(&b, "listen unix /run/user/%d/bus (handed to airlock-portal)\n", p.UID)
+	}
+	if p.MaxOpenFiles > 0 {
+		fmt.Fprintf(&b, "rlimit nofile %d (soft and hard)\n", p.MaxOpenFiles)
 	}
 	fmt.Fprintf(&b, "cwd %s\n", p.Cwd)
 	for _, e := range p.Env {

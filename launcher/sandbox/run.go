@@ -165,6 +165,9 @@ func Prepare(o Options) (*Sandbox, error) {
 		Cwd:      acct.Home,
 		ShareNet: p.Net == profile.NetHost,
 		DryRun:   o.DryRun,
+		// The kernel counts descriptors in flight per user against the
+		// sender's limit: this bounds the sandbox's share (profile.go).
+		MaxOpenFiles: uint64(p.MaxOpenFiles),
 	}
 	args := append([]string(nil), o.Args...)
 	if len(args) == 0 {
@@ -383,6 +386,11 @@ func (s *Sandbox) Run() (int, error) {
 		flags |= unix.CLONE_NEWNET
 	}
 	uid, gid := s.plan.UID, s.plan.GID
+	// A host file as 0, 1 or 2 is replaced by a pipe (stdio.go).
+	std, err := newStdio(s.log)
+	if err != nil {
+		return ExitSetup, fmt.Errorf("cannot set up the sandbox's standard streams: %w", err)
+	}
 	// syscall.ForkExec rather than os/exec, whose first start forks a
 	// throw-away child to probe for pidfd support: a launch should not pay
 	// for it.
@@ -390,7 +398,7 @@ func (s *Sandbox) Run() (int, error) {
 		Env: []string{envPlan + "=" + string(planJSON)},
 		// stdin, stdout, stderr, then the control socket (3): nothing
 		// else, numbered explicitly.
-		Files: []uintptr{0, 1, 2, initEnd.Fd()},
+		Files: []uintptr{std.files[0], std.files[1], std.files[2], initEnd.Fd()},
 		Sys: &syscall.SysProcAttr{
 			Cloneflags: flags,
 			// The caller's ids mapped 1:1: nobody is root inside, and
@@ -437,9 +445,14 @@ func (s *Sandbox) Run() (int, error) {
 		done <- ws
 	}()
 	if err := <-started; err != nil {
+		std.abort()
 		return ExitSetup, fmt.Errorf("cannot start sandbox: %w", err)
 	}
 	initEnd.Close()
+	std.started()
+	// Every return below waits for init's end first; the output is then
+	// drained before airlock exits.
+	defer std.wait()
 
 	log := s.log.With("pid", pid)
 	ctl := int(control.Fd())

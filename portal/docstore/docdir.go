@@ -176,7 +176,7 @@ func (d *docDir) Create(ctx context.Context, name string, flags, mode uint32, ou
 	var err error
 	switch t := g.temps[name]; {
 	case name == g.name:
-		fd, err = unix.Openat(g.dirfd, g.hostName, of|unix.O_CREAT|int(flags&unix.O_EXCL), mode&0o777)
+		fd, err = unix.Openat(g.dirfd, g.hostName, of|unix.O_CREAT|int(flags&unix.O_EXCL), newFileMode(mode))
 		if err != nil {
 			return nil, nil, 0, fs.ToErrno(err)
 		}
@@ -200,8 +200,9 @@ func (d *docDir) Create(ctx context.Context, name string, flags, mode uint32, ou
 			return nil, nil, 0, errno
 		}
 		hidden := hiddenPrefix + g.DocID + "-" + randomSuffix()
-		// No execute bits: see NewFile.keep.
-		if fd, err = unix.Openat(g.dirfd, hidden, of|unix.O_CREAT|unix.O_EXCL, mode&0o666); err != nil {
+		// No execute bits (see NewFile.keep), never group- or
+		// other-writable (mode.go).
+		if fd, err = unix.Openat(g.dirfd, hidden, of|unix.O_CREAT|unix.O_EXCL, newFileMode(mode)); err != nil {
 			return nil, nil, 0, fs.ToErrno(err)
 		}
 		f = d.newFile(ctx, hidden)
@@ -267,6 +268,11 @@ func (d *docDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbe
 	dst := g.temps[newName]
 	switch {
 	case newName == g.name:
+		// The saved version is never wider than the one it replaces.
+		if errno := narrowOnto(g.dirfd, src.hostName, g.dirfd, g.hostName); errno != 0 {
+			g.mu.Unlock()
+			return errno
+		}
 		if err := unix.Renameat2(g.dirfd, src.hostName, g.dirfd, g.hostName, uint(flags)); err != nil {
 			g.mu.Unlock()
 			return fs.ToErrno(err)
@@ -283,6 +289,10 @@ func (d *docDir) Rename(ctx context.Context, name string, newParent fs.InodeEmbe
 	case dst != nil && dst.state == fileKept:
 		// A new save of a file the user kept: it replaces the host file,
 		// as a save of the granted file does.
+		if errno := narrowOnto(g.dirfd, src.hostName, g.dirfd, dst.hostName); errno != 0 {
+			g.mu.Unlock()
+			return errno
+		}
 		if err := unix.Renameat2(g.dirfd, src.hostName, g.dirfd, dst.hostName, uint(flags)); err != nil {
 			g.mu.Unlock()
 			return fs.ToErrno(err)
@@ -430,7 +440,10 @@ func (f *docFile) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 		return syscall.EROFS
 	}
 	if h, ok := fh.(*handle); ok {
-		if errno := setattrFd(h.fd, in); errno != 0 {
+		g.mu.RLock()
+		allow := f.allowedBits()
+		g.mu.RUnlock()
+		if errno := setattrFd(h.fd, in, allow); errno != 0 {
 			return errno
 		}
 		return h.Getattr(ctx, out)
@@ -440,6 +453,7 @@ func (f *docFile) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 		g.mu.RUnlock()
 		return syscall.ENOENT
 	}
+	allow := f.allowedBits()
 	fd, err := unix.Openat(g.dirfd, f.hostName, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	g.mu.RUnlock()
 	if err != nil {
@@ -453,7 +467,7 @@ func (f *docFile) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return syscall.EPERM
 	}
-	if errno := setattrFd(fd, in); errno != 0 {
+	if errno := setattrFd(fd, in, allow); errno != 0 {
 		return errno
 	}
 	if err := unix.Fstat(fd, &st); err != nil {
@@ -461,6 +475,23 @@ func (f *docFile) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAtt
 	}
 	fillAttr(&out.Attr, &st, true)
 	return 0
+}
+
+// allowedBits are the group and other bits a chmod of f may add: for a file
+// the app created beside the granted file (the temporary of an atomic
+// save), those of the granted file, which GIO and others copy onto the
+// temporary so that the saved version keeps the original's mode; none for
+// the granted file itself. g.mu must be held.
+func (f *docFile) allowedBits() uint32 {
+	g := f.g
+	if f == g.target || f.state != fileNew || g.hostName == "" {
+		return 0
+	}
+	var st unix.Stat_t
+	if unix.Fstatat(g.dirfd, g.hostName, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return 0
+	}
+	return st.Mode & 0o077
 }
 
 func (f *docFile) Access(ctx context.Context, mask uint32) syscall.Errno { return f.g.access(mask) }

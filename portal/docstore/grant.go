@@ -165,11 +165,22 @@ func checkRegular(fd int, st *unix.Stat_t) syscall.Errno {
 }
 
 // setattrFd applies a SETATTR to the file open (possibly O_PATH) at fd,
-// through its /proc/self/fd magic link, which names that very inode.
-func setattrFd(fd int, in *fuse.SetAttrIn) syscall.Errno {
+// through its /proc/self/fd magic link, which names that very inode. A new
+// mode is never wider than the file's (chmodMode), but for the group and
+// other bits in allow.
+func setattrFd(fd int, in *fuse.SetAttrIn, allow uint32) syscall.Errno {
 	p := "/proc/self/fd/" + itoa(fd)
 	if m, ok := in.GetMode(); ok {
-		if err := unix.Chmod(p, m&0o777); err != nil {
+		// Never wider than the host file is now (mode.go).
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return fs.ToErrno(err)
+		}
+		mode, errno := chmodMode(m&0o7777, st.Mode&0o7777|allow&0o077)
+		if errno != 0 {
+			return errno
+		}
+		if err := unix.Chmod(p, mode); err != nil {
 			return fs.ToErrno(err)
 		}
 	}

@@ -184,7 +184,7 @@ func (n *treeNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAt
 		return syscall.EROFS
 	}
 	if h, ok := fh.(*handle); ok {
-		if errno := setattrFd(h.fd, in); errno != 0 {
+		if errno := setattrFd(h.fd, in, 0); errno != 0 {
 			return errno
 		}
 		return h.Getattr(ctx, out)
@@ -197,7 +197,7 @@ func (n *treeNode) Setattr(ctx context.Context, fh fs.FileHandle, in *fuse.SetAt
 		if t := st.Mode & unix.S_IFMT; t != unix.S_IFREG && t != unix.S_IFDIR {
 			return syscall.EPERM
 		}
-		if errno := setattrFd(fd, in); errno != 0 {
+		if errno := setattrFd(fd, in, 0); errno != 0 {
 			return errno
 		}
 		if err := unix.Fstat(fd, &st); err != nil {
@@ -249,7 +249,7 @@ func (n *treeNode) Create(ctx context.Context, name string, flags, mode uint32, 
 	var st unix.Stat_t
 	errno := n.withDir(func(dfd int) syscall.Errno {
 		var err error
-		fd, err = unix.Openat(dfd, name, openFlags(flags)|unix.O_CREAT|int(flags&unix.O_EXCL), mode&0o777)
+		fd, err = unix.Openat(dfd, name, openFlags(flags)|unix.O_CREAT|int(flags&unix.O_EXCL), newFileMode(mode))
 		if err != nil {
 			return fs.ToErrno(err)
 		}
@@ -273,7 +273,7 @@ func (n *treeNode) Mkdir(ctx context.Context, name string, mode uint32, out *fus
 	}
 	var st unix.Stat_t
 	errno := n.withDir(func(dfd int) syscall.Errno {
-		if err := unix.Mkdirat(dfd, name, mode&0o777); err != nil {
+		if err := unix.Mkdirat(dfd, name, newDirMode(mode)); err != nil {
 			return fs.ToErrno(err)
 		}
 		return fs.ToErrno(unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW))
@@ -322,6 +322,12 @@ func (n *treeNode) Rename(ctx context.Context, name string, newParent fs.InodeEm
 			}
 			defer unix.Close(fd)
 			ndfd = fd
+		}
+		if flags&unix.RENAME_EXCHANGE == 0 {
+			// A save by rename never widens the file it replaces (mode.go).
+			if errno := narrowOnto(dfd, name, ndfd, newName); errno != 0 {
+				return errno
+			}
 		}
 		return fs.ToErrno(unix.Renameat2(dfd, name, ndfd, newName, uint(flags)))
 	})

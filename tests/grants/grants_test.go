@@ -276,3 +276,46 @@ func TestSymlinkNotGranted(t *testing.T) {
 		t.Fatalf("granting a symlink: %v, want a refusal naming the symbolic link", r)
 	}
 }
+
+// TestModesNeverWidenThroughStore: an app with a writable folder grant runs
+// chmod 0777 on the folder, on a file in it and on a file it creates: the
+// host keeps them no wider than they were (group and other bits never
+// added), and a set-id bit is refused (issue 8, item 6; portal/docstore
+// mode.go).
+func TestModesNeverWidenThroughStore(t *testing.T) {
+	t.Parallel()
+	e := harness.Get(t).SessionBus(t)
+	name := fmt.Sprintf("modes-%d", time.Now().UnixNano())
+	sh := startShell(t, e, name)
+	folder := filepath.Join(e.UserDir(t), "project")
+	os.Mkdir(folder, 0o750)
+	os.Chmod(folder, 0o750)
+	os.Chown(folder, e.UID, e.GID)
+	file := filepath.Join(folder, "notes.txt")
+	e.WriteUserFile(t, file, "notes\n", 0o640)
+	os.Chmod(file, 0o640)
+	r := e.Run(t, "grant", "--rw", name, folder)
+	f := strings.Fields(r.Stdout)
+	if r.Code != 0 || len(f) != 2 {
+		t.Fatalf("airlock grant --rw: %v", r)
+	}
+	in := f[1]
+	got := sh.run(t, "umask 000; cd "+in+" && chmod 0777 . notes.txt && echo > new.txt && chmod 0777 new.txt && mkdir sub && chmod 0777 sub; echo chmod=$?; "+
+		"chmod 4755 notes.txt 2>/dev/null && echo SETUID || echo REFUSED; chmod 2755 . 2>/dev/null && echo SETGID || echo REFUSED")
+	if len(got) != 3 || got[1] != "REFUSED" || got[2] != "REFUSED" {
+		t.Errorf("inside: %q, want the set-id chmods refused", got)
+	}
+	for _, c := range []struct {
+		path string
+		max  os.FileMode
+	}{{folder, 0o750}, {file, 0o750}, {filepath.Join(folder, "new.txt"), 0o744}, {filepath.Join(folder, "sub"), 0o755}} {
+		st, err := os.Stat(c.path)
+		if err != nil {
+			t.Errorf("host %s: %v", c.path, err)
+			continue
+		}
+		if m := st.Mode(); m&(os.ModeSetuid|os.ModeSetgid|os.ModeSticky) != 0 || m.Perm()&^c.max != 0 || m.Perm()&0o022 != 0 {
+			t.Errorf("host %s is %v after chmod 0777 inside, want at most %v", c.path, m, c.max)
+		}
+	}
+}

@@ -23,6 +23,8 @@
 //	probe euid          print the effective uid (run through a setuid copy)
 //	probe tty-child     internal: the TIOCSTI attempts on a controlling terminal
 //	probe sleep         internal: a sibling process to attach to
+//	probe fd-flood N    put N descriptors in flight in its own socket pair, hold them until stdin closes
+//	probe send-fd N     pass one descriptor with a soft RLIMIT_NOFILE of N (run on the host)
 package main
 
 import (
@@ -168,6 +170,16 @@ func main() {
 		ttyChild()
 	case "sleep":
 		time.Sleep(60 * time.Second)
+	case "fd-flood", "send-fd":
+		n := 0
+		if len(os.Args) > 2 {
+			fmt.Sscan(os.Args[2], &n)
+		}
+		if mode == "fd-flood" {
+			fdFlood(n)
+		} else {
+			sendFD(uint64(n))
+		}
 	default:
 		fmt.Fprintf(os.Stderr, "probe: unknown mode %q\n", mode)
 		os.Exit(2)
