@@ -180,6 +180,9 @@ type chooser struct {
 	stdout  bytes.Buffer
 	stderr  harness.SyncBuffer
 	done    chan error
+	// trace is where the chooser writes what its focused entry shows
+	// (AIRLOCK_CHOOSER_TRACE): the test waits on it, not on pauses.
+	trace string
 }
 
 func chooserEnv(t *testing.T, display string) []string {
@@ -214,9 +217,9 @@ func startChooser(t *testing.T, display string, req protocol.Request) *chooser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &chooser{t: t, display: display, done: make(chan error, 1)}
+	c := &chooser{t: t, display: display, done: make(chan error, 1), trace: filepath.Join(t.TempDir(), "entries")}
 	c.cmd = exec.Command(chooserBin)
-	c.cmd.Env = chooserEnv(t, display)
+	c.cmd.Env = append(chooserEnv(t, display), "AIRLOCK_CHOOSER_TRACE="+c.trace)
 	c.cmd.Stdin = bytes.NewReader(in)
 	c.cmd.Stdout, c.cmd.Stderr = &c.stdout, &c.stderr
 	if err := c.cmd.Start(); err != nil {
@@ -288,7 +291,6 @@ func (c *chooser) waitDialog(sandbox string) string {
 func (c *chooser) focus(wid string) {
 	c.t.Helper()
 	c.xdo("windowfocus", "--sync", wid)
-	time.Sleep(300 * time.Millisecond) // folder loading and focus settle; not a timing assertion
 }
 
 func (c *chooser) key(keys ...string) {
@@ -301,14 +303,54 @@ func (c *chooser) typeText(s string) {
 	c.xdo("type", "--clearmodifiers", "--delay", "20", s)
 }
 
-// typeLocation opens the location entry (Ctrl+L), types path and presses
-// Return.
+// entryText is what the focused entry shows, without a selected
+// completion suffix, and the whole text.
+func (c *chooser) entryText() (typed, whole string, ok bool) {
+	b, _ := os.ReadFile(c.trace)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		rest, found := strings.CutPrefix(lines[i], "entry ")
+		if !found {
+			continue
+		}
+		f := strings.SplitN(rest, " ", 3)
+		if len(f) != 3 {
+			return "", "", false
+		}
+		a, _ := strconv.Atoi(f[0])
+		e, _ := strconv.Atoi(f[1])
+		r := []rune(f[2])
+		if a != e && e == len(r) {
+			return string(r[:a]), f[2], true
+		}
+		return f[2], f[2], true
+	}
+	return "", "", false
+}
+
+// typeLocation opens the location entry (Ctrl+L), types path, waits until
+// the entry shows exactly path (a completion GTK appended deleted first)
+// and presses Return.
 func (c *chooser) typeLocation(path string) {
 	c.t.Helper()
 	c.key("ctrl+l")
-	time.Sleep(200 * time.Millisecond)
+	c.key("ctrl+a")
 	c.typeText(path)
-	time.Sleep(300 * time.Millisecond) // let inline completion finish before Return
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		typed, whole, ok := c.entryText()
+		if ok && typed == path && whole == path {
+			break
+		}
+		if ok && typed == path && whole != path {
+			c.key("Delete") // GTK's inline completion, selected
+		}
+		if time.Now().After(deadline) {
+			tr, _ := os.ReadFile(c.trace)
+			c.t.Fatalf("the location entry never showed %q; trace:\n%s", path, tr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	c.key("Return")
 }
 
