@@ -462,6 +462,12 @@ func cmdRevoke(args []string) int {
 		return exitFailed
 	}
 	return withPortal(func(ctx context.Context, c *control.Client) error {
-		return c.Revoke(ctx, id, args[1])
+		native, err := c.Revoke(ctx, id, args[1])
+		if err == nil && native {
+			// Honest about what a revocation of a native bind cannot do: the
+			// mount a descriptor was opened through lives as long as it.
+			errorf("%s", i18n.T("warning: document %s is gone from the sandbox, but its profile binds read-only files natively (grants = \"native-irrevocable\"): a copy the application already opened stays readable, also reopened through /proc/self/fd, until the sandbox ends", args[1]))
+		}
+		return err
 	})
 }

@@ -137,12 +137,23 @@ func (r *Registry) AddSandbox(s Sandbox) (view string, err error) {
 
 // Attach gives the registry the sandbox's Binder once its init runs: from
 // then on read-only file grants are bound natively. Grants made before
-// (restored ones) are bound by the launcher itself as it starts.
+// (restored ones, files named on airlock run's command line) were bound by
+// the launcher itself as it started: they are marked bound, so that Revoke
+// removes their binds and says they were native. (Where the launcher's bind
+// failed, Unbind fails and is logged; Revoke then warns of a bind that was
+// not there, never the other way round.)
 func (r *Registry) Attach(id string, b Binder) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if sb := r.sandboxes[id]; sb != nil {
-		sb.binder = b
+	sb := r.sandboxes[id]
+	if sb == nil {
+		return
+	}
+	sb.binder = b
+	for _, e := range sb.docs {
+		if !e.Writable && !e.Dir {
+			e.bound = true
+		}
 	}
 }
 
@@ -241,8 +252,15 @@ func (r *Registry) add(sb *sandbox, p picked, writable bool, id string) (grant.G
 	return g, nil
 }
 
-// Revoke ends one grant: gone from the sandbox at once.
-func (r *Registry) Revoke(sandbox, docID string) error {
+// Revoke ends one grant: gone from the sandbox at once. A grant served by
+// the store only is cut entirely: descriptors the application opened before
+// fail with EIO, reopening them through /proc/self/fd fails, mapped pages
+// are unmapped (docstore.Store.Revoke). A grant that was also bound natively
+// (profile grants = "native-irrevocable") loses its path, but a descriptor
+// opened before reads the host file itself, and no unmount can take that
+// back (a mount stays alive while a file opened through it is open): native
+// is true then, and the caller must say so.
+func (r *Registry) Revoke(sandbox, docID string) (native bool, err error) {
 	r.mu.Lock()
 	sb := r.sandboxes[sandbox]
 	var e *entry
@@ -257,7 +275,7 @@ func (r *Registry) Revoke(sandbox, docID string) error {
 	}
 	r.mu.Unlock()
 	if e == nil {
-		return fmt.Errorf("cannot revoke document %q: sandbox %q has no such grant", docID, sandbox)
+		return false, fmt.Errorf("cannot revoke document %q: sandbox %q has no such grant", docID, sandbox)
 	}
 	if bound && b != nil {
 		// The native bind first: it sits over the store's entry.
@@ -266,10 +284,10 @@ func (r *Registry) Revoke(sandbox, docID string) error {
 		}
 	}
 	if err := r.store.Revoke(sandbox, docID); err != nil {
-		return err
+		return bound, err
 	}
 	r.saveLogged(sb)
-	return nil
+	return bound, nil
 }
 
 // Grants lists the grants of one sandbox, or (id "") of every sandbox,
