@@ -53,24 +53,29 @@ func rewrite(t *testing.T, p, content string) {
 // nothing (EIO), reopening it through /proc/self/fd/3 fails, and a new open
 // of the path fails; neither the old bytes nor the host's new ones come
 // through. Before grants were revocable by default (native binds), the
-// descriptor and its reopen read the host's new content.
+// descriptor and its reopen read the host's new content. A writable grant
+// (--rw), open read-write, also writes nothing more.
 func TestRevokeCutsOpenFile(t *testing.T) {
 	t.Parallel()
 	e := harness.Get(t).SessionBus(t)
-	for _, how := range []string{"airlock grant", "--ro"} {
+	for _, how := range []string{"airlock grant", "--ro", "--rw"} {
 		t.Run(strings.ReplaceAll(how, " ", "-"), func(t *testing.T) {
 			p := hostFile(t, e, "old bytes\n")
 			name := fmt.Sprintf("revoke-fd-%d", time.Now().UnixNano())
 			var sh *shell
 			var doc, inside string
-			if how == "--ro" {
-				sh = startShell(t, e, name, "--ro", p)
-				doc, inside = docOf(t, e, name, p)
-			} else {
+			open := "exec 3< "
+			if how == "airlock grant" {
 				sh = startShell(t, e, name)
 				doc, inside = grant(t, e, name, p)
+			} else {
+				sh = startShell(t, e, name, how, p)
+				doc, inside = docOf(t, e, name, p)
 			}
-			if got := sh.run(t, "exec 3< "+inside+"; cat "+inside); len(got) != 1 || got[0] != "old bytes" {
+			if how == "--rw" {
+				open = "exec 3<> "
+			}
+			if got := sh.run(t, open+inside+"; cat "+inside); len(got) != 1 || got[0] != "old bytes" {
 				t.Fatalf("read inside: %q", got)
 			}
 			r := e.Run(t, "revoke", name, doc)
@@ -91,7 +96,15 @@ func TestRevokeCutsOpenFile(t *testing.T) {
 					t.Errorf("after revoke, %s reads %q", tc.what, got)
 				}
 			}
+			if how == "--rw" {
+				if got := sh.run(t, "echo LEAK >&3 2>/dev/null; echo rc=$?"); len(got) != 1 || got[0] == "rc=0" {
+					t.Errorf("after revoke, a write on the descriptor opened before: %q", got)
+				}
+			}
 			sh.run(t, "exec 3<&-")
+			if b, _ := os.ReadFile(p); string(b) != "NEW host bytes\n" {
+				t.Errorf("host file after revoke: %q", b)
+			}
 		})
 	}
 }
