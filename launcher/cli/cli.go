@@ -447,6 +447,10 @@ func printGrants(gs []grant.Grant) {
 		if g.Dir {
 			mode += ",dir"
 		}
+		if g.Native {
+			// Revoking it cannot cut what the application opened.
+			mode += ",native"
+		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", g.Sandbox, g.DocID, mode, g.HostPath, g.Inside)
 	}
 	w.Flush()

@@ -212,7 +212,7 @@ func (c *Client) Owner(ctx context.Context) (string, error) {
 }
 
 // Grant makes a host file or folder visible in a running sandbox. The
-// answer is the registry's own grant.Grant: (ssssbb) on the wire.
+// answer is the registry's own grant.Grant: (ssssbbb) on the wire.
 func (c *Client) Grant(ctx context.Context, id, path string, writable bool) (grant.Grant, error) {
 	var g grant.Grant
 	err := c.obj.CallWithContext(ctx, Interface+".Grant", 0, id, path, writable).Store(&g)

@@ -94,9 +94,9 @@ type sandbox struct {
 	docs   map[string]*entry // by document id
 }
 
+// entry is one grant; its Native is set once the launcher bound it.
 type entry struct {
 	grant.Grant
-	bound bool // bound natively by the launcher (Binder)
 }
 
 // New returns the registry of a broker whose document store is store (nil
@@ -138,8 +138,8 @@ func (r *Registry) AddSandbox(s Sandbox) (view string, err error) {
 // Attach gives the registry the sandbox's Binder once its init runs: from
 // then on read-only file grants are bound natively. Grants made before
 // (restored ones, files named on airlock run's command line) were bound by
-// the launcher itself as it started: they are marked bound, so that Revoke
-// removes their binds and says they were native. (Where the launcher's bind
+// the launcher itself as it started: they are marked Native, so that Revoke
+// removes their binds and says they were native, and Grants lists them so. (Where the launcher's bind
 // failed, Unbind fails and is logged; Revoke then warns of a bind that was
 // not there, never the other way round.)
 func (r *Registry) Attach(id string, b Binder) {
@@ -152,7 +152,7 @@ func (r *Registry) Attach(id string, b Binder) {
 	sb.binder = b
 	for _, e := range sb.docs {
 		if !e.Writable && !e.Dir {
-			e.bound = true
+			e.Native = true
 		}
 	}
 }
@@ -245,7 +245,8 @@ func (r *Registry) add(sb *sandbox, p picked, writable bool, id string) (grant.G
 			r.log.Info("native bind refused: the grant goes through the document store", "sandbox_id", sb.ID, "doc", id, "err", err)
 		} else {
 			r.mu.Lock()
-			e.bound = true
+			e.Native = true
+			g = e.Grant
 			r.mu.Unlock()
 		}
 	}
@@ -271,7 +272,7 @@ func (r *Registry) Revoke(sandbox, docID string) (native bool, err error) {
 	var b Binder
 	bound := false
 	if e != nil {
-		b, bound = sb.binder, e.bound
+		b, bound = sb.binder, e.Native
 	}
 	r.mu.Unlock()
 	if e == nil {

@@ -425,6 +425,16 @@ func TestNativeBind(t *testing.T) {
 	if !slices.Equal(b.bound, []string{ro.DocID}) {
 		t.Errorf("bound %v, want only %s", b.bound, ro.DocID)
 	}
+	var native []string
+	for _, g := range e.r.Grants("s1") {
+		if g.Native {
+			native = append(native, g.DocID)
+		}
+	}
+	slices.Sort(native)
+	if want := slices.Sorted(slices.Values([]string{before.DocID, ro.DocID})); !slices.Equal(native, want) {
+		t.Errorf("listed as native: %v, want %v", native, want)
+	}
 	for _, tc := range []struct {
 		g      grant.Grant
 		native bool

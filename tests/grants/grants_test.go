@@ -113,6 +113,10 @@ func TestNativeReadOnlyGrant(t *testing.T) {
 	if got := sh.run(t, "exec 3< "+inside+"; cat "+inside); len(got) != 1 || got[0] != "native bytes" {
 		t.Fatalf("read inside: %q", got)
 	}
+	// airlock grants says which grants revoking cannot cut entirely.
+	if r := e.Run(t, "grants", name); !strings.Contains(r.Stdout, doc+"  ro,native ") {
+		t.Errorf("airlock grants does not list %s as native: %v", doc, r)
+	}
 	// A mount of its own, read-only, from the host's file system: the
 	// kernel's page cache of the host file serves reads (native speed).
 	mi := sh.run(t, "grep ' "+inside+" ' /proc/self/mountinfo")
