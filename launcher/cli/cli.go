@@ -447,6 +447,10 @@ func printGrants(gs []grant.Grant) {
 		if g.Dir {
 			mode += ",dir"
 		}
+		if g.Native {
+			// Revoking it cannot cut what the application opened.
+			mode += ",native"
+		}
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", g.Sandbox, g.DocID, mode, g.HostPath, g.Inside)
 	}
 	w.Flush()
@@ -462,6 +466,12 @@ func cmdRevoke(args []string) int {
 		return exitFailed
 	}
 	return withPortal(func(ctx context.Context, c *control.Client) error {
-		return c.Revoke(ctx, id, args[1])
+		native, err := c.Revoke(ctx, id, args[1])
+		if err == nil && native {
+			// Honest about what a revocation of a native bind cannot do: the
+			// mount a descriptor was opened through lives as long as it.
+			errorf("%s", i18n.T("warning: document %s is gone from the sandbox, but its profile binds read-only files natively (grants = \"native-irrevocable\"): a copy the application already opened stays readable, also reopened through /proc/self/fd, until the sandbox ends", args[1]))
+		}
+		return err
 	})
 }

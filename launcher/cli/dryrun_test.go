@@ -220,8 +220,12 @@ func TestDryRunProfiles(t *testing.T) {
 			if p.ShareNet || p.TorListener != c.tor || p.Net != map[bool]string{true: "tor", false: "none"}[c.tor] {
 				t.Errorf("net %q share %v tor listener %v, want tor=%v and no host network", p.Net, p.ShareNet, p.TorListener, c.tor)
 			}
-			if !p.BusSocket || !p.NativeGrants || !p.Handshake || !p.DryRun {
-				t.Errorf("bus %v native grants %v handshake %v dry run %v, all wanted", p.BusSocket, p.NativeGrants, p.Handshake, p.DryRun)
+			if !p.BusSocket || !p.Handshake || !p.DryRun {
+				t.Errorf("bus %v handshake %v dry run %v, all wanted", p.BusSocket, p.Handshake, p.DryRun)
+			}
+			// Every shipped profile chose revocable grants: no native binds.
+			if p.NativeGrants {
+				t.Error("native grants: revoking could not cut open files")
 			}
 			if !slices.Contains(p.Env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+rt+"/bus") {
 				t.Errorf("no bus address in %q", p.Env)
@@ -272,6 +276,10 @@ func TestDryRunFlags(t *testing.T) {
 	}
 	rt := "/run/user/" + strconv.Itoa(os.Getuid())
 	insideDoc := rt + "/doc/" + sandbox.PlaceholderDocID + "/notes.txt"
+	native := filepath.Join(dir, "native.toml")
+	if err := os.WriteFile(native, []byte("grants = \"native-irrevocable\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name  string
 		args  []string
@@ -326,10 +334,21 @@ func TestDryRunFlags(t *testing.T) {
 			}
 		}},
 		{"ro", []string{"--ro", doc}, func(t *testing.T, p *sandbox.Plan) {
+			// Revocable (the default): through the document store only.
+			for _, o := range p.Ops {
+				if o.Src == doc {
+					t.Errorf("%v: a revocable document bound from the host", o)
+				}
+			}
+			if p.NativeGrants {
+				t.Error("native grants in the default profile")
+			}
+		}},
+		{"ro native-irrevocable", []string{"--profile", native, "--ro", doc}, func(t *testing.T, p *sandbox.Plan) {
 			// Through the document store, and read at native speed: the
 			// host file itself, read-only, over the document's entry.
-			if o, _ := find(p, insideDoc); o.Kind != sandbox.OpROBind || o.Src != doc {
-				t.Errorf("%s: %v, want ro-bind of %s", insideDoc, o, doc)
+			if o, _ := find(p, insideDoc); o.Kind != sandbox.OpROBind || o.Src != doc || !p.NativeGrants {
+				t.Errorf("%s: %v, native grants %v; want ro-bind of %s", insideDoc, o, p.NativeGrants, doc)
 			}
 		}},
 		{"rw", []string{"--rw", doc}, func(t *testing.T, p *sandbox.Plan) {
@@ -370,11 +389,17 @@ func TestDryRunProfileWithFile(t *testing.T) {
 	if err := os.WriteFile(doc, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// document-viewer hands files in read-only: bound at native speed.
+	// document-viewer hands files in read-only, revocable: through the
+	// store only, replaced by their inside path.
 	p := dryRun(t, profilePath("document-viewer"), doc)
 	inside := "/run/user/" + strconv.Itoa(os.Getuid()) + "/doc/" + sandbox.PlaceholderDocID + "/a.pdf"
-	if o, _ := find(p, inside); o.Kind != sandbox.OpROBind || o.Src != doc || !slices.Equal(p.Args, []string{"/usr/bin/evince", inside}) {
-		t.Errorf("got %v and args %q", o, p.Args)
+	if !slices.Equal(p.Args, []string{"/usr/bin/evince", inside}) {
+		t.Errorf("args %q", p.Args)
+	}
+	for _, o := range p.Ops {
+		if o.Src == doc {
+			t.Errorf("%v: a revocable document bound from the host", o)
+		}
 	}
 	// office hands them in read-write: through the store only.
 	p = dryRun(t, profilePath("office"), doc)

@@ -41,10 +41,22 @@ const (
 	DisplayX11    = "x11"    // the host X server, untrusted cookie: weak
 )
 
-// How read-only file grants reach the sandbox.
+// How granted files reach the sandbox (key grants).
 const (
-	GrantsNative  = "native"
+	// GrantsRevocable: every grant is served by the document store only;
+	// revoking it cuts descriptors the application opened before. The
+	// default.
+	GrantsRevocable = "revocable"
+	// GrantsNative: read-only file grants are also bound from the host
+	// file itself, read at host speed, but revoking cannot cut a
+	// descriptor the application already opened. The value says so: the
+	// key's old value "native" meant the same binds without saying it, and
+	// is refused (grantsOldNative) so that nobody keeps them unknowingly.
+	GrantsNative = "native-irrevocable"
+	// GrantsPrivate is the older name of GrantsRevocable, still read.
 	GrantsPrivate = "private"
+
+	grantsOldNative = "native"
 )
 
 // Grant modes for files handed in by the user.
@@ -88,10 +100,12 @@ type Profile struct {
 	// PersistentGrants keeps files the user granted through the chooser across
 	// runs of this profile (off: grants end with the sandbox).
 	PersistentGrants bool `toml:"persistent_grants"`
-	// Grants says how read-only files handed in reach the sandbox:
-	// "native" (a read-only mount of the host file: native speed, but
-	// /proc/self/mountinfo inside shows the file's host path) or
-	// "private" (only through the document store: no host path shows).
+	// Grants says how granted files reach the sandbox: "revocable" (only
+	// through the document store: revoking cuts open descriptors, no host
+	// path shows) or "native-irrevocable" (read-only files also bound from
+	// the host: host speed, but revoking cannot cut a descriptor the
+	// application already opened, and /proc/self/mountinfo inside shows
+	// the file's host path). "private" is read as "revocable".
 	Grants string `toml:"grants"`
 	// BusNames lists host session bus names that the broker relays for this
 	// sandbox (for example org.freedesktop.Notifications).
@@ -125,7 +139,7 @@ func Defaults() Profile {
 		XephyrRes:    "1280x800",
 		Hostname:     "localhost",
 		DefaultGrant: GrantReadOnly,
-		Grants:       GrantsNative,
+		Grants:       GrantsRevocable,
 		// Not org.a11y.Bus: even through its filtering proxy, the
 		// accessibility bus shows which applications run; a profile opts in.
 		BusNames:     []string{"org.freedesktop.Notifications"},
@@ -326,7 +340,17 @@ func (p *Profile) validate() error {
 	if err := oneOf("default_grant", p.DefaultGrant, GrantReadOnly, GrantReadWrite); err != nil {
 		return err
 	}
-	if err := oneOf("grants", p.Grants, GrantsNative, GrantsPrivate); err != nil {
+	switch p.Grants {
+	case GrantsPrivate:
+		p.Grants = GrantsRevocable
+	case grantsOldNative:
+		// Refused rather than read either way: as "revocable" it would
+		// slow down a profile that asked for speed without a word, as
+		// "native-irrevocable" it would keep grants that revoking cannot
+		// cut for someone who was never told.
+		return bad("grants", "%q is no longer accepted: revoking such a grant cannot cut a file the application already opened; write %q to keep reading at host speed anyway, or remove the key for the default, %q", p.Grants, GrantsNative, GrantsRevocable)
+	}
+	if err := oneOf("grants", p.Grants, GrantsRevocable, GrantsNative); err != nil {
 		return err
 	}
 	if p.MaxOpenFiles < MinOpenFiles || p.MaxOpenFiles > MaxOpenFiles {

@@ -26,6 +26,7 @@ expose_ro = ["~/Public"]
 expose_rw = ["/srv/share"]
 default_grant = "rw"
 persistent_grants = true
+grants = "native-irrevocable"
 bus_names = ["org.example.Foo"]
 max_open_files = 4096
 
@@ -127,6 +128,10 @@ func TestParseErrors(t *testing.T) {
 		{"bus name airlock", "bus_names = [\"org.airlock.Portal\"]\n", 1, "bus_names", "may not be relayed"},
 		{"bus name type", "bus_names = \"org.a.B\"\n", 1, "bus_names", "incompatible types"},
 		{"persistent_grants type", "persistent_grants = \"yes\"\n", 1, "persistent_grants", "incompatible types"},
+		// The old "native" made grants that revoking cannot cut, unsaid:
+		// refused with what to write instead.
+		{"grants old native", "net = \"none\"\ngrants = \"native\"\n", 2, "grants", `write "native-irrevocable" to keep reading at host speed anyway, or remove the key`},
+		{"bad grants", "grants = \"fast\"\n", 1, "grants", `"fast" is not one of revocable, native-irrevocable`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("/p/bad.toml", "bad", []byte(tc.text))
@@ -285,7 +290,19 @@ func TestShowIncludesDefaults(t *testing.T) {
 	}
 }
 
-// The shipped profiles all parse.
+// TestGrantsRevocableByDefault: with no grants key, or the older
+// "private", grants are revocable.
+func TestGrantsRevocableByDefault(t *testing.T) {
+	for _, text := range []string{"", "grants = \"private\"\n", "grants = \"revocable\"\n"} {
+		p, err := Parse("ok.toml", "ok", []byte(text))
+		if err != nil || p.Grants != GrantsRevocable {
+			t.Errorf("%q: grants %q, %v; want %q", text, p.Grants, err, GrantsRevocable)
+		}
+	}
+}
+
+// The shipped profiles all parse, and each says how its grants are made
+// (the choice between revocation and speed is the profile's to state).
 func TestShippedProfiles(t *testing.T) {
 	files, _ := filepath.Glob("../../data/profiles/*.toml")
 	if len(files) == 0 {
@@ -294,6 +311,10 @@ func TestShippedProfiles(t *testing.T) {
 	for _, f := range files {
 		if _, err := LoadFile(f); err != nil {
 			t.Errorf("%v", err)
+		}
+		b, _ := os.ReadFile(f)
+		if keyLine(b, []string{"grants"}) == 0 {
+			t.Errorf("%s: no grants key: a shipped profile chooses revocable or native-irrevocable grants explicitly", f)
 		}
 	}
 }

@@ -35,17 +35,21 @@ func (o controlObject) Grants(sender dbus.Sender, id string) ([]grant.Grant, *db
 	return o.b.grants.Grants(id), nil
 }
 
-// Revoke removes one grant: gone from the sandbox at once.
-func (o controlObject) Revoke(sender dbus.Sender, id, doc string) *dbus.Error {
+// Revoke removes one grant: gone from the sandbox at once. native says that
+// the grant was bound natively (profile grants = "native-irrevocable"):
+// descriptors the application opened before still read the file
+// (grants.Registry.Revoke), which the caller tells the user.
+func (o controlObject) Revoke(sender dbus.Sender, id, doc string) (native bool, derr *dbus.Error) {
 	b := o.b
 	if !b.callerOK(sender) {
-		return accessDenied("caller is not uid %d", b.uid)
+		return false, accessDenied("caller is not uid %d", b.uid)
 	}
-	if err := b.grants.Revoke(id, doc); err != nil {
-		return failed("%v", err)
+	native, err := b.grants.Revoke(id, doc)
+	if err != nil {
+		return native, failed("%v", err)
 	}
-	b.log.Info("revoked", "sandbox_id", id, "doc", doc)
-	return nil
+	b.log.Info("revoked", "sandbox_id", id, "doc", doc, "native", native)
+	return native, nil
 }
 
 // launcherBinder binds a sandbox's read-only file grants natively, through

@@ -212,7 +212,7 @@ func (c *Client) Owner(ctx context.Context) (string, error) {
 }
 
 // Grant makes a host file or folder visible in a running sandbox. The
-// answer is the registry's own grant.Grant: (ssssbb) on the wire.
+// answer is the registry's own grant.Grant: (ssssbbb) on the wire.
 func (c *Client) Grant(ctx context.Context, id, path string, writable bool) (grant.Grant, error) {
 	var g grant.Grant
 	err := c.obj.CallWithContext(ctx, Interface+".Grant", 0, id, path, writable).Store(&g)
@@ -226,9 +226,12 @@ func (c *Client) Grants(ctx context.Context, id string) ([]grant.Grant, error) {
 	return gs, err
 }
 
-// Revoke removes a grant: the file is gone from the sandbox at once.
-func (c *Client) Revoke(ctx context.Context, id, doc string) error {
-	return c.obj.CallWithContext(ctx, Interface+".Revoke", 0, id, doc).Err
+// Revoke removes a grant: the file is gone from the sandbox at once. native
+// says it was bound natively: descriptors the application opened before
+// still read it.
+func (c *Client) Revoke(ctx context.Context, id, doc string) (native bool, err error) {
+	err = c.obj.CallWithContext(ctx, Interface+".Revoke", 0, id, doc).Store(&native)
+	return native, err
 }
 
 // Unregister tells the broker the sandbox ended (it also notices by itself

@@ -317,9 +317,11 @@ func (s *Store) Add(g grant.Grant, anchor int) error {
 }
 
 // Revoke ends a grant: its path is gone from the sandbox at once. Reads and
-// writes on descriptors the app still holds fail with EIO (cached pages are
-// dropped, so reads reach the store; pages already mapped with mmap are the
-// exception).
+// writes on descriptors the app still holds fail with EIO, and so does
+// reopening them through /proc/self/fd: cached pages of every file of the
+// grant are dropped, so reads reach the store, and mapped pages are
+// unmapped (the next access is SIGBUS). Copies the app made are its own: a
+// private mapping it wrote to, what it read into memory before.
 func (s *Store) Revoke(sandbox, docID string) error {
 	s.mu.Lock()
 	v := s.views[sandbox]
@@ -377,24 +379,47 @@ func (s *Store) endGrant(v *view, g *served, notify bool) {
 	}
 	unix.Close(g.dirfd)
 	g.dirfd = -1
-	var target *fs.Inode
+	var cached []*fs.Inode
 	if g.target != nil {
-		target = g.target.EmbeddedInode()
+		cached = append(cached, g.target.EmbeddedInode())
+	}
+	for _, t := range g.temps {
+		cached = append(cached, t.EmbeddedInode())
 	}
 	g.mu.Unlock()
+	if g.root != nil {
+		cached = subtree(g.root, cached)
+	}
 
 	s.unwatch(g)
 	v.inode.RmChild(g.DocID)
 	if notify {
 		_ = v.inode.NotifyEntry(g.DocID)
-		if target != nil {
-			_ = target.NotifyContent(0, 0)
+		// Pages the kernel cached would still answer reads on descriptors
+		// opened before, without a request reaching the store (which
+		// answers EIO from now on): drop them, for every file of the
+		// grant. Dropping a page also takes it out of every mapping
+		// (invalidate_inode_pages2), so the next access faults, the read
+		// fails and the kernel sends SIGBUS.
+		for _, n := range cached {
+			_ = n.NotifyContent(0, 0)
 		}
 	}
 	g.docDir.ForgetPersistent()
 	for _, n := range ask {
 		s.ask(n)
 	}
+}
+
+// subtree appends n and every node below it that the kernel still knows
+// (a folder grant's files and folders, open ones included: an open file
+// keeps its node).
+func subtree(n *fs.Inode, out []*fs.Inode) []*fs.Inode {
+	out = append(out, n)
+	for _, c := range n.Children() {
+		out = subtree(c, out)
+	}
+	return out
 }
 
 func randomSuffix() string {

@@ -533,6 +533,51 @@ func TestRevokeIsImmediate(t *testing.T) {
 	}
 }
 
+// TestRevokeDropsCachedPages: a file read once through the store has its
+// pages in the kernel's cache, which answers later reads without asking the
+// store. Revoking drops them, for a file grant and for every file of a
+// folder grant, so that a descriptor opened before reads nothing more, not
+// even its size, and cannot be reopened through /proc/self/fd.
+func TestRevokeDropsCachedPages(t *testing.T) {
+	for _, dir := range []bool{false, true} {
+		t.Run(fmt.Sprintf("dir=%v", dir), func(t *testing.T) {
+			e := setup(t)
+			host := e.write(t, "project/sub/doc.txt", "cached content")
+			view := e.sandbox(t, "s1")
+			var g grant.Grant
+			p := ""
+			if dir {
+				g = e.grant(t, "s1", filepath.Join(e.host, "project"), false, true)
+				p = filepath.Join(inside(view, g), "sub", "doc.txt")
+			} else {
+				g = e.grant(t, "s1", host, false, false)
+				p = inside(view, g)
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			for range 2 { // the second read comes from the cache
+				if b := make([]byte, 14); func() error { _, err := f.ReadAt(b, 0); return err }() != nil || string(b) != "cached content" {
+					t.Fatalf("read before revoke: %q", b)
+				}
+			}
+			if err := e.s.Revoke("s1", g.DocID); err != nil {
+				t.Fatalf("Revoke: %v", err)
+			}
+			_, err = f.ReadAt(make([]byte, 4), 0)
+			wantErrno(t, "read of cached pages on a descriptor opened before revoke", err, syscall.EIO)
+			_, err = f.Stat()
+			wantErrno(t, "fstat on a descriptor opened before revoke", err, syscall.EIO)
+			_, err = os.ReadFile(fmt.Sprintf("/proc/self/fd/%d", f.Fd()))
+			if err == nil {
+				t.Errorf("reopen through /proc/self/fd after revoke succeeded")
+			}
+		})
+	}
+}
+
 func TestOtherSandboxDoesNotSeeGrant(t *testing.T) {
 	e := setup(t)
 	host := e.write(t, "doc.txt", "content")

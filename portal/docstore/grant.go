@@ -320,6 +320,11 @@ func (h *handle) Fsync(ctx context.Context, flags uint32) syscall.Errno {
 }
 
 func (h *handle) Getattr(ctx context.Context, out *fuse.AttrOut) syscall.Errno {
+	// After the grant ends, nothing more of the host file: not even its
+	// size or times through fstat.
+	if h.g.revoked.Load() {
+		return syscall.EIO
+	}
 	var st unix.Stat_t
 	if err := unix.Fstat(h.fd, &st); err != nil {
 		return fs.ToErrno(err)
@@ -329,6 +334,9 @@ func (h *handle) Getattr(ctx context.Context, out *fuse.AttrOut) syscall.Errno {
 }
 
 func (h *handle) Lseek(ctx context.Context, off uint64, whence uint32) (uint64, syscall.Errno) {
+	if h.g.revoked.Load() { // SEEK_DATA and SEEK_HOLE tell the file's layout
+		return 0, syscall.EIO
+	}
 	n, err := unix.Seek(h.fd, int64(off), int(whence))
 	return uint64(n), fs.ToErrno(err)
 }

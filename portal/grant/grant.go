@@ -2,7 +2,7 @@
 // the user made visible in one sandbox. The registry (portal/grants) makes
 // and owns grants, the document store (portal/docstore) serves them, and the
 // control interface (portal/control) carries this very type on the wire as
-// (ssssbb), so the launcher reads what the broker holds, with no copy in
+// (ssssbbb), so the launcher reads what the broker holds, with no copy in
 // between. It imports nothing heavy: the launcher links it.
 package grant
 
@@ -23,6 +23,11 @@ type Grant struct {
 	Inside   string `json:"-"`
 	Writable bool   `json:"writable"`
 	Dir      bool   `json:"dir"` // a folder grant: the subtree, nothing above
+	// Native: also bound natively over its entry (profile grants =
+	// "native-irrevocable"), read at host speed; revoking it cannot cut a
+	// descriptor the application opened through that bind. Not saved: a
+	// restored grant is bound again, or not, by its next sandbox.
+	Native bool `json:"-"`
 }
 
 // Name is the name the document has inside the sandbox.

@@ -94,9 +94,9 @@ type sandbox struct {
 	docs   map[string]*entry // by document id
 }
 
+// entry is one grant; its Native is set once the launcher bound it.
 type entry struct {
 	grant.Grant
-	bound bool // bound natively by the launcher (Binder)
 }
 
 // New returns the registry of a broker whose document store is store (nil
@@ -137,12 +137,23 @@ func (r *Registry) AddSandbox(s Sandbox) (view string, err error) {
 
 // Attach gives the registry the sandbox's Binder once its init runs: from
 // then on read-only file grants are bound natively. Grants made before
-// (restored ones) are bound by the launcher itself as it starts.
+// (restored ones, files named on airlock run's command line) were bound by
+// the launcher itself as it started: they are marked Native, so that Revoke
+// removes their binds and says they were native, and Grants lists them so. (Where the launcher's bind
+// failed, Unbind fails and is logged; Revoke then warns of a bind that was
+// not there, never the other way round.)
 func (r *Registry) Attach(id string, b Binder) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if sb := r.sandboxes[id]; sb != nil {
-		sb.binder = b
+	sb := r.sandboxes[id]
+	if sb == nil {
+		return
+	}
+	sb.binder = b
+	for _, e := range sb.docs {
+		if !e.Writable && !e.Dir {
+			e.Native = true
+		}
 	}
 }
 
@@ -234,15 +245,23 @@ func (r *Registry) add(sb *sandbox, p picked, writable bool, id string) (grant.G
 			r.log.Info("native bind refused: the grant goes through the document store", "sandbox_id", sb.ID, "doc", id, "err", err)
 		} else {
 			r.mu.Lock()
-			e.bound = true
+			e.Native = true
+			g = e.Grant
 			r.mu.Unlock()
 		}
 	}
 	return g, nil
 }
 
-// Revoke ends one grant: gone from the sandbox at once.
-func (r *Registry) Revoke(sandbox, docID string) error {
+// Revoke ends one grant: gone from the sandbox at once. A grant served by
+// the store only is cut entirely: descriptors the application opened before
+// fail with EIO, reopening them through /proc/self/fd fails, mapped pages
+// are unmapped (docstore.Store.Revoke). A grant that was also bound natively
+// (profile grants = "native-irrevocable") loses its path, but a descriptor
+// opened before reads the host file itself, and no unmount can take that
+// back (a mount stays alive while a file opened through it is open): native
+// is true then, and the caller must say so.
+func (r *Registry) Revoke(sandbox, docID string) (native bool, err error) {
 	r.mu.Lock()
 	sb := r.sandboxes[sandbox]
 	var e *entry
@@ -253,11 +272,11 @@ func (r *Registry) Revoke(sandbox, docID string) error {
 	var b Binder
 	bound := false
 	if e != nil {
-		b, bound = sb.binder, e.bound
+		b, bound = sb.binder, e.Native
 	}
 	r.mu.Unlock()
 	if e == nil {
-		return fmt.Errorf("cannot revoke document %q: sandbox %q has no such grant", docID, sandbox)
+		return false, fmt.Errorf("cannot revoke document %q: sandbox %q has no such grant", docID, sandbox)
 	}
 	if bound && b != nil {
 		// The native bind first: it sits over the store's entry.
@@ -266,10 +285,10 @@ func (r *Registry) Revoke(sandbox, docID string) error {
 		}
 	}
 	if err := r.store.Revoke(sandbox, docID); err != nil {
-		return err
+		return bound, err
 	}
 	r.saveLogged(sb)
-	return nil
+	return bound, nil
 }
 
 // Grants lists the grants of one sandbox, or (id "") of every sandbox,

@@ -194,8 +194,8 @@ func TestRevoke(t *testing.T) {
 	file := e.write(t, "doc.txt", "doc")
 	view := e.sandbox(t, Sandbox{ID: "s1"})
 	g := e.grant(t, "s1", file, Open, true)
-	if err := e.r.Revoke("s1", g.DocID); err != nil {
-		t.Fatalf("Revoke: %v", err)
+	if native, err := e.r.Revoke("s1", g.DocID); err != nil || native {
+		t.Fatalf("Revoke = %v, %v; want a grant of the store only", native, err)
 	}
 	if _, err := os.Stat(seen(view, g)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("stat after revoke: %v, want ENOENT", err)
@@ -203,7 +203,7 @@ func TestRevoke(t *testing.T) {
 	if gs := e.r.Grants("s1"); len(gs) != 0 {
 		t.Errorf("grants after revoke: %v", gs)
 	}
-	if err := e.r.Revoke("s1", g.DocID); err == nil {
+	if _, err := e.r.Revoke("s1", g.DocID); err == nil {
 		t.Errorf("second revoke succeeded")
 	}
 	if _, ok := resolveHost(e.r, "s1", g.Inside); ok {
@@ -408,24 +408,43 @@ func (f *fakeBinder) Unbind(g grant.Grant) error {
 }
 
 // TestNativeBind: once attached, read-only file grants are bound natively;
-// writable ones and folders stay in the store; a revoke unbinds first.
+// writable ones and folders stay in the store. Read-only files granted
+// before (the launcher bound them as it started) count as bound too. A
+// revoke unbinds first, and says the grant was native.
 func TestNativeBind(t *testing.T) {
 	e := setup(t)
 	file := e.write(t, "doc.txt", "doc")
 	e.sandbox(t, Sandbox{ID: "s1"})
-	before := e.grant(t, "s1", file, Open, false) // not attached yet
+	before := e.grant(t, "s1", file, Open, false)  // not attached yet
+	beforeRW := e.grant(t, "s1", file, Open, true) // not attached yet
 	b := &fakeBinder{}
 	e.r.Attach("s1", b)
 	ro := e.grant(t, "s1", file, Open, false)
-	e.grant(t, "s1", file, Open, true)
-	e.grant(t, "s1", e.host, Open, false)
+	rw := e.grant(t, "s1", file, Open, true)
+	dir := e.grant(t, "s1", e.host, Open, false)
 	if !slices.Equal(b.bound, []string{ro.DocID}) {
 		t.Errorf("bound %v, want only %s", b.bound, ro.DocID)
 	}
-	e.r.Revoke("s1", before.DocID)
-	e.r.Revoke("s1", ro.DocID)
-	if !slices.Equal(b.unbound, []string{ro.DocID}) {
-		t.Errorf("unbound %v, want only %s", b.unbound, ro.DocID)
+	var native []string
+	for _, g := range e.r.Grants("s1") {
+		if g.Native {
+			native = append(native, g.DocID)
+		}
+	}
+	slices.Sort(native)
+	if want := slices.Sorted(slices.Values([]string{before.DocID, ro.DocID})); !slices.Equal(native, want) {
+		t.Errorf("listed as native: %v, want %v", native, want)
+	}
+	for _, tc := range []struct {
+		g      grant.Grant
+		native bool
+	}{{before, true}, {beforeRW, false}, {ro, true}, {rw, false}, {dir, false}} {
+		if native, err := e.r.Revoke("s1", tc.g.DocID); err != nil || native != tc.native {
+			t.Errorf("Revoke(%+v) = %v, %v; want native %v", tc.g, native, err, tc.native)
+		}
+	}
+	if !slices.Equal(b.unbound, []string{before.DocID, ro.DocID}) {
+		t.Errorf("unbound %v, want %s and %s", b.unbound, before.DocID, ro.DocID)
 	}
 }
 

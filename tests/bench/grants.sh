@@ -4,8 +4,15 @@
 # our figures, the anchor's and the ratios; asserts nothing.
 #
 # One SIZE_MB file (default 512) on the host's file system is measured by the
-# same static program (grantbench fs) three ways:
+# same static program (grantbench fs) these ways:
 #   native:    at its host path, on the host;
+#   airlock ro: inside a sandbox of the default profile, `--ro FILE`: granted
+#              read-only, revocable (grants = "revocable", the default), so
+#              served by the document store only;
+#   airlock ro native: the same with a profile that says grants =
+#              "native-irrevocable": the sandbox's init binds the host file
+#              over the document's entry (host speed; revoking cannot cut a
+#              descriptor the application opened);
 #   airlock:   inside an Airlock sandbox, `airlock run --ro grantbench --rw FILE
 #              -- grantbench fs FILE`: the file is granted through airlock-portal's
 #              document store and read at /run/user/UID/doc/<id>/<name>;
@@ -141,15 +148,20 @@ for t in tmpfs4k:never tmpfs2m:always; do
 done
 CTRL_ARGS=(fs -read-reps "$READ_REPS" -reps 1 -n 1000)
 
-# airlock_ro_round ROUND: the file granted read-only (profile grants =
-# "native", the default): the sandbox's init binds the host file itself over
-# the document's entry, so reads bypass FUSE. No writes (read-only).
+# airlock_ro_round ROUND [PROFILE COLUMN]: the file granted read-only. With
+# the default profile (grants = "revocable") it is served by the document
+# store only; with $NATIVE_PROFILE (grants = "native-irrevocable") the
+# sandbox's init binds the host file itself over the document's entry, so
+# reads bypass FUSE. No writes (read-only).
+NATIVE_PROFILE=$WORK/data/native.toml
+fg_user -- sh -c 'printf "grants = \"native-irrevocable\"\n" >"$1"' sh "$NATIVE_PROFILE"
 airlock_ro_round() {
-	local out
-	out=$(fg_user DBUS_SESSION_BUS_ADDRESS="$BUS_A" -- "$WORK/bin/airlock" run --name "grantbench-ro$1" \
+	local out prof=() col=airlock-ro
+	[ $# -gt 1 ] && prof=(--profile "$2") col=$3
+	out=$(fg_user DBUS_SESSION_BUS_ADDRESS="$BUS_A" -- "$WORK/bin/airlock" run --name "grantbench-$col$1" "${prof[@]}" \
 		--net none --sound none --display none --ro "$BIN" --ro "$FILE" -- "$BIN" fs -read-reps "$READ_REPS" -reps 0 -n "$N" "$FILE") ||
-		fail "sandboxed read-only run $1 failed: $out"
-	record "$1" airlock-ro "$out"
+		fail "sandboxed read-only run $1 ($col) failed: $out"
+	record "$1" "$col" "$out"
 }
 
 # --- rounds: native, airlock, docportal, interleaved -------------------------
@@ -158,6 +170,7 @@ for r in $(seq "$ROUNDS"); do
 	out=$(fg_user -- "$BIN" "${FS_ARGS[@]}" "$FILE") || fail "native run failed"
 	record "$r" native "$out"
 	airlock_ro_round "$r"
+	airlock_ro_round "$r" "$NATIVE_PROFILE" airlock-nat
 	airlock_round "$r"
 	out=$(fg_user "${ANCHOR_ENV[@]}" -- "$BIN" "${FS_ARGS[@]}" "$APPP") || fail "document portal run failed"
 	record "$r" docportal "$out"
@@ -177,15 +190,16 @@ get() { grep " $1 $2 " "$WORK/figures" | while read -r l; do kv "$3" "$l"; done 
 # spread COLUMN KIND KEY: lowest..highest over the rounds
 spread() { grep " $1 $2 " "$WORK/figures" | while read -r l; do kv "$3" "$l"; done | sort -g | sed -n '1p;$p' | paste -sd/ | sed 's#/#..#'; }
 row() { # row LABEL KIND KEY UNIT
-	local n o a d
-	n=$(get native "$2" "$3") o=$(get airlock-ro "$2" "$3") a=$(get airlock "$2" "$3") d=$(get docportal "$2" "$3")
-	local or="$(ratio "$o" "$n")x" ov="$o $4"
+	local n o a d v
+	n=$(get native "$2" "$3") o=$(get airlock-ro "$2" "$3") v=$(get airlock-nat "$2" "$3") a=$(get airlock "$2" "$3") d=$(get docportal "$2" "$3")
+	local or="$(ratio "$o" "$n")x" ov="$o $4" vr="$(ratio "$v" "$n")x" vv="$v $4"
 	case $o in "" | nan) ov="-" or="-" ;; esac # read-only: no writes
-	printf '%-34s %11s %11s %11s %11s %9s %9s %9s\n' "$1" "$n $4" "$ov" "$a $4" "$d $4" "$or" "$(ratio "$a" "$n")x" "$(ratio "$d" "$n")x"
+	case $v in "" | nan) vv="-" vr="-" ;; esac
+	printf '%-34s %11s %11s %11s %11s %11s %9s %9s %9s %9s\n' "$1" "$n $4" "$ov" "$vv" "$a $4" "$d $4" "$or" "$vr" "$(ratio "$a" "$n")x" "$(ratio "$d" "$n")x"
 }
 echo
 echo "grants: ${SIZE_MB} MiB file, 1 MiB reads/writes, ROUNDS=$ROUNDS READ_REPS=$READ_REPS REPS=$REPS N=$N, $(nproc) CPUs, kernel $(uname -r)"
-printf '%-34s %11s %11s %11s %11s %9s %9s %9s\n' "" native "airlock ro" "airlock rw" docportal "ro/nat" "rw/nat" "docp/nat"
+printf '%-34s %11s %11s %11s %11s %11s %9s %9s %9s %9s\n' "" native "airlock ro" "ro native" "airlock rw" docportal "ro/nat" "rnat/nat" "rw/nat" "docp/nat"
 row "warm sequential read (median)" read gbps GB/s
 row "warm sequential read (best)" read best_gbps GB/s
 row "first read (warms the view)" read first_gbps GB/s
@@ -200,17 +214,19 @@ for t in "tmpfs4k:tmpfs, 4 KiB pages" "tmpfs2m:tmpfs huge=always, 2 MiB folios";
 	printf '%-58s %11s  %sx native\n' "warm read, control without FUSE: ${t#*:}" "$v GB/s" "$(ratio "$v" "$(get native read gbps)")"
 done
 printf '%-34s %11s %11s %11s\n' "read median, lowest..highest round" "$(spread native read gbps)" "$(spread airlock read gbps)" "$(spread docportal read gbps)"
-echo "(figures: median over $ROUNDS interleaved rounds of each round's median; \"airlock ro\": granted read-only, bound natively by the sandbox's init (grants = \"native\", the default); \"airlock rw\": granted writable, served by the document store (FUSE); ratios against native: above 1x is faster for GB/s, slower for us)"
+echo "(figures: median over $ROUNDS interleaved rounds of each round's median; \"airlock ro\": granted read-only, revocable (grants = \"revocable\", the default): served by the document store (FUSE); \"ro native\": granted read-only with grants = \"native-irrevocable\", bound natively by the sandbox's init; \"airlock rw\": granted writable, served by the document store; ratios against native: above 1x is faster for GB/s, slower for us)"
 echo
 echo "page cache of the file after the reads (grantbench folios):"
 for k in native airlock docportal tmpfs4k tmpfs2m; do printf '  %-13s %s\n' "$k" "${FOL[$k]:-skipped}"; done
 echo "memory, kB (VmRSS / PSS) after the runs: airlock-portal $PORTAL_RSS; xdg-document-portal $DOC_RSS"
 echo
 
-n=$(get native read gbps) o=$(get airlock-ro read gbps) a=$(get airlock read gbps) d=$(get docportal read gbps)
-echo "SUMMARY grants-read airlock-ro=${o}GB/s airlock-rw=${a}GB/s native=${n}GB/s docportal=${d}GB/s ratio-airlock-ro=$(ratio "$o" "$n")x ratio-airlock-rw=$(ratio "$a" "$n")x ratio-docportal=$(ratio "$d" "$n")x (target: >= 0.9x)"
-n=$(get native stat p50_us) o=$(get airlock-ro stat p50_us)
-echo "SUMMARY grants-open-stat-close-ro airlock-ro=${o}us native=${n}us ratio=$(ratio "$o" "$n")x (read-only grant, native bind)"
+n=$(get native read gbps) o=$(get airlock-ro read gbps) v=$(get airlock-nat read gbps) a=$(get airlock read gbps) d=$(get docportal read gbps)
+echo "SUMMARY grants-read airlock-ro=${o}GB/s airlock-ro-native=${v}GB/s airlock-rw=${a}GB/s native=${n}GB/s docportal=${d}GB/s ratio-airlock-ro=$(ratio "$o" "$n")x ratio-airlock-ro-native=$(ratio "$v" "$n")x ratio-airlock-rw=$(ratio "$a" "$n")x ratio-docportal=$(ratio "$d" "$n")x (ro: revocable, the default; ro-native: grants = \"native-irrevocable\")"
+n=$(get native read first_gbps) o=$(get airlock-ro read first_gbps) v=$(get airlock-nat read first_gbps)
+echo "SUMMARY grants-first-read-ro airlock-ro=${o}GB/s airlock-ro-native=${v}GB/s native=${n}GB/s ratio-airlock-ro=$(ratio "$o" "$n")x ratio-airlock-ro-native=$(ratio "$v" "$n")x"
+n=$(get native stat p50_us) o=$(get airlock-ro stat p50_us) v=$(get airlock-nat stat p50_us)
+echo "SUMMARY grants-open-stat-close-ro airlock-ro=${o}us airlock-ro-native=${v}us native=${n}us ratio-airlock-ro=$(ratio "$o" "$n")x ratio-airlock-ro-native=$(ratio "$v" "$n")x (read-only grant: revocable store / native bind)"
 for f in "read gbps read-store" "write buffered_gbps write-buffered" "write fsync_gbps write-fsync"; do
 	set -- $f
 	n=$(get native "$1" "$2") a=$(get airlock "$1" "$2") d=$(get docportal "$1" "$2")

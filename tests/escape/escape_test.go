@@ -639,10 +639,11 @@ func TestEscape(t *testing.T) {
 	// make the probe (and the setuid copy) visible inside, and the launcher
 	// rewrites the arguments equal to their paths.
 	grants := []string{"run", "--ro", w.probe}
-	// grants = "private": files handed in show no host path at all, not
-	// even in /proc/self/mountinfo (the "native" default binds read-only
-	// files from the host for speed, and mountinfo shows where from).
-	prof := "grants = \"private\"\n"
+	// grants = "revocable" (the default, said here because it matters):
+	// files handed in show no host path at all, not even in
+	// /proc/self/mountinfo ("native-irrevocable" binds read-only files
+	// from the host for speed, and mountinfo shows where from).
+	prof := "grants = \"revocable\"\n"
 	if w.setuid != "" {
 		// The setuid copy keeps its mode only through a bind at the same
 		// path (the document store shows no setuid bit at all): the
@@ -726,12 +727,14 @@ func TestEscape(t *testing.T) {
 		})
 	}
 
-	// With the default profile (grants = "native") and a broker, init keeps
-	// two threads with capabilities, one of them in a mount namespace that
+	// With grants = "native-irrevocable" and a broker, init keeps two
+	// threads with capabilities, one of them in a mount namespace that
 	// still shows the host (bindgrant_linux.go). /proc/1/task/* of each must
 	// be as unreachable as /proc/1 itself (non-dumpable init, proc(5)).
 	t.Run("proc(5)/init-threads-host-view/native-grants", func(t *testing.T) {
-		r := e.Run(t, append([]string{"run", "--ro", w.probe, "--", w.probe, "proc-init"}, w.flags...)...)
+		native := filepath.Join(e.UserDir(t), "native.toml")
+		e.WriteUserFile(t, native, "grants = \"native-irrevocable\"\n", 0o644)
+		r := e.Run(t, append([]string{"run", "--profile", native, "--ro", w.probe, "--", w.probe, "proc-init"}, w.flags...)...)
 		if r.Code != 0 {
 			t.Fatalf("probe proc-init: %v", r)
 		}
@@ -752,7 +755,7 @@ func TestEscape(t *testing.T) {
 	// holds only init (exempt) and the probe. The host canary, a process of
 	// the same user, survives.
 	t.Run("pid-namespace/kill-all", func(t *testing.T) {
-		// grants = "private": no host-view helper in the sandbox. With
+		// grants = "revocable": no host-view helper in the sandbox. With
 		// native grants kill(-1) also reaches that helper, the sandbox's
 		// own process: the sandbox then only loses its native binds (its
 		// grants go through the document store), nothing outside.

@@ -1,7 +1,9 @@
 // Package grants_test checks how a file granted to a running sandbox reaches
-// it: natively bound (profile grants = "native", the default, for read-only
-// files) or only through the document store (grants = "private"), and that
-// revoking removes it at once either way.
+// it: only through the document store (profile grants = "revocable", the
+// default) or, for read-only files, also natively bound (grants =
+// "native-irrevocable"), and that revoking removes it at once either way,
+// and cuts what the application opened unless the grant was native
+// (revoke_test.go).
 package grants_test
 
 import (
@@ -93,16 +95,27 @@ func hostFile(t *testing.T, e *harness.Env, content string) string {
 	return p
 }
 
+// TestNativeReadOnlyGrant: with grants = "native-irrevocable" a read-only
+// file grant is a read-only mount of the host file. Revoking it removes the
+// mount and the path, and says, honestly, that a descriptor opened before
+// still reads the file: it does, the host's new content too, also reopened
+// through /proc/self/fd (a mount lives as long as a file opened through it).
 func TestNativeReadOnlyGrant(t *testing.T) {
 	t.Parallel()
 	e := harness.Get(t).SessionBus(t)
 	name := fmt.Sprintf("native-%d", time.Now().UnixNano())
-	sh := startShell(t, e, name)
+	prof := filepath.Join(e.UserDir(t), "native.toml")
+	e.WriteUserFile(t, prof, "grants = \"native-irrevocable\"\n", 0o644)
+	sh := startShell(t, e, name, "--profile", prof)
 	p := hostFile(t, e, "native bytes\n")
 	doc, inside := grant(t, e, name, p)
 
-	if got := sh.run(t, "cat "+inside); len(got) != 1 || got[0] != "native bytes" {
+	if got := sh.run(t, "exec 3< "+inside+"; cat "+inside); len(got) != 1 || got[0] != "native bytes" {
 		t.Fatalf("read inside: %q", got)
+	}
+	// airlock grants says which grants revoking cannot cut entirely.
+	if r := e.Run(t, "grants", name); !strings.Contains(r.Stdout, doc+"  ro,native ") {
+		t.Errorf("airlock grants does not list %s as native: %v", doc, r)
 	}
 	// A mount of its own, read-only, from the host's file system: the
 	// kernel's page cache of the host file serves reads (native speed).
@@ -116,11 +129,19 @@ func TestNativeReadOnlyGrant(t *testing.T) {
 	if b, _ := os.ReadFile(p); string(b) != "native bytes\n" {
 		t.Fatalf("host file changed: %q", b)
 	}
-	if r := e.Run(t, "revoke", name, doc); r.Code != 0 {
+	r := e.Run(t, "revoke", name, doc)
+	if r.Code != 0 {
 		t.Fatalf("revoke: %v", r)
+	}
+	if !strings.Contains(r.Stderr, "native-irrevocable") || !strings.Contains(r.Stderr, "stays readable") {
+		t.Errorf("revoke of a native grant does not say it stays readable: %v", r)
 	}
 	if got := sh.run(t, "cat "+inside+" 2>&1 || echo GONE; grep -c ' "+inside+" ' /proc/self/mountinfo"); got[len(got)-2] != "GONE" || got[len(got)-1] != "0" {
 		t.Fatalf("after revoke: %q", got)
+	}
+	rewrite(t, p, "NEW host bytes\n")
+	if got := sh.run(t, "cat <&3; cat /proc/self/fd/3; exec 3<&-"); len(got) != 2 || got[0] != "NEW host bytes" || got[1] != "NEW host bytes" {
+		t.Errorf("after revoke, the descriptor opened before and its reopen read %q: the warning is not true any more, change it", got)
 	}
 }
 
@@ -165,7 +186,7 @@ func TestPersistentGrants(t *testing.T) {
 		want       string
 	}{{true, "kept bytes"}, {false, "GONE"}} {
 		prof := filepath.Join(dir, fmt.Sprintf("keep-%v.toml", tc.persistent))
-		e.WriteUserFile(t, prof, fmt.Sprintf("persistent_grants = %v\n", tc.persistent), 0o644)
+		e.WriteUserFile(t, prof, fmt.Sprintf("persistent_grants = %v\ngrants = \"native-irrevocable\"\n", tc.persistent), 0o644)
 		p := hostFile(t, e, "kept bytes\n")
 		name := fmt.Sprintf("keep-%v-%d", tc.persistent, time.Now().UnixNano())
 		sh := startShell(t, e, name, "--profile", prof)
@@ -181,7 +202,7 @@ func TestPersistentGrants(t *testing.T) {
 			t.Errorf("persistent_grants = %v: the next sandbox reads %q, want %q (%v)", tc.persistent, r.Stdout, tc.want, r)
 		}
 		// A restored read-only grant is bound natively too (grants =
-		// "native", the default).
+		// "native-irrevocable").
 		if tc.persistent && (len(lines) < 2 || !strings.Contains(lines[1], " ro,") || strings.Contains(lines[1], "fuse")) {
 			t.Errorf("restored grant not bound natively: %q", r.Stdout)
 		}
