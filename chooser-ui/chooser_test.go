@@ -890,8 +890,7 @@ func TestAppChoicesInTheirArea(t *testing.T) {
 			}
 		}
 		if toggle {
-			c.key("alt+r") // Airlock's "Open _read-only"
-			time.Sleep(200 * time.Millisecond)
+			c.key("alt+r") // Airlock's "Open _read-only"; X delivers keys in order
 		}
 		c.typeLocation(want)
 		r := c.response()

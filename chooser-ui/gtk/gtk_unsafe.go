@@ -90,6 +90,16 @@ static void airlock_header_note(GtkWidget *box, const char *text, const char *na
 	gtk_box_pack_start(GTK_BOX(box), label, FALSE, FALSE, 0);
 }
 
+// Its mnemonic (Alt+R) toggles the switch like a click and, like a click,
+// leaves the keyboard where it was: GTK would move it onto the switch, out
+// of the file area, where Ctrl+L no longer reaches the chooser.
+static gboolean airlock_check_mnemonic(GtkWidget *w, gboolean cycling, gpointer data) {
+	if (cycling)
+		return FALSE;
+	gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(w), !gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(w)));
+	return TRUE;
+}
+
 // airlock_header_check adds one of Airlock's own switches (mnemonic label).
 static GtkWidget *airlock_header_check(GtkWidget *box, const char *label, gboolean active) {
 	GtkWidget *c = gtk_check_button_new_with_mnemonic(label);
@@ -98,6 +108,7 @@ static GtkWidget *airlock_header_check(GtkWidget *box, const char *label, gboole
 	// (Ctrl+L) still reaches the chooser, as it did when GTK's own choices
 	// sat inside it. Tab still reaches the switch.
 	gtk_widget_set_focus_on_click(c, FALSE);
+	g_signal_connect(c, "mnemonic-activate", G_CALLBACK(airlock_check_mnemonic), NULL);
 	gtk_widget_set_halign(c, GTK_ALIGN_START);
 	gtk_widget_show(c);
 	gtk_box_pack_start(GTK_BOX(box), c, FALSE, FALSE, 0);
@@ -218,9 +229,17 @@ typedef struct {
 
 static gboolean airlock_trace_tick(gpointer data) {
 	airlock_trace *t = data;
-	GSList *files = gtk_file_chooser_get_filenames(GTK_FILE_CHOOSER(t->window));
-	int n = (int)g_slist_length(files);
-	g_slist_free_full(files, g_free);
+	// Files selected: in the file list when it has the keyboard (what
+	// Open would take), else what the chooser would answer now.
+	int n;
+	GtkWidget *f = gtk_window_get_focus(t->window);
+	if (f != NULL && GTK_IS_TREE_VIEW(f)) {
+		n = gtk_tree_selection_count_selected_rows(gtk_tree_view_get_selection(GTK_TREE_VIEW(f)));
+	} else {
+		GSList *files = gtk_file_chooser_get_filenames(GTK_FILE_CHOOSER(t->window));
+		n = (int)g_slist_length(files);
+		g_slist_free_full(files, g_free);
+	}
 	if (n != t->selected) {
 		fprintf(t->out, "selected %d\n", n);
 		fflush(t->out);

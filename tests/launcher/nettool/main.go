@@ -5,8 +5,9 @@
 //	nettool unix PATH       the same for a unix socket (@name for the abstract namespace)
 //	nettool ifaces          print the network interfaces, one a line
 //	nettool flood ADDR N    open N TCP connections and keep them all open; print
-//	                        "SERVED s CLOSED c FAILED f" (a first line read, an
-//	                        end of stream, a failed dial or read), then "held",
+//	                        "SERVED s CLOSED c FAILED f UNREACHED u" (a first
+//	                        line read, an end of stream, a read that timed out,
+//	                        a dial that failed), then "held",
 //	                        then close them all when stdin has a line or ends
 package main
 
@@ -59,11 +60,13 @@ func main() {
 
 func flood(addr string, n int) {
 	conns := make([]net.Conn, 0, n)
-	failed := 0
+	failed, unreached := 0, 0
 	for i := 0; i < n; i++ {
 		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 		if err != nil {
-			failed++
+			// The listener's backlog overflowed: refused before any
+			// accept, as a flood on a busy machine is.
+			unreached++
 			continue
 		}
 		conns = append(conns, c)
@@ -81,7 +84,7 @@ func flood(addr string, n int) {
 			failed++
 		}
 	}
-	fmt.Printf("SERVED %d CLOSED %d FAILED %d\nheld\n", served, closed, failed)
+	fmt.Printf("SERVED %d CLOSED %d FAILED %d UNREACHED %d\nheld\n", served, closed, failed, unreached)
 	bufio.NewReader(os.Stdin).ReadString('\n')
 	for _, c := range conns {
 		c.Close()
