@@ -1,6 +1,8 @@
 package busserver
 
 import (
+	"airlock/portal/busserver/bustest"
+
 	"log/slog"
 	"net"
 	"os"
@@ -87,12 +89,4 @@ func busObj(c *dbus.Conn) dbus.BusObject {
 	return c.Object("org.freedesktop.DBus", "/org/freedesktop/DBus")
 }
 
-func errName(err error) string {
-	if de, ok := err.(dbus.Error); ok {
-		return de.Name
-	}
-	if de, ok := err.(*dbus.Error); ok {
-		return de.Name
-	}
-	return ""
-}
+var errName = bustest.ErrName

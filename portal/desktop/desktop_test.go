@@ -1,6 +1,8 @@
 package desktop
 
 import (
+	"airlock/portal/busserver/bustest"
+
 	"log/slog"
 	"net"
 	"os"
@@ -46,23 +48,10 @@ func startPortal(t *testing.T) *testPortal {
 
 func (p *testPortal) connect(t *testing.T) *dbus.Conn {
 	t.Helper()
-	c, err := dbus.Connect(p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return bustest.Dial(t, p.addr)
 }
 
-func errName(err error) string {
-	switch e := err.(type) {
-	case dbus.Error:
-		return e.Name
-	case *dbus.Error:
-		return e.Name
-	}
-	return ""
-}
+var errName = bustest.ErrName
 
 func TestSettings(t *testing.T) {
 	p := startPortal(t)

@@ -1,6 +1,8 @@
 package notification
 
 import (
+	"airlock/portal/busserver/bustest"
+
 	"context"
 	"log/slog"
 	"net"
@@ -82,26 +84,6 @@ func startPortal(t *testing.T, host Host, lim *Limiter) string {
 		}
 	})
 	return "unix:path=" + path
-}
-
-func connect(t *testing.T, addr string) *dbus.Conn {
-	t.Helper()
-	c, err := dbus.Connect(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-func errName(err error) string {
-	switch e := err.(type) {
-	case dbus.Error:
-		return e.Name
-	case *dbus.Error:
-		return e.Name
-	}
-	return ""
 }
 
 func TestPortalAddNotification(t *testing.T) {
@@ -281,3 +263,8 @@ func TestPortalIcons(t *testing.T) {
 		}
 	}
 }
+
+var (
+	connect = bustest.Dial
+	errName = bustest.ErrName
+)
