@@ -43,8 +43,12 @@ func TestStdioHostFileBecomesPipe(t *testing.T) {
 	// status 7. The shell's /proc/$$/fd/1 is the launcher's stdout for it:
 	// reopened for reading (without blocking), a host file would give its
 	// earlier content; a pipe gives nothing.
-	script := `readlink /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2; read line; echo "read: $line"
-x=$(dd if=/proc/$$/fd/1 iflag=nonblock bs=4096 count=1 2>/dev/null)
+	//
+	// The reopen comes first, before anything is written: reopened for
+	// reading, the pipe's write end gives its read end, which would steal
+	// output the launcher has not pumped yet.
+	script := `x=$(dd if=/proc/$$/fd/1 iflag=nonblock bs=4096 count=1 2>/dev/null)
+readlink /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2; read line; echo "read: $line"
 case "$x" in *SECRET-MARKER*) echo REOPENED-HOST-FILE;; *) echo NOT-REOPENED;; esac
 echo to-stderr >&2
 head -c 8388608 /dev/zero | tr '\0' a
@@ -68,25 +72,35 @@ exit 7`
 	}
 	for i := 0; i < 3; i++ {
 		if !strings.HasPrefix(lines[i], "pipe:[") {
-			t.Errorf("readlink /proc/self/fd/%d inside: %q, want pipe:[N]", i, lines[i])
+			t.Errorf("readlink /proc/self/fd/%d inside: %.80q, want pipe:[N]", i, lines[i])
 		}
 	}
 	if strings.Contains(got, "secret-name") {
 		t.Errorf("a host path showed inside: %.300q", got)
 	}
 	if lines[3] != "read: input line" {
-		t.Errorf("stdin through the pipe: %q", lines[3])
+		t.Errorf("stdin through the pipe: %.80q", lines[3])
 	}
 	if lines[4] != "NOT-REOPENED" {
-		t.Errorf("reopening /proc/$$/fd/1: %q", lines[4])
+		t.Errorf("reopening /proc/$$/fd/1: %.80q", lines[4])
 	}
 	if lines[5] != "to-stderr" {
-		t.Errorf("stderr, in order with stdout: %q", lines[5])
+		t.Errorf("stderr, in order with stdout: %.80q", lines[5])
 	}
 	if len(lines[6]) != 8<<20 || strings.Trim(lines[6], "a") != "" {
 		t.Errorf("large output: %d bytes, want %d", len(lines[6]), 8<<20)
 	}
+	if t.Failed() {
+		short := make([]string, 0, len(lines))
+		for _, l := range lines {
+			if len(l) > 80 {
+				l = l[:40] + "..." + l[len(l)-20:]
+			}
+			short = append(short, l)
+		}
+		t.Logf("host file after the run (long lines cut):\n%s", strings.Join(short, "\n"))
+	}
 	if lines[7] != "end" {
-		t.Errorf("output after the large one: %q", lines[7])
+		t.Errorf("output after the large one: %.80q", lines[7])
 	}
 }
