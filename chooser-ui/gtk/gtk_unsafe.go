@@ -218,7 +218,7 @@ static const char *airlock_combo_id(GtkWidget *w) {
 // acts, then waits until the dialog shows what it expects (GTK's inline
 // completion, a folder's files loaded and selected) before pressing a key
 // that acts on it. A line "focus TYPE" says which kind of widget has the
-// keyboard.
+// keyboard, and "response N" that the dialog answered.
 typedef struct {
 	GtkWindow *window;
 	FILE *out;
@@ -267,6 +267,14 @@ static gboolean airlock_trace_tick(gpointer data) {
 	return G_SOURCE_CONTINUE;
 }
 
+// Every response of the dialog, as "response N": a test presses Return
+// again only when the dialog did not answer the first.
+static void airlock_trace_response(GtkDialog *d, gint response, gpointer data) {
+	airlock_trace *t = data;
+	fprintf(t->out, "response %d\n", response);
+	fflush(t->out);
+}
+
 static int airlock_trace_entries(GtkWidget *dialog, const char *path) {
 	FILE *f = fopen(path, "a");
 	if (f == NULL)
@@ -276,6 +284,7 @@ static int airlock_trace_entries(GtkWidget *dialog, const char *path) {
 	t->out = f;
 	t->selected = -1;
 	g_timeout_add(20, airlock_trace_tick, t);
+	g_signal_connect(dialog, "response", G_CALLBACK(airlock_trace_response), t);
 	return 0;
 }
 

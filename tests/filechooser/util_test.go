@@ -422,7 +422,31 @@ func (s *session) enterPath(t *testing.T, path, completion string) {
 		s.key(t, "Delete")
 		s.waitEntry(t, fmt.Sprintf("%q without its completion", path), func(e entry) bool { return e.text == path })
 	}
-	s.key(t, "Return")
+	s.pressReturn(t)
+}
+
+// pressReturn presses Return and waits for the dialog's answer, pressing
+// it again only when the dialog has not answered and still shows the same
+// entry (a Return GTK dropped while it was busy); an answer, or another
+// dialog (an overwrite confirmation, which takes the keyboard), ends it.
+func (s *session) pressReturn(t *testing.T) {
+	t.Helper()
+	b, _ := os.ReadFile(s.trace)
+	before := strings.Count(string(b), "\nresponse ")
+	shown := s.entryNow()
+	for try := 0; try < 5; try++ {
+		s.key(t, "Return")
+		for until := time.Now().Add(3 * time.Second); time.Now().Before(until); time.Sleep(20 * time.Millisecond) {
+			b, _ := os.ReadFile(s.trace)
+			if strings.Count(string(b), "\nresponse ") > before || len(chooserWindows(s.x)) != 1 {
+				return
+			}
+		}
+		if s.entryNow() != shown {
+			return // the dialog acted on it (went into a folder, ...)
+		}
+		t.Logf("the chooser did not answer Return %d: pressing it again", try+1)
+	}
 }
 
 // typeLocation opens the chooser's location entry (Ctrl+L), types path and
