@@ -55,58 +55,33 @@ type Limits struct {
 }
 
 func (l Limits) withDefaults() Limits {
-	if l.MaxMessageSize <= 0 {
-		l.MaxMessageSize = 1 << 20
-	}
-	if l.MaxConnections <= 0 {
-		l.MaxConnections = 64
-	}
-	if l.MaxMatchRules <= 0 {
-		l.MaxMatchRules = 512
-	}
-	if l.MaxPendingCalls <= 0 {
-		l.MaxPendingCalls = 256
-	}
-	if l.MaxNamesPerConn <= 0 {
-		l.MaxNamesPerConn = 32
-	}
-	if l.AuthTimeout <= 0 {
-		l.AuthTimeout = 10 * time.Second
-	}
-	if l.OutQueue <= 0 {
-		l.OutQueue = 1024
-	}
-	if l.MaxMatchRulesPerSandbox <= 0 {
-		l.MaxMatchRulesPerSandbox = 1024
-	}
-	if l.OutQueueBytes <= 0 {
-		l.OutQueueBytes = 16 << 20
-	}
-	if l.MaxDecodeCost <= 0 {
-		l.MaxDecodeCost = 8 << 20
-	}
-	if l.DecodeInFlight <= 0 {
-		l.DecodeInFlight = 16 << 20
-	}
+	defaultTo(&l.MaxMessageSize, 1<<20)
+	defaultTo(&l.MaxConnections, 64)
+	defaultTo(&l.MaxMatchRules, 512)
+	defaultTo(&l.MaxPendingCalls, 256)
+	defaultTo(&l.MaxNamesPerConn, 32)
+	defaultTo(&l.AuthTimeout, 10*time.Second)
+	defaultTo(&l.OutQueue, 1024)
+	defaultTo(&l.MaxMatchRulesPerSandbox, 1024)
+	defaultTo(&l.OutQueueBytes, 16<<20)
+	defaultTo(&l.MaxDecodeCost, 8<<20)
+	defaultTo(&l.DecodeInFlight, 16<<20)
 	if l.DecodeInFlight < l.MaxDecodeCost {
 		l.DecodeInFlight = l.MaxDecodeCost
 	}
-	if l.FramesInFlight <= 0 {
-		l.FramesInFlight = 8 << 20
-	}
-	if l.MessagesPerSecond <= 0 {
-		l.MessagesPerSecond = 20000
-	}
-	if l.MessageBurst <= 0 {
-		l.MessageBurst = 2000
-	}
-	if l.WorkPerSecond <= 0 {
-		l.WorkPerSecond = 64 << 20
-	}
-	if l.BroadcastQueue <= 0 {
-		l.BroadcastQueue = 64
-	}
+	defaultTo(&l.FramesInFlight, 8<<20)
+	defaultTo(&l.MessagesPerSecond, 20000)
+	defaultTo(&l.MessageBurst, 2000)
+	defaultTo(&l.WorkPerSecond, 64<<20)
+	defaultTo(&l.BroadcastQueue, 64)
 	return l
+}
+
+// defaultTo sets *v to def when it is not positive (unset).
+func defaultTo[T int | int64 | float64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // Limits of what one sandbox may have relayed to the host bus at once.
