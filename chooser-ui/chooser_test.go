@@ -219,7 +219,7 @@ func startChooser(t *testing.T, display string, req protocol.Request) *chooser {
 	}
 	c := &chooser{t: t, display: display, done: make(chan error, 1), trace: filepath.Join(t.TempDir(), "entries")}
 	c.cmd = exec.Command(chooserBin)
-	c.cmd.Env = append(chooserEnv(t, display), "AIRLOCK_CHOOSER_TRACE="+c.trace)
+	c.cmd.Env = append(chooserEnv(t, display), protocol.EnvTrace+"="+c.trace)
 	c.cmd.Stdin = bytes.NewReader(in)
 	c.cmd.Stdout, c.cmd.Stderr = &c.stdout, &c.stderr
 	if err := c.cmd.Start(); err != nil {
@@ -303,31 +303,6 @@ func (c *chooser) typeText(s string) {
 	c.xdo("type", "--clearmodifiers", "--delay", "20", s)
 }
 
-// entryText is what the focused entry shows, without a selected
-// completion suffix, and the whole text.
-func (c *chooser) entryText() (typed, whole string, ok bool) {
-	b, _ := os.ReadFile(c.trace)
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		rest, found := strings.CutPrefix(lines[i], "entry ")
-		if !found {
-			continue
-		}
-		f := strings.SplitN(rest, " ", 3)
-		if len(f) != 3 {
-			return "", "", false
-		}
-		a, _ := strconv.Atoi(f[0])
-		e, _ := strconv.Atoi(f[1])
-		r := []rune(f[2])
-		if a != e && e == len(r) {
-			return string(r[:a]), f[2], true
-		}
-		return f[2], f[2], true
-	}
-	return "", "", false
-}
-
 // typeLocation opens the location entry (Ctrl+L), types path, waits until
 // the entry shows exactly path (a completion GTK appended deleted first)
 // and presses Return.
@@ -338,11 +313,11 @@ func (c *chooser) typeLocation(path string) {
 	c.typeText(path)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		typed, whole, ok := c.entryText()
-		if ok && typed == path && whole == path {
+		tr := protocol.ReadTrace(c.trace)
+		if tr.HasEntry && tr.Entry.Typed() == path && tr.Entry.Text == path {
 			break
 		}
-		if ok && typed == path && whole != path {
+		if tr.HasEntry && tr.Entry.Typed() == path && tr.Entry.Text != path {
 			c.key("Delete") // GTK's inline completion, selected
 		}
 		if time.Now().After(deadline) {

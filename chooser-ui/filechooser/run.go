@@ -82,7 +82,7 @@ func Run(r *protocol.Request) protocol.Response {
 		}
 	}
 	d.SetTimeout(r.TimeoutSeconds)
-	if p := os.Getenv("AIRLOCK_CHOOSER_TRACE"); p != "" {
+	if p := os.Getenv(protocol.EnvTrace); p != "" {
 		if err := d.TraceEntries(p); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 		}

@@ -2,6 +2,8 @@ package protocol
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -214,5 +216,23 @@ func TestFilterEqual(t *testing.T) {
 	c := &Filter{Name: "a", Patterns: []Pattern{{1, "*.a"}}}
 	if !a.Equal(b) || a.Equal(c) || a.Equal(nil) || !(*Filter)(nil).Equal(nil) {
 		t.Error("Filter.Equal is wrong")
+	}
+}
+
+func TestReadTrace(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "trace")
+	if tr := ReadTrace(p); tr.HasEntry || tr.Responses != 0 || tr.Focus != "" {
+		t.Fatalf("absent trace: %+v", tr)
+	}
+	data := "selected 0\nfocus GtkTreeView\nentry 0 1 .\nentry 5 9 /tmp/a b/\nselected 3\nresponse -5\nfocus GtkFileChooserEntry\n"
+	if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tr := ReadTrace(p)
+	if !tr.HasEntry || tr.Entry.Text != "/tmp/a b/" || tr.Entry.Typed() != "/tmp/" || tr.Focus != "GtkFileChooserEntry" || tr.Selected != "3" || tr.Responses != 1 {
+		t.Fatalf("trace %+v, typed %q", tr, tr.Entry.Typed())
+	}
+	if e := (TraceEntry{Text: "abc", SelStart: 0, SelEnd: 1}); e.Typed() != "abc" {
+		t.Errorf("a selection not at the end is not a completion: %q", e.Typed())
 	}
 }

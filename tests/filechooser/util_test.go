@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"airlock/chooser-ui/protocol"
 	"airlock/tests/harness"
 )
 
@@ -70,7 +71,7 @@ func newSession(t *testing.T, withDisplay bool) *session {
 	if withDisplay {
 		s.x = e.StartXvfb(t)
 		s.trace = filepath.Join(base.UserDir(t), "chooser-entries")
-		s.e = s.e.WithEnv(append(s.x.Env(), "AIRLOCK_CHOOSER_TRACE="+s.trace)...)
+		s.e = s.e.WithEnv(append(s.x.Env(), protocol.EnvTrace+"="+s.trace)...)
 	}
 	return s
 }
@@ -315,46 +316,8 @@ func (s *session) typeText(t *testing.T, text string) {
 	xdo(t, s.x, "type", "--clearmodifiers", "--delay", "20", text)
 }
 
-// entry is what the chooser's focused text entry shows: its text and the
-// selected range (GTK's inline completion is a selected suffix).
-type entry struct {
-	text   string
-	selA   int
-	selB   int
-	traced bool
-}
-
-// typed is the text without a selected completion.
-func (e entry) typed() string {
-	if e.selA != e.selB && e.selB == len([]rune(e.text)) {
-		return string([]rune(e.text)[:e.selA])
-	}
-	return e.text
-}
-
-// traced returns the last line of the chooser's trace that starts with
-// kind+" ", without that prefix.
-func (s *session) traced(kind string) (string, bool) {
-	b, _ := os.ReadFile(s.trace)
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		if rest, ok := strings.CutPrefix(lines[i], kind+" "); ok {
-			return rest, true
-		}
-	}
-	return "", false
-}
-
-func (s *session) entryNow() entry {
-	l, ok := s.traced("entry")
-	f := strings.SplitN(l, " ", 3)
-	if !ok || len(f) != 3 {
-		return entry{}
-	}
-	a, _ := strconv.Atoi(f[0])
-	b, _ := strconv.Atoi(f[1])
-	return entry{text: f[2], selA: a, selB: b, traced: true}
-}
+// trace is what the chooser's dialog shows now (protocol.ReadTrace).
+func (s *session) traceNow() protocol.Trace { return protocol.ReadTrace(s.trace) }
 
 // lastFolder makes the broker open the next chooser of profile in folder,
 // as it does after the user chose a file there before.
@@ -378,27 +341,27 @@ func (s *session) selectAll(t *testing.T, n int) {
 	for {
 		s.key(t, "ctrl+a")
 		for until := time.Now().Add(time.Second); time.Now().Before(until); time.Sleep(20 * time.Millisecond) {
-			if l, _ := s.traced("selected"); l == strconv.Itoa(n) {
+			if s.traceNow().Selected == strconv.Itoa(n) {
 				return
 			}
 		}
 		if time.Now().After(deadline) {
-			l, _ := s.traced("selected")
 			tr, _ := os.ReadFile(s.trace)
-			t.Fatalf("the chooser never showed %d files selected (last: %s)\ntrace:\n%s\nportal log:\n%s", n, l, tr, s.portalLog())
+			t.Fatalf("the chooser never showed %d files selected (last: %s)\ntrace:\n%s\nportal log:\n%s", n, s.traceNow().Selected, tr, s.portalLog())
 		}
 	}
 }
 
 // waitEntry waits until the chooser's focused entry shows what ok accepts,
 // as a person looks before pressing a key; the limit only guards a hang.
-func (s *session) waitEntry(t *testing.T, what string, ok func(entry) bool) entry {
+func (s *session) waitEntry(t *testing.T, what string, ok func(protocol.TraceEntry) bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		e := s.entryNow()
-		if e.traced && ok(e) {
-			return e
+		tr := s.traceNow()
+		e := tr.Entry
+		if tr.HasEntry && ok(e) {
+			return
 		}
 		if time.Now().After(deadline) {
 			tr, _ := os.ReadFile(s.trace)
@@ -417,10 +380,10 @@ func (s *session) enterPath(t *testing.T, path, completion string) {
 	t.Helper()
 	s.key(t, "ctrl+a")
 	s.typeText(t, path)
-	s.waitEntry(t, fmt.Sprintf("%q typed", path), func(e entry) bool { return e.typed() == path && e.text == path+completion })
+	s.waitEntry(t, fmt.Sprintf("%q typed", path), func(e protocol.TraceEntry) bool { return e.Typed() == path && e.Text == path+completion })
 	if completion != "" {
 		s.key(t, "Delete")
-		s.waitEntry(t, fmt.Sprintf("%q without its completion", path), func(e entry) bool { return e.text == path })
+		s.waitEntry(t, fmt.Sprintf("%q without its completion", path), func(e protocol.TraceEntry) bool { return e.Text == path })
 	}
 	s.pressReturn(t)
 }
@@ -431,18 +394,15 @@ func (s *session) enterPath(t *testing.T, path, completion string) {
 // dialog (an overwrite confirmation, which takes the keyboard), ends it.
 func (s *session) pressReturn(t *testing.T) {
 	t.Helper()
-	b, _ := os.ReadFile(s.trace)
-	before := strings.Count(string(b), "\nresponse ")
-	shown := s.entryNow()
+	before := s.traceNow()
 	for try := 0; try < 5; try++ {
 		s.key(t, "Return")
 		for until := time.Now().Add(3 * time.Second); time.Now().Before(until); time.Sleep(20 * time.Millisecond) {
-			b, _ := os.ReadFile(s.trace)
-			if strings.Count(string(b), "\nresponse ") > before || len(chooserWindows(s.x)) != 1 {
+			if s.traceNow().Responses > before.Responses || len(chooserWindows(s.x)) != 1 {
 				return
 			}
 		}
-		if s.entryNow() != shown {
+		if s.traceNow().Entry != before.Entry {
 			return // the dialog acted on it (went into a folder, ...)
 		}
 		t.Logf("the chooser did not answer Return %d: pressing it again", try+1)
