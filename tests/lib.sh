@@ -70,6 +70,15 @@ ensure_fuse() {
 	if [ -c /dev/fuse ] && [ "$(id -u)" -eq 0 ]; then chmod 0666 /dev/fuse; fi
 }
 
+# build_gtkdialog builds the file-dialog library that sandboxes preload
+# (launcher/gtkdialog/gtkdialog.c) into folder $1, beside the airlock binary
+# that looks for it there. The same command as tests/harness and meson.build.
+build_gtkdialog() {
+	# shellcheck disable=SC2046
+	gcc -shared -fPIC -O2 -Wall -Werror $(pkg-config --cflags gtk+-3.0) -Wl,-z,defs \
+		-o "$1/libairlock-gtkdialog.so" "$AIRLOCK_ROOT/launcher/gtkdialog/gtkdialog.c"
+}
+
 # build_airlock builds every binary into $AIRLOCK_BUILD, world-readable so
 # that an ordinary user can run them from a root-owned checkout.
 build_airlock() {
@@ -79,6 +88,7 @@ build_airlock() {
 		[ -d "$pkg" ] && ls "$pkg"/*.go >/dev/null 2>&1 || continue
 		go build -buildvcs=false -o "$AIRLOCK_BUILD/$bin" "./$pkg" || return 1
 	done)
+	build_gtkdialog "$AIRLOCK_BUILD" || return 1
 	chmod 755 "$AIRLOCK_BUILD" "$AIRLOCK_BUILD"/*
 }
 

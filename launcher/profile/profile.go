@@ -70,7 +70,19 @@ const (
 type Persist struct {
 	Host    string `toml:"host"`    // host folder; ~ and $XDG_DATA_HOME are expanded; created 0700 if missing
 	Sandbox string `toml:"sandbox"` // where it appears inside; ~ is the sandbox's home
+	// Bookmark lists the folder in the sidebar of the application's own
+	// file dialogs (GTK's bookmarks), as Tails lists its Persistent folder.
+	Bookmark bool `toml:"bookmark"`
 }
+
+// File dialogs of GTK 3 applications that draw their own (file_dialog).
+const (
+	// FileDialogAirlock routes them to Airlock's chooser on the host.
+	FileDialogAirlock = "airlock"
+	// FileDialogApp leaves them alone: they list only what the sandbox
+	// holds (its home, persistent folders, files granted before).
+	FileDialogApp = "app"
+)
 
 // Profile is one sandbox profile as written in its file, defaults filled in.
 type Profile struct {
@@ -115,6 +127,11 @@ type Profile struct {
 	// unix sockets, which the kernel counts per user against the sender's
 	// RLIMIT_NOFILE (net/unix too_many_unix_fds): see airlock-profile(5).
 	MaxOpenFiles int `toml:"max_open_files"`
+	// FileDialog says what a GTK 3 application's own file dialog
+	// (GtkFileChooserDialog) shows: "airlock" (Airlock's chooser, through
+	// the portal; the default) or "app" (the application's dialog, which
+	// sees only the sandbox).
+	FileDialog string `toml:"file_dialog"`
 }
 
 // Bounds of max_open_files: below the minimum toolkits fail to start; the
@@ -144,6 +161,7 @@ func Defaults() Profile {
 		// accessibility bus shows which applications run; a profile opts in.
 		BusNames:     []string{"org.freedesktop.Notifications"},
 		MaxOpenFiles: DefaultOpenFiles,
+		FileDialog:   FileDialogAirlock,
 	}
 }
 
@@ -351,6 +369,9 @@ func (p *Profile) validate() error {
 		return bad("grants", "%q is no longer accepted: revoking such a grant cannot cut a file the application already opened; write %q to keep reading at host speed anyway, or remove the key for the default, %q", p.Grants, GrantsNative, GrantsRevocable)
 	}
 	if err := oneOf("grants", p.Grants, GrantsRevocable, GrantsNative); err != nil {
+		return err
+	}
+	if err := oneOf("file_dialog", p.FileDialog, FileDialogAirlock, FileDialogApp); err != nil {
 		return err
 	}
 	if p.MaxOpenFiles < MinOpenFiles || p.MaxOpenFiles > MaxOpenFiles {

@@ -32,7 +32,7 @@ const (
 	// OpFile creates Dst, a new file with Data (/etc/passwd).
 	OpFile OpKind = "file"
 	// OpROBindData binds a read-only file holding Data over Dst, an
-	// existing file (/proc/sys/kernel/random/boot_id).
+	// existing file (/proc/sys/kernel/random/boot_id) or a new empty one.
 	OpROBindData OpKind = "ro-bind-data"
 	// OpProc mounts a new proc with hidepid=invisible.
 	OpProc OpKind = "proc"
@@ -255,6 +255,9 @@ type rootIdentity struct {
 	machineID string // 32 hex digits
 	bootID    string // a UUID
 	shareNet  bool
+	// gtkDialog is the host path of the file-dialog library (gtkdialog.go),
+	// bound at gtkDialogDir; "" for none.
+	gtkDialog string
 }
 
 // hostPaths resolves the host paths of the system's ops: one lstat per
@@ -387,6 +390,11 @@ func systemOps(id rootIdentity) []Op {
 		Op{Kind: OpTmpfs, Dst: "/run", Mode: 0o755},
 		Op{Kind: OpTmpfs, Dst: runtimeDir, Mode: 0o700},
 		Op{Kind: OpTmpfs, Dst: a.Home, Mode: 0o700},
+	)
+	if id.gtkDialog != "" {
+		ops = append(ops, Op{Kind: OpROBind, Src: id.gtkDialog, Dst: gtkDialogDir + "/" + GtkDialogLib})
+	}
+	ops = append(ops,
 		// /run itself read-only: its tmpfs belongs to the user, and a
 		// writable /run would let the application rename /run/user away
 		// from under the paths init later mounts onto or unmounts (native

@@ -140,6 +140,9 @@ func (o Op) apply(i int) error {
 		if err := writeNew(data, o.Data, 0o444); err != nil {
 			return err
 		}
+		if err := ensureTargetKind(false, dst); err != nil {
+			return err
+		}
 		return bindMount(data, dst, false, false)
 	case OpProc:
 		if err := os.MkdirAll(dst, 0o555); err != nil {

@@ -237,6 +237,7 @@ func Prepare(o Options) (*Sandbox, error) {
 		args = replaceDocArgs(args, []string{d.Path, abs}, dst)
 		log.Info("document shared", "inside", dst, "path", real, "rw", d.RW)
 	}
+	var bookmarks []string
 	for _, ps := range p.Persist {
 		hostDir := profile.ExpandHome(ps.Host, acct.Home)
 		real := hostDir
@@ -249,7 +250,16 @@ func Prepare(o Options) (*Sandbox, error) {
 				return nil, err
 			}
 		}
-		s.bind(OpBind, real, profile.ExpandHome(ps.Sandbox, acct.Home), false)
+		inside := profile.ExpandHome(ps.Sandbox, acct.Home)
+		s.bind(OpBind, real, inside, false)
+		if ps.Bookmark {
+			bookmarks = append(bookmarks, inside)
+		}
+	}
+	if len(bookmarks) > 0 {
+		// The folders in the sidebar of the application's own dialogs.
+		// Read-only: the application's own bookmarks are not kept.
+		s.binds = append(s.binds, Op{Kind: OpROBindData, Dst: filepath.Join(acct.Home, ".config", "gtk-3.0", "bookmarks"), Data: gtkBookmarks(bookmarks)})
 	}
 	for _, l := range []struct {
 		paths []string
@@ -294,6 +304,16 @@ func Prepare(o Options) (*Sandbox, error) {
 	if s.plan.BusSocket {
 		env = append(env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+runtimeIn+"/bus")
 	}
+	gtkDialog := ""
+	if s.plan.BusSocket && p.FileDialog == profile.FileDialogAirlock {
+		// The portal answers on this bus: GTK 3's own file dialogs show
+		// Airlock's chooser instead.
+		if gtkDialog = FindGtkDialogLib(); gtkDialog != "" {
+			env = append(env, "LD_PRELOAD="+gtkDialogDir+"/"+GtkDialogLib)
+		} else {
+			log.Warn("the file-dialog library is not installed: GTK 3 applications that draw their own file dialog will show the sandbox's folders only", "lib", GtkDialogLib)
+		}
+	}
 	for k, v := range p.Env {
 		env = append(env, k+"="+v)
 	}
@@ -310,7 +330,7 @@ func Prepare(o Options) (*Sandbox, error) {
 			s.binds[i].Src = real
 		}
 	}
-	ident := rootIdentity{acct: acct, hostname: p.Hostname, machineID: RandomHex(16), bootID: randomUUID(), shareNet: s.plan.ShareNet}
+	ident := rootIdentity{acct: acct, hostname: p.Hostname, machineID: RandomHex(16), bootID: randomUUID(), shareNet: s.plan.ShareNet, gtkDialog: gtkDialog}
 	s.plan.Ops = append(append(systemOps(ident), s.binds...),
 		// The root folder itself is read-only: only the tmpfs mounts below
 		// it (/tmp, $HOME, /run/user/UID, /dev/shm) and writable binds take

@@ -7,12 +7,12 @@ import (
 )
 
 // geditSaveAs runs in the sandbox: gedit opens the granted file, and "Save
-// As" in gedit's own dialog (GTK_USE_PORTAL=0: the dialog of the app, not
+// As" in gedit's own dialog (AIRLOCK_GTK_DIALOG=app: the dialog of the app, not
 // Airlock's) saves it under a new name typed as a full path into the
 // granted file's folder inside; then gedit quits. xdotool inside drives the
 // nested display as the user would.
 const geditSaveAs = `read p; new="$(dirname "$p")/report-v2.txt"
-export GTK_USE_PORTAL=0 GSETTINGS_BACKEND=memory NO_AT_BRIDGE=1
+export GTK_USE_PORTAL=0 AIRLOCK_GTK_DIALOG=app GSETTINGS_BACKEND=memory NO_AT_BRIDGE=1
 gedit --standalone "$p" >/tmp/gedit.log 2>&1 &
 w=$(xdotool search --sync --onlyvisible --class gedit | head -1)
 xdotool windowfocus --sync "$w"; sleep 1
