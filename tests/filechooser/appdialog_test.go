@@ -1,6 +1,8 @@
 package filechooser_test
 
 import (
+	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -75,5 +77,93 @@ func TestGeditOwnDialogsUseAirlockChooser(t *testing.T) {
 	}
 	if got := readFile(t, filepath.Join(dir, "copy.txt")); got != edited {
 		t.Errorf("copy.txt holds %q, want %q", got, edited)
+	}
+}
+
+// writerOwnDialogs runs in the sandbox with the shipped office profile
+// (LibreOffice's gtk3 plugin, whose file picker is a GtkFileChooserDialog
+// run with gtk_dialog_run): Writer opens a host document with Ctrl+O,
+// types a line into it, saves it in place (Ctrl+S), then saves a copy in
+// ODF under a new name (Ctrl+Shift+S). Both dialogs are Airlock's chooser.
+const writerOwnDialogs = `export GSETTINGS_BACKEND=memory NO_AT_BRIDGE=1 G_MESSAGES_DEBUG=airlock-gtkdialog
+title() { xdotool getwindowname "$(xdotool getactivewindow 2>/dev/null || echo "$w")" 2>/dev/null; }
+until_title() { for i in $(seq 1200); do title | grep -q "$1" && return 0; sleep 0.1; done; echo "== timeout waiting for title $1: $(title)"; cat /tmp/lo.log; exit 1; }
+# A profile that has seen its first start: no "Tip of the Day" taking the keyboard.
+mkdir -p /tmp/lo-profile/user; cat >/tmp/lo-profile/user/registrymodifications.xcu <<'XCU'
+<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="ShowTipOfTheDay" oor:op="fuse"><value>false</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="FirstRun" oor:op="fuse"><value>false</value></prop></item>
+</oor:items>
+XCU
+soffice --writer --norestore -env:UserInstallation=file:///tmp/lo-profile >/tmp/lo.log 2>&1 &
+w=$(xdotool search --sync --onlyvisible --name 'LibreOffice Writer$' | head -1)
+xdotool windowfocus --sync "$w"; sleep 2
+xdotool key --clearmodifiers ctrl+o; echo "== open"
+until_title '^memo.fodt - '
+w=$(xdotool search --onlyvisible --name '^memo.fodt - ' | head -1); echo "== opened"
+xdotool windowfocus --sync "$w"; sleep 1; xdotool key --clearmodifiers ctrl+Home; xdotool type --delay 30 "Typed in Writer. "
+sleep 1; xdotool key --clearmodifiers ctrl+s
+sleep 2; d=$(xdotool search --onlyvisible --name '^Keep current format' | head -1); [ -n "$d" ] && { xdotool windowfocus --sync "$d"; xdotool key --clearmodifiers Return; }
+for x in $(xdotool search --onlyvisible --name .); do echo "window: $(xdotool getwindowname $x)"; done
+echo "== saved"
+read x; xdotool windowfocus --sync "$w"; xdotool key --clearmodifiers ctrl+shift+s; echo "== save as"
+until_title '^letter.odt - '; echo "== saved as"
+read x; xdotool key --clearmodifiers ctrl+q; wait; echo "== end"`
+
+// memoFODT is a flat ODF text document (one XML file), which Writer opens
+// without a filter dialog.
+const memoFODT = `<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.text">
+<office:body><office:text><text:p>memo written on the host</text:p></office:text></office:body>
+</office:document>
+`
+
+// TestWriterOwnDialogsUseAirlockChooser: LibreOffice Writer's own Open and
+// Save As dialogs show Airlock's chooser; the opened host document gets the
+// typed line, and the copy saved under a new name is on the host, an ODF
+// zip holding the line, after the sandbox ended; the host folder holds no
+// lock or temporary file.
+func TestWriterOwnDialogsUseAirlockChooser(t *testing.T) {
+	needBins(t, "soffice")
+	if _, err := os.Stat("/usr/lib/libreoffice/program/libvclplug_gtk3lo.so"); err != nil {
+		t.Skip("LibreOffice's gtk3 plugin (libreoffice-gtk3) is not installed")
+	}
+	t.Parallel()
+	s := newSession(t, true)
+	dir := hostFiles(t, map[string]string{"memo.fodt": memoFODT})
+	a := s.sandbox(t, []string{"--profile", "office", "--name", "writer"}, "/bin/sh", "-c", writerOwnDialogs)
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(dir, "memo.fodt"))
+			t.Logf("the sandbox printed:\n%s\nmemo.fodt on the host:\n%.3000s\nhost folder: %v", a.out.String(), b, listDir(t, dir))
+		}
+	})
+
+	a.waitOutput(t, `^== open$`)
+	s.dialog(t, a, "writer wants to open files")
+	s.typeLocation(t, filepath.Join(dir, "memo.fodt"))
+	a.waitOutput(t, `^== opened$`)
+	a.waitOutput(t, `^== saved$`)
+	eventually(t, s, func() bool {
+		return strings.Contains(readFile(t, filepath.Join(dir, "memo.fodt")), "Typed in Writer")
+	}, "memo.fodt on the host with the typed line")
+
+	s.lastFolder(t, "office", dir)
+	a.send(t, "save as")
+	a.waitOutput(t, `^== save as$`)
+	wid := s.dialog(t, a, "writer wants to save a file")
+	s.focus(t, wid)
+	s.enterPath(t, "letter.odt", "")
+	a.waitOutput(t, `^== saved as$`)
+	a.send(t, "quit")
+	a.waitOutput(t, `^== end$`)
+	a.wait(t)
+	if l := listDir(t, dir); !reflect.DeepEqual(l, []string{"letter.odt", "memo.fodt"}) {
+		t.Errorf("after the sandbox ended the host folder holds %v", l)
+	}
+	out, err := exec.Command("unzip", "-p", filepath.Join(dir, "letter.odt"), "content.xml").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Typed in Writer") {
+		t.Errorf("letter.odt's content.xml (unzip: %v) lacks the typed line:\n%.2000s", err, out)
 	}
 }
