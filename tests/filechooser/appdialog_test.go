@@ -1,6 +1,7 @@
 package filechooser_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -165,5 +166,84 @@ func TestWriterOwnDialogsUseAirlockChooser(t *testing.T) {
 	out, err := exec.Command("unzip", "-p", filepath.Join(dir, "letter.odt"), "content.xml").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Typed in Writer") {
 		t.Errorf("letter.odt's content.xml (unzip: %v) lacks the typed line:\n%.2000s", err, out)
+	}
+}
+
+// minimalPDF is a one-page PDF whose page says "Airlock" (xref offsets
+// computed by pdfDoc).
+func minimalPDF() string {
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		"<< /Length 44 >>\nstream\nBT /F1 24 Tf 50 100 Td (Airlock) Tj ET\nendstream",
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	}
+	var b strings.Builder
+	b.WriteString("%PDF-1.4\n")
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.String()
+}
+
+// evinceDialogs runs in the sandbox with the shipped document-viewer
+// profile: evince (GtkFileChooserNative, which reaches the portal itself
+// with GTK_USE_PORTAL=1) opens a host PDF with Ctrl+O, then saves a copy
+// (Ctrl+S, "Save a Copy").
+const evinceDialogs = `export GSETTINGS_BACKEND=memory NO_AT_BRIDGE=1
+title() { xdotool getwindowname "$w"; }
+until_title() { for i in $(seq 1200); do title | grep -q "$1" && return 0; sleep 0.1; done; echo "== timeout waiting for title $1: $(title)"; cat /tmp/evince.log; exit 1; }
+evince >/tmp/evince.log 2>&1 &
+w=$(xdotool search --sync --onlyvisible --class evince | head -1)
+xdotool windowfocus --sync "$w"; sleep 1
+xdotool key --clearmodifiers ctrl+o; echo "== open"
+until_title '^paper.pdf'; echo "== opened"
+xdotool windowfocus --sync "$w"; xdotool key --clearmodifiers ctrl+s; echo "== save a copy"
+read x; xdotool windowfocus --sync "$w"; xdotool key --clearmodifiers ctrl+w; wait; echo "== end"`
+
+// TestEvinceOpensAndSavesCopy: evince opens a host PDF through Airlock's
+// chooser, read-only as the document-viewer profile grants, and "Save a
+// Copy" writes the copy the user named on the host; the original is
+// untouched.
+func TestEvinceOpensAndSavesCopy(t *testing.T) {
+	needBins(t, "evince")
+	t.Parallel()
+	s := newSession(t, true)
+	pdf := minimalPDF()
+	dir := hostFiles(t, map[string]string{"paper.pdf": pdf})
+	a := s.sandbox(t, []string{"--profile", "document-viewer", "--name", "viewer"}, "/bin/sh", "-c", evinceDialogs)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the sandbox printed:\n%s\nhost folder: %v", a.out.String(), listDir(t, dir))
+		}
+	})
+
+	a.waitOutput(t, `^== open$`)
+	s.dialog(t, a, "viewer wants to open files")
+	s.typeLocation(t, filepath.Join(dir, "paper.pdf"))
+	a.waitOutput(t, `^== opened$`)
+	a.waitOutput(t, `^== save a copy$`)
+	s.lastFolder(t, "document-viewer", dir)
+	wid := s.dialog(t, a, "viewer wants to save a file")
+	s.focus(t, wid)
+	s.enterPath(t, "copy.pdf", "")
+	hostHolds(t, s, filepath.Join(dir, "copy.pdf"), pdf)
+	a.send(t, "quit")
+	a.waitOutput(t, `^== end$`)
+	a.wait(t)
+	if l := listDir(t, dir); !reflect.DeepEqual(l, []string{"copy.pdf", "paper.pdf"}) {
+		t.Errorf("after the sandbox ended the host folder holds %v", l)
+	}
+	if got := readFile(t, filepath.Join(dir, "paper.pdf")); got != pdf {
+		t.Errorf("the opened PDF changed")
 	}
 }
