@@ -247,3 +247,60 @@ func TestEvinceOpensAndSavesCopy(t *testing.T) {
 		t.Errorf("the opened PDF changed")
 	}
 }
+
+// textEditorDialogs runs in the sandbox: GNOME Text Editor 43 (GTK 4,
+// GtkFileChooserNative, which reaches the portal with GDK_DEBUG=portals)
+// opens a host file with Ctrl+O, appends a word, saves (Ctrl+S), and saves
+// a copy under a new name (Ctrl+Shift+S).
+const textEditorDialogs = `export GSETTINGS_BACKEND=memory NO_AT_BRIDGE=1 GTK_A11Y=none GSK_RENDERER=cairo
+title() { xdotool getwindowname "$w"; }
+until_title() { for i in $(seq 1200); do title | grep -q "$1" && return 0; sleep 0.1; done; echo "== timeout waiting for title $1: $(title)"; cat /tmp/te.log; exit 1; }
+gnome-text-editor --standalone >/tmp/te.log 2>&1 &
+w=$(xdotool search --sync --onlyvisible --class gnome-text-editor | head -1)
+xdotool windowfocus --sync "$w"; sleep 2
+xdotool key --clearmodifiers ctrl+o; echo "== open"
+until_title '^report.txt'; echo "== opened $(title)"
+xdotool windowfocus --sync "$w"; sleep 1; xdotool key --clearmodifiers ctrl+End; xdotool type --delay 30 " EDITED"
+sleep 1; echo "== modified $(title)"; xdotool key --clearmodifiers ctrl+s; echo "== saved"
+read x; xdotool windowfocus --sync "$w"; xdotool key --clearmodifiers ctrl+shift+s; echo "== save as"
+until_title '^copy.txt'; echo "== saved as"
+read x; xdotool windowfocus --sync "$w"; xdotool key --clearmodifiers ctrl+q; wait; echo "== end"`
+
+// TestGTK4TextEditorDialogs: a real GTK 4 application through Airlock's
+// chooser: open a host file, save in place, save a copy under a new name;
+// both reach the host and stay after the sandbox ended.
+func TestGTK4TextEditorDialogs(t *testing.T) {
+	needBins(t, "gnome-text-editor")
+	t.Parallel()
+	s := newSession(t, true)
+	content := randomText("report")
+	dir := hostFiles(t, map[string]string{"report.txt": content})
+	a := s.sandbox(t, []string{"--profile", "text-editor", "--name", "editor"}, "/bin/sh", "-c", textEditorDialogs)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the sandbox printed:\n%s\nhost folder: %v", a.out.String(), listDir(t, dir))
+		}
+	})
+
+	a.waitOutput(t, `^== open$`)
+	s.dialog(t, a, "editor wants to open files")
+	s.typeLocation(t, filepath.Join(dir, "report.txt"))
+	a.waitOutput(t, `^== saved$`)
+	edited := strings.TrimSuffix(content, "\n") + " EDITED\n"
+	hostHolds(t, s, filepath.Join(dir, "report.txt"), edited)
+
+	s.lastFolder(t, "text-editor", dir)
+	a.send(t, "save as")
+	a.waitOutput(t, `^== save as$`)
+	wid := s.dialog(t, a, "editor wants to save a file")
+	s.focus(t, wid)
+	s.enterPath(t, "copy.txt", "")
+	a.waitOutput(t, `^== saved as$`)
+	hostHolds(t, s, filepath.Join(dir, "copy.txt"), edited)
+	a.send(t, "quit")
+	a.waitOutput(t, `^== end$`)
+	a.wait(t)
+	if l := listDir(t, dir); !reflect.DeepEqual(l, []string{"copy.txt", "report.txt"}) {
+		t.Errorf("after the sandbox ended the host folder holds %v", l)
+	}
+}
