@@ -29,10 +29,12 @@ persistent_grants = true
 grants = "native-irrevocable"
 bus_names = ["org.example.Foo"]
 max_open_files = 4096
+file_dialog = "app"
 
 [[persist]]
 host = "~/.local/share/airlock/tor"
 sandbox = "~/.tor"
+bookmark = true
 
 [env]
 TOR_SKIP_LAUNCH = "1"
@@ -45,10 +47,10 @@ TOR_SKIP_LAUNCH = "1"
 		Command: []string{"/usr/bin/torbrowser-launcher", "--verbose"}, Net: NetTor, TorSocks: "127.0.0.1:9150",
 		Sound: SoundFull, Display: DisplayXephyr, XephyrRes: "1024x768", GPU: true, Hostname: "amnesia",
 		ReadOnly: []string{"~/Public"}, ReadWrite: []string{"/srv/share"},
-		Persist:      []Persist{{Host: "~/.local/share/airlock/tor", Sandbox: "~/.tor"}},
+		Persist:      []Persist{{Host: "~/.local/share/airlock/tor", Sandbox: "~/.tor", Bookmark: true}},
 		Env:          map[string]string{"TOR_SKIP_LAUNCH": "1"},
 		DefaultGrant: GrantReadWrite, PersistentGrants: true, Grants: GrantsNative, BusNames: []string{"org.example.Foo"},
-		MaxOpenFiles: 4096,
+		MaxOpenFiles: 4096, FileDialog: FileDialogApp,
 	}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("got %+v\nwant %+v", p, want)
@@ -93,6 +95,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad tor_socks", "tor_socks = \"localhost\"\n", 1, "tor_socks", "HOST:PORT"},
 		{"bad tor_socks port", "tor_socks = \"127.0.0.1:x9\"\n", 1, "tor_socks", "bad port"},
 		{"bad screen", "xephyr_screen = \"10x10\"\n", 1, "xephyr_screen", "WIDTHxHEIGHT"},
+		{"bad file_dialog", "file_dialog = \"portal\"\n", 1, "file_dialog", `"portal" is not one of airlock, app`},
+		{"bad persist bookmark", "[[persist]]\nhost = \"~/p\"\nsandbox = \"~/p\"\nbookmark = \"yes\"\n", 4, "persist.bookmark", "incompatible types"},
 		{"max_open_files too low", "max_open_files = 10\n", 1, "max_open_files", "is not between 64 and 1048576"},
 		{"max_open_files too high", "\nmax_open_files = 2000000\n", 2, "max_open_files", "is not between"},
 		{"bad hostname upper", "hostname = \"Host\"\n", 1, "hostname", "not a valid host name"},

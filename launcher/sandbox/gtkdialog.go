@@ -13,7 +13,7 @@ import (
 // (launcher/gtkdialog/gtkdialog.c says how).
 const (
 	// GtkDialogLib is the library's file name, built beside the airlock
-	// binary (tests/lib.sh, tests/harness) or installed in LIBDIR/airlock.
+	// binary (tests/lib.sh, tests/harness) or installed in PREFIX/lib/airlock.
 	GtkDialogLib = "libairlock-gtkdialog.so"
 	// gtkDialogDir is where the sandbox sees it: bound read-only into /run
 	// before /run is made read-only.
@@ -21,7 +21,7 @@ const (
 )
 
 // FindGtkDialogLib returns the host path of the library, "" when it is not
-// installed: $AIRLOCK_LIBDIR, beside the binary, then LIBDIR/airlock.
+// installed: $AIRLOCK_LIBDIR, beside the binary, then PREFIX/lib/airlock.
 func FindGtkDialogLib() string {
 	var dirs []string
 	if d := os.Getenv("AIRLOCK_LIBDIR"); d != "" {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -80,6 +81,58 @@ func TestPlanWithoutBroker(t *testing.T) {
 	}
 	if _, err := sb.Run(); err == nil {
 		t.Error("a dry run ran")
+	}
+}
+
+// TestPlanGtkDialog: the file-dialog library is bound read-only into /run
+// before /run turns read-only, and preloaded; bookmarked persistent folders
+// are listed in a read-only bookmarks file; "app" preloads nothing.
+func TestPlanGtkDialog(t *testing.T) {
+	t.Setenv("HOME", "/home/airlock-plan-test")
+	ident := rootIdentity{acct: Account{Name: "u", UID: 1000, GID: 1000, Home: "/home/u"}, hostname: "h", machineID: "0", bootID: "0", gtkDialog: "/opt/airlock/" + GtkDialogLib}
+	ops := systemOps(ident)
+	bound, readOnly := -1, -1
+	for i, o := range ops {
+		if o.Kind == OpROBind && o.Src == ident.gtkDialog && o.Dst == gtkDialogDir+"/"+GtkDialogLib {
+			bound = i
+		}
+		if o.Kind == OpRemountRO && o.Dst == "/run" {
+			readOnly = i
+		}
+	}
+	if bound < 0 || readOnly < bound {
+		t.Errorf("library bound at op %d, /run read-only at op %d: want bound first\n%v", bound, readOnly, ops)
+	}
+	if got := gtkBookmarks([]string{"/home/u/Persistent", "/home/u/My Files"}); got != "file:///home/u/Persistent Persistent\nfile:///home/u/My%20Files My Files\n" {
+		t.Errorf("bookmarks %q", got)
+	}
+
+	lib := filepath.Join(t.TempDir(), GtkDialogLib)
+	if err := os.WriteFile(lib, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AIRLOCK_LIBDIR", filepath.Dir(lib))
+	if got := FindGtkDialogLib(); got != lib {
+		t.Errorf("FindGtkDialogLib() = %q, want %q", got, lib)
+	}
+	for _, mode := range []string{profile.FileDialogAirlock, profile.FileDialogApp} {
+		p := profile.Defaults()
+		p.FileDialog = mode
+		p.Persist = []profile.Persist{{Host: t.TempDir(), Sandbox: "~/Persistent", Bookmark: true}}
+		sb, err := Prepare(Options{Profile: &p, Args: []string{"/bin/true"}, DryRun: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan := sb.Plan()
+		// Without a broker there is no portal: nothing to route to.
+		if slices.ContainsFunc(plan.Env, func(e string) bool { return strings.HasPrefix(e, "LD_PRELOAD=") }) {
+			t.Errorf("%s: LD_PRELOAD without a portal: %v", mode, plan.Env)
+		}
+		if !slices.ContainsFunc(plan.Ops, func(o Op) bool {
+			return o.Kind == OpROBindData && strings.HasSuffix(o.Dst, "/.config/gtk-3.0/bookmarks") && strings.Contains(o.Data, "/Persistent Persistent\n")
+		}) {
+			t.Errorf("%s: no bookmarks file for the persistent folder", mode)
+		}
 	}
 }
 
