@@ -13,9 +13,11 @@ AIRLOCK_PACKAGES="ca-certificates git gcc pkg-config libgtk-3-dev xvfb xserver-x
  x11-utils x11-apps x11-xserver-utils xdotool imagemagick dbus dbus-x11 libglib2.0-bin python3-gi python3-dbus
  gir1.2-gtk-3.0 gir1.2-gtk-4.0 zenity bubblewrap xdg-dbus-proxy iproute2 procps psmisc fuse3 at-spi2-core python3-pyatspi gettext"
 
-# Real gedit and LibreOffice for the tests of saves beside a granted file
-# (tests/filechooser/gedit_test.go, libreoffice_test.go).
-AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES gedit libreoffice-writer-nogui"
+# The shipped profiles' real applications, opening and saving through
+# Airlock's chooser from their own dialogs (tests/filechooser/gedit_test.go,
+# libreoffice_test.go, appdialog_test.go): LibreOffice with its gtk3 plugin,
+# whose file picker the preloaded library routes to the portal.
+AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES gedit libreoffice-writer libreoffice-gtk3 evince gnome-text-editor unzip"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
