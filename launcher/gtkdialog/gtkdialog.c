@@ -92,7 +92,6 @@
 	X(void, gtk_file_chooser_set_filter, (GtkFileChooser *, GtkFileFilter *)) \
 	X(const gchar *, gtk_window_get_title, (GtkWindow *))                  \
 	X(GtkWindow *, gtk_window_get_transient_for, (GtkWindow *))            \
-	X(gboolean, gtk_window_get_modal, (GtkWindow *))                       \
 	X(GtkWidget *, gtk_dialog_get_widget_for_response, (GtkDialog *, gint)) \
 	X(void, gtk_dialog_response, (GtkDialog *, gint))                      \
 	X(GType, gtk_dialog_get_type, (void))                                  \
@@ -140,10 +139,6 @@ REPLACED(DECLARE_NEXT)
 static int ready;
 static GType chooser_dialog_type;
 
-/* Set while a GtkFileChooserNative of ours is up: a GtkFileChooserDialog
- * shown meanwhile is GTK's own fallback (no portal answered) or a second
- * dialog of the application; either is left to GTK. */
-static int natives_up;
 
 static void lookup_next(void)
 {
@@ -281,7 +276,6 @@ static void native_response(GtkNativeDialog *native, gint response, gpointer dat
 	GtkFileChooser *dc = (GtkFileChooser *)r->dialog;
 	gint id;
 
-	natives_up--;
 	p_g_object_set_data_full((GObject *)r->dialog, KEY_STATE, NULL, NULL);
 	if (response == GTK_RESPONSE_ACCEPT) {
 		GSList *files = next_gtk_file_chooser_get_files(nc);
@@ -310,7 +304,7 @@ static int start(GtkDialog *d)
 	GtkFileChooser *dc = (GtkFileChooser *)d;
 	GtkWindow *w = (GtkWindow *)d;
 
-	if (disabled() || natives_up > 0)
+	if (disabled())
 		return 0;
 	if (p_g_object_get_data((GObject *)d, KEY_STATE))
 		return 1; /* already asked: a second present while waiting */
@@ -323,7 +317,10 @@ static int start(GtkDialog *d)
 	if (!n)
 		return 0;
 	GtkFileChooser *nc = (GtkFileChooser *)n;
-	p_gtk_native_dialog_set_modal((GtkNativeDialog *)n, p_gtk_window_get_modal(w));
+	/* Modal, as gtk_dialog_run makes any dialog: GTK's portal dialog then
+	 * holds a grab, so that the application takes no input (a second
+	 * Ctrl+O) until the user answers. */
+	p_gtk_native_dialog_set_modal((GtkNativeDialog *)n, TRUE);
 	p_gtk_file_chooser_set_select_multiple(nc, p_gtk_file_chooser_get_select_multiple(dc));
 	p_gtk_file_chooser_set_do_overwrite_confirmation(nc, p_gtk_file_chooser_get_do_overwrite_confirmation(dc));
 	p_gtk_file_chooser_set_create_folders(nc, p_gtk_file_chooser_get_create_folders(dc));
@@ -368,7 +365,6 @@ static int start(GtkDialog *d)
 	r->native = n;
 	p_g_object_set_data_full((GObject *)d, KEY_STATE, r, NULL);
 	p_g_signal_connect_data(n, "response", (GCallback)native_response, r, NULL, 0);
-	natives_up++;
 	debug("dialog %p (action %d) shown through the portal", (void *)d, (int)action);
 	p_gtk_native_dialog_show((GtkNativeDialog *)n);
 	return 1;
@@ -440,7 +436,7 @@ static void run_destroy(GtkWidget *w, gpointer data)
 gint gtk_dialog_run(GtkDialog *d)
 {
 	lookup_next();
-	if (!is_chooser_dialog(d) || disabled() || natives_up > 0)
+	if (!is_chooser_dialog(d) || disabled())
 		return next_gtk_dialog_run(d);
 	struct run r = {p_g_main_loop_new(NULL, FALSE), GTK_RESPONSE_NONE};
 	p_g_object_ref(d);
