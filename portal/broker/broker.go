@@ -25,7 +25,9 @@ import (
 	"airlock/portal/docstore"
 	"airlock/portal/filechooser"
 	"airlock/portal/grants"
+	"airlock/portal/inhibit"
 	"airlock/portal/notification"
+	"airlock/portal/trash"
 )
 
 // Sandbox is one registered sandbox. Its identity towards the broker is the
@@ -405,6 +407,8 @@ func (b *Broker) serve(sb *Sandbox, conns []adopted) {
 		ID: sb.ID, Profile: sb.Profile, DisplayName: sb.DisplayName, Icon: sb.Icon,
 		ReadOnlyDefault: sb.DefaultGrant != "rw",
 	}, b.grants, b.dialog, b.folders, b.log)
+	inhibit.Install(sb.Desktop, lg)
+	trash.Install(sb.Desktop, sb.ID, sb.DisplayName, b.grants, b.log)
 	// Adopted before the listener is served: a new connection's unique
 	// name is then sure not to collide with a restored one.
 	for _, a := range conns {
