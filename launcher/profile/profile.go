@@ -59,6 +59,12 @@ const (
 	grantsOldNative = "native"
 )
 
+// Policies of open_uri.
+const (
+	OpenURIAsk  = "ask"
+	OpenURINone = "none"
+)
+
 // Grant modes for files handed in by the user.
 const (
 	GrantReadOnly  = "ro"
@@ -115,6 +121,10 @@ type Profile struct {
 	// unix sockets, which the kernel counts per user against the sender's
 	// RLIMIT_NOFILE (net/unix too_many_unix_fds): see airlock-profile(5).
 	MaxOpenFiles int `toml:"max_open_files"`
+	// OpenURI says whether the application may open a link or a granted
+	// file in a host application (the OpenURI portal): "ask" (each time,
+	// in a dialog Airlock draws) or "none" (refused).
+	OpenURI string `toml:"open_uri"`
 }
 
 // Bounds of max_open_files: below the minimum toolkits fail to start; the
@@ -144,6 +154,7 @@ func Defaults() Profile {
 		// accessibility bus shows which applications run; a profile opts in.
 		BusNames:     []string{"org.freedesktop.Notifications"},
 		MaxOpenFiles: DefaultOpenFiles,
+		OpenURI:      OpenURIAsk,
 	}
 }
 
@@ -338,6 +349,9 @@ func (p *Profile) validate() error {
 		return err
 	}
 	if err := oneOf("default_grant", p.DefaultGrant, GrantReadOnly, GrantReadWrite); err != nil {
+		return err
+	}
+	if err := oneOf("open_uri", p.OpenURI, OpenURIAsk, OpenURINone); err != nil {
 		return err
 	}
 	switch p.Grants {
