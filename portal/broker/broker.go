@@ -23,6 +23,7 @@ import (
 	"airlock/portal/control"
 	"airlock/portal/desktop"
 	"airlock/portal/docstore"
+	"airlock/portal/evinced"
 	"airlock/portal/filechooser"
 	"airlock/portal/grants"
 	"airlock/portal/inhibit"
@@ -417,6 +418,7 @@ func (b *Broker) serve(sb *Sandbox, conns []adopted) {
 		ReadOnlyDefault: sb.DefaultGrant != "rw",
 	}, b.grants, b.dialog, b.folders, b.log)
 	inhibit.Install(sb.Desktop, lg)
+	evinced.Install(sb.Server, lg)
 	openuri.Install(sb.Desktop, openuri.Sandbox{ID: sb.ID, Name: sb.DisplayName, Icon: sb.Icon, Policy: sb.OpenURI},
 		b.grants, openuri.Dialog(b.dialog), nil, b.log)
 	trash.Install(sb.Desktop, sb.ID, sb.DisplayName, b.grants, b.log)
