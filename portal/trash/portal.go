@@ -90,4 +90,3 @@ func (p *portal) trashFile(c *busserver.Call) ([]any, error) {
 	p.log.Info("granted file moved to the trash; its grant ended", "path", g.HostPath, "trashed", moved, "doc", g.DocID)
 	return []any{uint32(1)}, nil
 }
-

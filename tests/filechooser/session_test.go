@@ -199,8 +199,15 @@ echo "== stderr"; cat /tmp/te.err /tmp/te2.err; echo "== end"`
 // grantRO grants host read-only to the sandbox and returns its inside path.
 func (s *session) grantRO(t *testing.T, sandbox, host string) string {
 	t.Helper()
-	r := s.airlock(t, "grant", sandbox, host)
-	f := strings.Fields(r.Stdout)
+	return s.grantAs(t, sandbox, host)
+}
+
+// grantAs runs airlock grant [flags...] sandbox host and returns the inside
+// path (which may hold spaces: the line is DOC, a tab, PATH).
+func (s *session) grantAs(t *testing.T, sandbox, host string, flags ...string) string {
+	t.Helper()
+	r := s.airlock(t, append(append([]string{"grant"}, flags...), sandbox, host)...)
+	f := strings.SplitN(strings.TrimSpace(r.Stdout), "\t", 2)
 	if r.Code != 0 || len(f) != 2 {
 		t.Fatalf("airlock grant: %v\nportal log:\n%s", r, s.portalLog())
 	}
