@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/godbus/dbus/v5"
+	"golang.org/x/sys/unix"
 
 	"airlock/chooser-ui/protocol"
 	"airlock/portal/busserver"
@@ -51,12 +52,28 @@ type noGrants struct{}
 
 func (noGrants) ByFD(string, int) (grant.Grant, bool) { return grant.Grant{}, false }
 
+// oneGrant holds one granted host file: a descriptor of that very file is
+// its grant (as grants.ByFD answers for a native bind).
+type oneGrant struct{ path string }
+
+func (g oneGrant) ByFD(sandbox string, fd int) (grant.Grant, bool) {
+	var a, b unix.Stat_t
+	if sandbox != "id" || unix.Fstat(fd, &a) != nil || unix.Stat(g.path, &b) != nil || a.Dev != b.Dev || a.Ino != b.Ino {
+		return grant.Grant{}, false
+	}
+	return grant.Grant{Sandbox: sandbox, DocID: "abcdefgh", HostPath: g.path}, true
+}
+
 func start(t *testing.T, policy string, u *user) *dbus.Conn {
+	return startWith(t, policy, u, noGrants{})
+}
+
+func startWith(t *testing.T, policy string, u *user, reg Grants) *dbus.Conn {
 	t.Helper()
 	lg := slog.New(slog.DiscardHandler)
 	s := busserver.New(busserver.Config{SandboxID: "id", SandboxName: "Browser", UID: os.Getuid(), Logger: lg})
 	d := desktop.Install(s, desktop.Options{Logger: lg})
-	Install(d, Sandbox{ID: "id", Name: "Browser", Policy: policy}, noGrants{}, u.dialog, u.open, lg)
+	Install(d, Sandbox{ID: "id", Name: "Browser", Policy: policy}, reg, u.dialog, u.open, lg)
 	path := filepath.Join(t.TempDir(), "bus")
 	l, err := net.Listen("unix", path)
 	if err != nil {
@@ -136,5 +153,33 @@ func TestOpenURIPolicyNone(t *testing.T) {
 	}
 	if a, o := u.counts(); a != 0 || o != 0 {
 		t.Errorf("asked %d, opened %d", a, o)
+	}
+}
+
+func TestOpenFileAndDirectory(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "report.pdf")
+	os.WriteFile(p, []byte("%PDF"), 0o600)
+	u := &user{answer: protocol.AnswerOpen}
+	c := startWith(t, PolicyAsk, u, oneGrant{p})
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	opts := map[string]dbus.Variant{}
+	if e, code := call(t, c, "OpenFile", "", dbus.UnixFD(f.Fd()), opts); e != "" || code != desktop.ResponseSuccess {
+		t.Fatalf("OpenFile: %q %d", e, code)
+	}
+	if e, code := call(t, c, "OpenDirectory", "", dbus.UnixFD(f.Fd()), opts); e != "" || code != desktop.ResponseSuccess {
+		t.Fatalf("OpenDirectory: %q %d", e, code)
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.opened) != 2 || u.opened[0] != p || u.opened[1] != dir {
+		t.Errorf("opened %q, want the file then its folder", u.opened)
+	}
+	if q := u.asked[1].OpenURI; q.Path != dir || !q.Directory {
+		t.Errorf("the folder question: %+v", q)
 	}
 }

@@ -1,6 +1,7 @@
 package filechooser_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -133,11 +134,7 @@ func TestGeditSessionLooksLikeADesktop(t *testing.T) {
 // running instance and ends.
 func TestEvinceSecondLaunch(t *testing.T) {
 	needBins(t, "evince")
-	const pdf = "/usr/share/doc/shared-mime-info/shared-mime-info-spec.pdf"
-	src, err := os.ReadFile(pdf)
-	if err != nil {
-		t.Skipf("no PDF to show: %v", err)
-	}
+	src := onePagePDF("Airlock")
 	t.Parallel()
 	s := newSession(t, true)
 	s.e = s.e.WithEnv("GSETTINGS_BACKEND=keyfile", "AIRLOCK_LOG=debug")
@@ -212,4 +209,67 @@ func (s *session) grantAs(t *testing.T, sandbox, host string, flags ...string) s
 		t.Fatalf("airlock grant: %v\nportal log:\n%s", r, s.portalLog())
 	}
 	return f[1]
+}
+
+// TestFirefoxSecondLaunch: a second "firefox-esr URL" in the same sandbox
+// reaches the running Firefox over the sandbox's bus (its OpenURL on
+// org.mozilla.firefox.PROFILE), which opens the page; the second process
+// ends.
+func TestFirefoxSecondLaunch(t *testing.T) {
+	needBins(t, "firefox-esr")
+	t.Parallel()
+	s := newSession(t, true)
+	s.e = s.e.WithEnv("AIRLOCK_LOG=debug")
+	// MOZ_DBUS_REMOTE: the D-Bus remote (org.mozilla.firefox.PROFILE, the
+	// default under Wayland) also under X11, where Firefox 115 would
+	// otherwise use X11 properties.
+	script := `export MOZ_DBUS_REMOTE=1; mkdir -p /tmp/ffp
+firefox-esr --profile /tmp/ffp about:blank >/tmp/ff.err 2>&1 & pid=$!
+xdotool search --sync --onlyvisible --class firefox >/dev/null; sleep 3
+gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.ListNames | grep -o "org\.mozilla\.[A-Za-z0-9_.]*" | sed 's/^/== name /'
+timeout 90 firefox-esr --profile /tmp/ffp about:robots >/tmp/ff2.err 2>&1; echo "== second launch $?"
+for i in $(seq 300); do xdotool search --onlyvisible --name 'Gort' >/dev/null && break; sleep 0.1; done
+xdotool search --onlyvisible --name 'Gort' >/dev/null && echo "== page shown" || echo "== page missing"
+kill $pid; wait
+echo "== stderr"; cat /tmp/ff.err /tmp/ff2.err; echo "== end"`
+	a := s.sandbox(t, []string{"--display", "xephyr", "--name", "ff"}, "/bin/sh", "-c", script)
+	a.waitOutput(t, `^== end$`)
+	a.wait(t)
+	if !regexp.MustCompile(`(?m)^== name org\.mozilla\.firefox`).MatchString(a.out.String()) {
+		t.Errorf("Firefox owns no org.mozilla.firefox.* name on the sandbox's bus:\n%s", a.out.String())
+	}
+	if m := a.waitOutput(t, `^== second launch (\d+)$`); m[1] != "0" {
+		t.Errorf("a second firefox-esr did not reach the running one: exit %s\n%s", m[1], a.out.String())
+	}
+	if !strings.Contains(a.out.String(), "== page shown\n") {
+		t.Errorf("the running Firefox did not open the page\n%s\nportal log:\n%s", a.out.String(), s.portalLog())
+	}
+}
+
+// onePagePDF is a minimal valid PDF showing text: a document of the test's
+// own, not one of a package's documentation that a slim system leaves out.
+func onePagePDF(text string) string {
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		"",
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	}
+	stream := "BT /F1 24 Tf 40 100 Td (" + text + ") Tj ET"
+	objs[3] = fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(stream), stream)
+	var b strings.Builder
+	b.WriteString("%PDF-1.4\n")
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.String()
 }
