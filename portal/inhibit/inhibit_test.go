@@ -57,13 +57,9 @@ func TestInhibitHeldUntilClosed(t *testing.T) {
 	if err := obj.Call(Interface+".Inhibit", 0, "", uint32(1|8), opts).Store(&h); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case s := <-sig:
-		if s.Path != h || s.Body[0].(uint32) != 0 {
-			t.Errorf("response %v", s)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no response")
+	s := waitSignal(t, sig, "org.freedesktop.portal.Request.Response")
+	if s.Path != h || s.Body[0].(uint32) != 0 {
+		t.Errorf("response %v", s)
 	}
 	waitHeld(t, p, 1)
 	// Still held after the Response: until the request is closed.
@@ -101,21 +97,11 @@ func TestCreateMonitor(t *testing.T) {
 	if err := obj.Call(Interface+".CreateMonitor", 0, "", map[string]dbus.Variant{"session_handle_token": dbus.MakeVariant("s1")}).Store(&h); err != nil {
 		t.Fatal(err)
 	}
-	var session string
-	for i := 0; i < 2; i++ {
-		select {
-		case s := <-sig:
-			switch s.Name {
-			case "org.freedesktop.portal.Request.Response":
-				session, _ = s.Body[1].(map[string]dbus.Variant)["session_handle"].Value().(string)
-			case Interface + ".StateChanged":
-				if st := s.Body[1].(map[string]dbus.Variant)["session-state"].Value(); st != uint32(1) {
-					t.Errorf("state %v", st)
-				}
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("no signal")
-		}
+	r := waitSignal(t, sig, "org.freedesktop.portal.Request.Response")
+	session, _ := r.Body[1].(map[string]dbus.Variant)["session_handle"].Value().(string)
+	st := waitSignal(t, sig, Interface+".StateChanged")
+	if v := st.Body[1].(map[string]dbus.Variant)["session-state"].Value(); v != uint32(1) {
+		t.Errorf("state %v", v)
 	}
 	if session == "" || !dbus.ObjectPath(session).IsValid() {
 		t.Fatalf("session handle %q", session)
@@ -128,5 +114,22 @@ func TestCreateMonitor(t *testing.T) {
 	}
 	if err := obj.Call(Interface+".QueryEndResponse", 0, dbus.ObjectPath(session)).Err; bustest.ErrName(err) != desktop.ErrNotFound {
 		t.Errorf("QueryEndResponse after Close: %v", err)
+	}
+}
+
+// waitSignal returns the next signal called name, skipping the bus's own
+// (NameAcquired).
+func waitSignal(t *testing.T, sig chan *dbus.Signal, name string) *dbus.Signal {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case s := <-sig:
+			if s.Name == name {
+				return s
+			}
+		case <-deadline:
+			t.Fatalf("no %s signal", name)
+		}
 	}
 }
