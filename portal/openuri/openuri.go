@@ -47,6 +47,11 @@ const (
 const (
 	maxWaiting    = 4
 	dialogTimeout = 5 * time.Minute
+	// A token bucket as the file chooser's (filechooser/limit.go): a
+	// sandbox that asks and asks again would have the user click through a
+	// storm of questions, and accept one unread.
+	dialogBurst = 4
+	dialogEvery = 3 * time.Second
 )
 
 // PortalXML is the interface's introspection data.
@@ -100,9 +105,11 @@ type Portal struct {
 
 	// turn lets one question at a time be on screen for this sandbox.
 	turn sync.Mutex
-	// mu guards waiting.
+	// mu guards the fields below.
 	mu      sync.Mutex
 	waiting int
+	tokens  float64
+	last    time.Time // when tokens was last refilled
 }
 
 // Install serves the portal on d's bus. open nil: HostOpener.
@@ -110,7 +117,7 @@ func Install(d *desktop.Desktop, sb Sandbox, reg Grants, dialog Dialog, open Ope
 	if open == nil {
 		open = HostOpener(log)
 	}
-	p := &Portal{d: d, sb: sb, reg: reg, dialog: dialog, open: open, log: log.With("sandbox", sb.Name, "sandbox_id", sb.ID)}
+	p := &Portal{d: d, sb: sb, reg: reg, dialog: dialog, open: open, log: log.With("sandbox", sb.Name, "sandbox_id", sb.ID), tokens: dialogBurst}
 	d.AddInterface(Interface, Version, map[string]busserver.Handler{
 		"OpenURI":       p.openURI,
 		"OpenFile":      func(c *busserver.Call) ([]any, error) { return p.openFD(c, false) },
@@ -195,10 +202,21 @@ func (p *Portal) openFD(c *busserver.Call, dir bool) ([]any, error) {
 // their Yes opens target.
 func (p *Portal) ask(c *busserver.Call, opts map[string]dbus.Variant, o protocol.OpenURI, target string, logKV ...any) ([]any, error) {
 	p.mu.Lock()
-	if p.waiting >= maxWaiting {
+	now := time.Now()
+	if !p.last.IsZero() {
+		p.tokens = min(dialogBurst, p.tokens+float64(now.Sub(p.last))/float64(dialogEvery))
+	}
+	p.last = now
+	switch {
+	case p.waiting >= maxWaiting:
 		p.mu.Unlock()
 		return nil, portalErr("org.freedesktop.DBus.Error.LimitsExceeded", "too many questions waiting: answer them first")
+	case p.tokens < 1:
+		p.mu.Unlock()
+		p.log.Info("open request refused: too many in a short time")
+		return nil, portalErr("org.freedesktop.DBus.Error.LimitsExceeded", "too many requests to open in a short time: try again later")
 	}
+	p.tokens--
 	p.waiting++
 	p.mu.Unlock()
 	r, err := p.d.NewRequestFor(c, opts)

@@ -188,3 +188,17 @@ func TestOpenFileAndDirectory(t *testing.T) {
 		t.Errorf("the folder question: %+v", q)
 	}
 }
+
+func TestOpenURIRateLimited(t *testing.T) {
+	u := &user{answer: protocol.AnswerDontOpen}
+	c := start(t, PolicyAsk, u)
+	limited := 0
+	for i := 0; i < dialogBurst+3; i++ {
+		if e, _ := call(t, c, "OpenURI", "", "https://example.org/", map[string]dbus.Variant{}); e == "org.freedesktop.DBus.Error.LimitsExceeded" {
+			limited++
+		}
+	}
+	if a, _ := u.counts(); a > dialogBurst+1 || limited == 0 {
+		t.Errorf("%d questions asked, %d refused: no storm limit", a, limited)
+	}
+}
