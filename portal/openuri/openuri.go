@@ -255,6 +255,12 @@ func (p *Portal) done() {
 func (p *Portal) question(r *desktop.Request, req protocol.Request) uint32 {
 	p.turn.Lock()
 	defer p.turn.Unlock()
+	select {
+	case <-r.Closed():
+		// Withdrawn by the application while earlier questions were up.
+		return desktop.ResponseCancelled
+	default:
+	}
 	if err := protocol.Validate(&req); err != nil {
 		p.log.Warn("cannot ask to open", "err", err)
 		return desktop.ResponseOther
