@@ -72,14 +72,17 @@ func (p *portal) trashFile(c *busserver.Call) ([]any, error) {
 		p.log.Info("trash refused: granted read-only", "path", g.HostPath)
 		return []any{uint32(0)}, nil
 	}
-	dir, err := Dir()
+	home, err := HomeDir()
 	if err != nil {
 		p.log.Warn("trash failed", "path", g.HostPath, "err", err)
 		return []any{uint32(0)}, nil
 	}
 	var moved string
 	err = p.reg.Trash(p.id, g.DocID, func(dirfd int, name string) error {
-		var err error
+		dir, err := DirFor(home, dirfd)
+		if err != nil {
+			return err
+		}
 		moved, err = MoveAt(dir, dirfd, name, g.HostPath, time.Now())
 		return err
 	})

@@ -3,6 +3,7 @@ package trash
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -53,5 +54,60 @@ func TestMoveAt(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "info", "link.trashinfo")); !os.IsNotExist(err) {
 		t.Error("an info file was left for a refused trash")
+	}
+}
+
+// TestTrashIsNotAPlantedLink: a trash folder that is a symbolic link (one a
+// sandbox with a writable folder could plant) is refused, nothing moves.
+func TestTrashIsNotAPlantedLink(t *testing.T) {
+	root := t.TempDir()
+	docs, elsewhere := filepath.Join(root, "docs"), filepath.Join(root, "elsewhere")
+	os.MkdirAll(docs, 0o700)
+	os.MkdirAll(filepath.Join(elsewhere, "files"), 0o700)
+	os.Symlink(elsewhere, filepath.Join(root, ".Trash-1"))
+	os.WriteFile(filepath.Join(docs, "a"), []byte("a"), 0o600)
+	dfd, err := unix.Open(docs, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(dfd)
+	if _, err := MoveAt(filepath.Join(root, ".Trash-1"), dfd, "a", filepath.Join(docs, "a"), time.Now()); err == nil {
+		t.Error("moved into a trash that is a symbolic link")
+	}
+	if _, err := os.Stat(filepath.Join(docs, "a")); err != nil {
+		t.Errorf("the file left its folder: %v", err)
+	}
+}
+
+// TestDirFor: the home trash on its own file system, $topdir/.Trash-UID on
+// another (a rename cannot cross file systems).
+func TestDirFor(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "Trash")
+	same := t.TempDir()
+	fd, err := unix.Open(same, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	if d, err := DirFor(home, fd); err != nil || d != home {
+		t.Errorf("same file system: %q %v", d, err)
+	}
+	var a, b unix.Stat_t
+	if unix.Stat("/dev/shm", &a) != nil || unix.Stat(same, &b) != nil || a.Dev == b.Dev {
+		t.Skip("no /dev/shm on a file system of its own")
+	}
+	other, err := os.MkdirTemp("/dev/shm", "trash-test-")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer os.RemoveAll(other)
+	ofd, err := unix.Open(other, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(ofd)
+	want := "/dev/shm/.Trash-" + strconv.Itoa(os.Getuid())
+	if d, err := DirFor(home, ofd); err != nil || d != want {
+		t.Errorf("other file system: %q %v, want %q", d, err, want)
 	}
 }
