@@ -17,6 +17,7 @@ import (
 
 	"airlock/chooser-ui/filechooser"
 	"airlock/chooser-ui/newfile"
+	"airlock/chooser-ui/openuri"
 	"airlock/chooser-ui/protocol"
 )
 
@@ -92,6 +93,10 @@ func main() {
 	}
 	if req.Mode == protocol.ModeNewFile {
 		respond(newfile.Run(&req, filechooser.Icon(req.SandboxIcon)))
+		return
+	}
+	if req.Mode == protocol.ModeOpenURI {
+		respond(openuri.Run(&req, filechooser.Icon(req.SandboxIcon)))
 		return
 	}
 	respond(filechooser.Run(&req))

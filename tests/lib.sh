@@ -19,6 +19,11 @@ AIRLOCK_PACKAGES="ca-certificates git gcc pkg-config libgtk-3-dev xvfb xserver-x
 # whose file picker the preloaded library routes to the portal.
 AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES gedit libreoffice-writer libreoffice-gtk3 evince gnome-text-editor unzip"
 
+# Real GNOME applications for the session tests (tests/filechooser/
+# session_test.go: dconf, Inhibit, evince's daemon, second launches) and
+# GIO's own OpenURI and Trash clients (openuri_test.go).
+AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES evince gnome-text-editor firefox-esr"
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 ensure_packages() {

@@ -12,7 +12,7 @@ package gtk
 // gtk_message_dialog_new and its secondary text are printf-like: the
 // strings are arguments, never the format, and never markup.
 static GtkWidget *airlock_question_new(const char *title, const char *icon, const char *role,
-		const char *primary, const char *secondary, const char *no, const char *yes) {
+		const char *primary, const char *secondary, const char *no, const char *yes, int default_yes) {
 	GtkWidget *d = gtk_message_dialog_new(NULL, 0, GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE, "%s", primary);
 	gtk_message_dialog_format_secondary_text(GTK_MESSAGE_DIALOG(d), "%s", secondary);
 	gtk_window_set_title(GTK_WINDOW(d), title);
@@ -22,7 +22,7 @@ static GtkWidget *airlock_question_new(const char *title, const char *icon, cons
 	gtk_window_set_position(GTK_WINDOW(d), GTK_WIN_POS_CENTER);
 	gtk_dialog_add_button(GTK_DIALOG(d), no, AIRLOCK_Q_NO);
 	gtk_dialog_add_button(GTK_DIALOG(d), yes, AIRLOCK_Q_YES);
-	gtk_dialog_set_default_response(GTK_DIALOG(d), AIRLOCK_Q_YES);
+	gtk_dialog_set_default_response(GTK_DIALOG(d), default_yes ? AIRLOCK_Q_YES : AIRLOCK_Q_NO);
 	atk_object_set_name(gtk_widget_get_accessible(d), title);
 	return d;
 }
@@ -65,12 +65,27 @@ type Question struct {
 
 // NewQuestion builds the dialog; role is its WM_WINDOW_ROLE.
 func NewQuestion(title, icon, role, primary, secondary, no, yes string) *Question {
+	return newQuestion(title, icon, role, primary, secondary, no, yes, true)
+}
+
+// NewCautiousQuestion is NewQuestion with "no" as the default: Return
+// pressed by a user still typing in the application when the question
+// appears answers no.
+func NewCautiousQuestion(title, icon, role, primary, secondary, no, yes string) *Question {
+	return newQuestion(title, icon, role, primary, secondary, no, yes, false)
+}
+
+func newQuestion(title, icon, role, primary, secondary, no, yes string, defaultYes bool) *Question {
+	dy := C.int(0)
+	if defaultYes {
+		dy = 1
+	}
 	cs := make([]*C.char, 7)
 	for i, s := range []string{title, icon, role, primary, secondary, no, yes} {
 		cs[i] = C.CString(s)
 		defer C.free(unsafe.Pointer(cs[i]))
 	}
-	return &Question{w: C.airlock_question_new(cs[0], cs[1], cs[2], cs[3], cs[4], cs[5], cs[6])}
+	return &Question{w: C.airlock_question_new(cs[0], cs[1], cs[2], cs[3], cs[4], cs[5], cs[6], dy)}
 }
 
 // Run shows the question, raised, and waits for the answer or for seconds

@@ -12,12 +12,19 @@ const (
 	// beside a granted file (Request.NewFile); the answer is in
 	// Response.Answer.
 	ModeNewFile = "new-file"
+	// ModeOpenURI asks whether to open a link or a granted file, which a
+	// sandbox passed to the OpenURI portal, in a host application
+	// (Request.OpenURI); the answer is in Response.Answer.
+	ModeOpenURI = "open-uri"
 )
 
 // Answers of a ModeNewFile dialog: the words of Airlock's buttons.
 const (
 	AnswerKeep    = "keep"
 	AnswerDiscard = "discard"
+	// Answers of a ModeOpenURI dialog.
+	AnswerOpen     = "open"
+	AnswerDontOpen = "dont-open"
 )
 
 // Response codes, as in org.freedesktop.portal.Request.Response.
@@ -92,6 +99,20 @@ type Request struct {
 	TimeoutSeconds  int      `json:"timeout_seconds"`   // respond ResponseOther after this (0 = none)
 
 	NewFile *NewFile `json:"new_file,omitempty"` // new-file only: the file to ask about
+	OpenURI *OpenURI `json:"open_uri,omitempty"` // open-uri only: what to open
+}
+
+// OpenURI is what a ModeOpenURI dialog asks about: a link (URI) or a
+// granted host file or its folder (Path), never both.
+type OpenURI struct {
+	// URI passed CheckURI (the broker checks it, the chooser again):
+	// http, https or mailto, printable ASCII, at most MaxURIBytes. It is
+	// shown whole, character for character, broken into lines.
+	URI string `json:"uri,omitempty"`
+	// Path is the granted file's absolute host path (OpenFile), or the
+	// folder to show (OpenDirectory, Directory set).
+	Path      string `json:"path,omitempty"`
+	Directory bool   `json:"directory,omitempty"`
 }
 
 // NewFile is the file a ModeNewFile dialog asks about.
@@ -120,7 +141,7 @@ type Response struct {
 	RiskConfirmed bool   `json:"risk_confirmed,omitempty"`
 	Error         string `json:"error,omitempty"`
 
-	Answer string `json:"answer,omitempty"` // new-file: AnswerKeep or AnswerDiscard (ResponseSuccess only)
+	Answer string `json:"answer,omitempty"` // new-file: AnswerKeep or AnswerDiscard; open-uri: AnswerOpen or AnswerDontOpen (ResponseSuccess only)
 }
 
 // Equal reports whether f and g have the same name and rules in the same order.

@@ -37,6 +37,10 @@ func Validate(r *Request) error {
 		if err := validateNewFile(r); err != nil {
 			return err
 		}
+	case ModeOpenURI:
+		if err := validateOpenURI(r); err != nil {
+			return err
+		}
 	case ModeSave, ModeSaveFiles:
 		if r.Multiple {
 			return fmt.Errorf("multiple selection is not possible in mode %q", r.Mode)
@@ -52,6 +56,9 @@ func Validate(r *Request) error {
 	}
 	if r.NewFile != nil && r.Mode != ModeNewFile {
 		return fmt.Errorf("a new file is only for mode %q", ModeNewFile)
+	}
+	if r.OpenURI != nil && r.Mode != ModeOpenURI {
+		return fmt.Errorf("a link to open is only for mode %q", ModeOpenURI)
 	}
 	if Clean(r.SandboxName, 0) == "" {
 		return errors.New("missing sandbox name")

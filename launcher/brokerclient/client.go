@@ -109,6 +109,7 @@ func (b *Client) Register(p *profile.Profile, id, name, a11yInside string) (stri
 		control.OptPersistentGrants: dbus.MakeVariant(p.PersistentGrants),
 		control.OptA11yBus:          dbus.MakeVariant(a11yInside),
 		control.OptNativeGrants:     dbus.MakeVariant(p.Grants == profile.GrantsNative),
+		control.OptOpenURI:          dbus.MakeVariant(p.OpenURI),
 	}
 	b.regMu.Lock()
 	b.regArgs = []any{id, name, p.Name, opts}

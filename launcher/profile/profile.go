@@ -59,6 +59,12 @@ const (
 	grantsOldNative = "native"
 )
 
+// Policies of open_uri.
+const (
+	OpenURIAsk  = "ask"
+	OpenURINone = "none"
+)
+
 // Grant modes for files handed in by the user.
 const (
 	GrantReadOnly  = "ro"
@@ -132,6 +138,10 @@ type Profile struct {
 	// the portal; the default) or "app" (the application's dialog, which
 	// sees only the sandbox).
 	FileDialog string `toml:"file_dialog"`
+	// OpenURI says whether the application may open a link or a granted
+	// file in a host application (the OpenURI portal): "ask" (each time,
+	// in a dialog Airlock draws) or "none" (refused).
+	OpenURI string `toml:"open_uri"`
 }
 
 // Bounds of max_open_files: below the minimum toolkits fail to start; the
@@ -162,6 +172,7 @@ func Defaults() Profile {
 		BusNames:     []string{"org.freedesktop.Notifications"},
 		MaxOpenFiles: DefaultOpenFiles,
 		FileDialog:   FileDialogAirlock,
+		OpenURI:      OpenURIAsk,
 	}
 }
 
@@ -356,6 +367,9 @@ func (p *Profile) validate() error {
 		return err
 	}
 	if err := oneOf("default_grant", p.DefaultGrant, GrantReadOnly, GrantReadWrite); err != nil {
+		return err
+	}
+	if err := oneOf("open_uri", p.OpenURI, OpenURIAsk, OpenURINone); err != nil {
 		return err
 	}
 	switch p.Grants {

@@ -30,6 +30,7 @@ grants = "native-irrevocable"
 bus_names = ["org.example.Foo"]
 max_open_files = 4096
 file_dialog = "app"
+open_uri = "none"
 
 [[persist]]
 host = "~/.local/share/airlock/tor"
@@ -50,7 +51,7 @@ TOR_SKIP_LAUNCH = "1"
 		Persist:      []Persist{{Host: "~/.local/share/airlock/tor", Sandbox: "~/.tor", Bookmark: true}},
 		Env:          map[string]string{"TOR_SKIP_LAUNCH": "1"},
 		DefaultGrant: GrantReadWrite, PersistentGrants: true, Grants: GrantsNative, BusNames: []string{"org.example.Foo"},
-		MaxOpenFiles: 4096, FileDialog: FileDialogApp,
+		MaxOpenFiles: 4096, FileDialog: FileDialogApp, OpenURI: OpenURINone,
 	}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("got %+v\nwant %+v", p, want)
@@ -92,6 +93,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad sound", "\n\n\nsound = \"playback\"\n", 4, "sound", "is not one of"},
 		{"bad display", "display = \"wayland-raw\"\n", 1, "display", "is not one of"},
 		{"bad default_grant", "default_grant = \"all\"\n", 1, "default_grant", "is not one of"},
+		{"bad open_uri", "open_uri = \"always\"\n", 1, "open_uri", "is not one of"},
 		{"bad tor_socks", "tor_socks = \"localhost\"\n", 1, "tor_socks", "HOST:PORT"},
 		{"bad tor_socks port", "tor_socks = \"127.0.0.1:x9\"\n", 1, "tor_socks", "bad port"},
 		{"bad screen", "xephyr_screen = \"10x10\"\n", 1, "xephyr_screen", "WIDTHxHEIGHT"},

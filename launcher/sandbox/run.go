@@ -362,13 +362,29 @@ func baseEnv(a Account, runtimeIn string) []string {
 		"GDK_DEBUG=portals",
 		"QT_QPA_PLATFORMTHEME=xdgdesktopportal",
 		"container=airlock",
+		gsettingsBackend(os.Getenv("GSETTINGS_BACKEND")),
 	}
-	for _, k := range []string{"LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LC_CTYPE", "LC_TIME", "LC_NUMERIC", "LC_COLLATE", "LC_MONETARY", "LC_PAPER", "TZ", "TERM", "COLORTERM", "NO_AT_BRIDGE", "GSETTINGS_BACKEND", "GDK_BACKEND", "GTK_THEME"} {
+	for _, k := range []string{"LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LC_CTYPE", "LC_TIME", "LC_NUMERIC", "LC_COLLATE", "LC_MONETARY", "LC_PAPER", "TZ", "TERM", "COLORTERM", "NO_AT_BRIDGE", "GDK_BACKEND", "GTK_THEME"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)
 		}
 	}
 	return env
+}
+
+// gsettingsBackend picks GSettings' backend inside: GLib's keyfile backend,
+// as Flatpak does, so settings live in the sandbox's own
+// ~/.config/glib-2.0/settings/keyfile (kept between runs when the profile
+// keeps ~/.config). The default backend, dconf, reaches ca.desrt.dconf on
+// the session bus: the sandbox's bus has no such name (the host's dconf
+// would be every application's settings, shared), so GTK logged a warning
+// per write and kept nothing. Of the host's choice only "memory" (tests,
+// nothing written) passes through; anything else means a host service.
+func gsettingsBackend(host string) string {
+	if host == "memory" {
+		return "GSETTINGS_BACKEND=memory"
+	}
+	return "GSETTINGS_BACKEND=keyfile"
 }
 
 // Plan returns the prepared plan (for tests and `airlock run --dry-run`).

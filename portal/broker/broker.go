@@ -23,9 +23,13 @@ import (
 	"airlock/portal/control"
 	"airlock/portal/desktop"
 	"airlock/portal/docstore"
+	"airlock/portal/evinced"
 	"airlock/portal/filechooser"
 	"airlock/portal/grants"
+	"airlock/portal/inhibit"
 	"airlock/portal/notification"
+	"airlock/portal/openuri"
+	"airlock/portal/trash"
 )
 
 // Sandbox is one registered sandbox. Its identity towards the broker is the
@@ -39,6 +43,7 @@ type Sandbox struct {
 	BusNames          []string
 	A11yBus           string // the accessibility bus address inside ("" for none)
 	NativeGrants      bool   // read-only file grants are bound natively by the launcher
+	OpenURI           string // the profile's open_uri: openuri.PolicyAsk or PolicyNone
 	Pid               uint32
 	Started           time.Time
 	owner             string // the launcher's unique name on the host bus
@@ -308,6 +313,13 @@ func readOpts(sb *Sandbox, opts map[string]dbus.Variant) {
 	if v, ok := opts[control.OptNativeGrants].Value().(bool); ok {
 		sb.NativeGrants = v
 	}
+	// Only "ask" asks; any other word refuses (a launcher that does not
+	// send the key is an older one, whose profiles had no way to say
+	// "none": it gets the default, "ask").
+	sb.OpenURI = openuri.PolicyAsk
+	if v, ok := opts[control.OptOpenURI].Value().(string); ok && v != openuri.PolicyAsk {
+		sb.OpenURI = openuri.PolicyNone
+	}
 	if v, ok := opts[control.OptPid].Value().(uint32); ok {
 		sb.Pid = v
 	}
@@ -405,6 +417,11 @@ func (b *Broker) serve(sb *Sandbox, conns []adopted) {
 		ID: sb.ID, Profile: sb.Profile, DisplayName: sb.DisplayName, Icon: sb.Icon,
 		ReadOnlyDefault: sb.DefaultGrant != "rw",
 	}, b.grants, b.dialog, b.folders, b.log)
+	inhibit.Install(sb.Desktop, lg)
+	evinced.Install(sb.Server, lg)
+	openuri.Install(sb.Desktop, openuri.Sandbox{ID: sb.ID, Name: sb.DisplayName, Icon: sb.Icon, Policy: sb.OpenURI},
+		b.grants, openuri.Dialog(b.dialog), nil, b.log)
+	trash.Install(sb.Desktop, sb.ID, sb.DisplayName, b.grants, b.log)
 	// Adopted before the listener is served: a new connection's unique
 	// name is then sure not to collide with a restored one.
 	for _, a := range conns {

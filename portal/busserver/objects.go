@@ -234,6 +234,10 @@ func (c *conn) handleLocal(f *frame, bus bool) {
 		}
 		if de.Name == errAccessDenied {
 			c.log.Warn("refused call", "conn", call.Sender, "path", call.Path, "interface", call.Interface, "member", call.Member, "reason", fmt.Sprint(de.Body...))
+		} else {
+			// What applications probe and do not find: the list of
+			// what to serve next (--verbose).
+			c.log.Debug("call answered with an error", "conn", call.Sender, "path", call.Path, "interface", call.Interface, "member", call.Member, "error", de.Name)
 		}
 		if wantsReply(m) {
 			msg := &dbus.Message{

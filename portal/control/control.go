@@ -38,6 +38,7 @@ const (
 	OptPid              = "pid"               // u: host pid of the sandbox's init, for listings only
 	OptA11yBus          = "a11y_bus"          // s: the accessibility bus address inside, when the launcher bound it
 	OptNativeGrants     = "native_grants"     // b: read-only file grants are bound natively by the launcher
+	OptOpenURI          = "open_uri"          // s: "ask" or "none" (the OpenURI portal); absent: "ask"
 	// OptResumed: b, the sandbox already runs and its broker died: its
 	// document view went with that broker (see Resume).
 	OptResumed = "resumed"

@@ -199,3 +199,26 @@ func (d *Desktop) dropRequestsOf(unique string) {
 		r.finish()
 	}
 }
+
+// Announce sends the Response signal but keeps the request: a request
+// whose handle stands for something held until the caller closes it
+// (Inhibit: the inhibition lasts until Request.Close, as in
+// xdg-desktop-portal).
+func (r *Request) Announce(code uint32, results map[string]dbus.Variant) error {
+	select {
+	case <-r.ready:
+	case <-r.closed:
+		return fmt.Errorf("cannot respond to %s: request closed", r.Path)
+	}
+	if results == nil {
+		results = map[string]dbus.Variant{}
+	}
+	if err := r.d.s.EmitTo(r.Sender, r.Path, requestIface, "Response", code, results); err != nil {
+		return fmt.Errorf("cannot respond to %s: %w", r.Path, err)
+	}
+	return nil
+}
+
+// Server is the bus the portal is served on, for portals that export
+// objects of their own (sessions).
+func (d *Desktop) Server() *busserver.Server { return d.s }

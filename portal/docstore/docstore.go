@@ -76,6 +76,7 @@ type Store struct {
 	watcher    *fsnotify.Watcher
 	inval      *invalidator
 	nextIno    atomic.Uint64
+	dev        uint64 // st_dev of the mount (0: unknown; DocOf then matches nothing)
 	done       chan struct{}
 	saves      newFiles // new files beside granted files (newfile.go)
 
@@ -169,6 +170,10 @@ func Mount(dir string, log *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("cannot mount document store at %q (is fuse3 installed and /dev/fuse usable?): %w", dir, err)
 	}
 	s.server = server
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err == nil {
+		s.dev = uint64(st.Dev)
+	}
 	s.bySandbox = s.root.NewPersistentInode(context.Background(), &dirNode{mode: 0o500}, fs.StableAttr{Mode: syscall.S_IFDIR, Ino: s.ino()})
 	s.root.AddChild("by-sandbox", s.bySandbox, false)
 
