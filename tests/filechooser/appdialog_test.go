@@ -6,11 +6,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"airlock/chooser-ui/protocol"
+	"airlock/tests/harness"
 )
 
 // pressOpenUntilTold is where each application script waits for the test:
@@ -325,5 +327,83 @@ func TestGTK4TextEditorDialogs(t *testing.T) {
 	a.wait(t)
 	if l := listDir(t, dir); !reflect.DeepEqual(l, []string{"copy.txt", "report.txt"}) {
 		t.Errorf("after the sandbox ended the host folder holds %v", l)
+	}
+}
+
+// gtk3Dialog builds tests/filechooser/testdata/gtk3dialog.c, a GTK 3
+// program with its own gtk_dialog_run file dialog, into a file the test
+// user owns (granted read-only to run it inside).
+func gtk3Dialog(t *testing.T) string {
+	t.Helper()
+	e := harness.Get(t)
+	out := filepath.Join(e.UserDir(t), "gtk3dialog")
+	args := []string{"-O2", "-Wall", "-o", out, filepath.Join(e.Root, "tests/filechooser/testdata/gtk3dialog.c")}
+	flags, err := exec.Command("pkg-config", "--cflags", "--libs", "gtk+-3.0").Output()
+	if err != nil {
+		t.Skipf("pkg-config gtk+-3.0: %v (libgtk-3-dev not installed)", err)
+	}
+	if b, err := exec.Command("gcc", append(args, strings.Fields(string(flags))...)...).CombinedOutput(); err != nil {
+		t.Fatalf("gcc: %v\n%s", err, b)
+	}
+	os.Chmod(out, 0o755)
+	os.Chown(out, e.UID, e.GID)
+	return out
+}
+
+// TestGTK3OwnDialogModes: a GTK 3 program's own dialog, run with
+// gtk_dialog_run, in each mode, answered through Airlock's chooser: several
+// files picked at once, a folder, and a save under the name the program
+// suggested; gtk_file_chooser_get_filenames and _get_current_folder answer
+// with the granted paths, and the saved file is on the host afterwards.
+func TestGTK3OwnDialogModes(t *testing.T) {
+	t.Parallel()
+	s := newSession(t, true)
+	prog := gtk3Dialog(t)
+	dir := hostFiles(t, map[string]string{"a.txt": "a\n", "b.txt": "b\n"})
+	run := func(name string, args ...string) *app {
+		return s.sandbox(t, []string{"--display", "xephyr", "--name", name, "--ro", prog}, append([]string{prog}, args...)...)
+	}
+
+	a := run("pickmany", "open-multiple")
+	s.lastFolder(t, "default", dir)
+	s.dialog(t, a, "pickmany wants to open files")
+	s.selectAll(t, 2)
+	s.pressReturn(t)
+	res := a.wait(t)
+	files := regexp.MustCompile(`(?m)^file (/run/user/\d+/doc/[^/]+/[ab]\.txt)$`).FindAllStringSubmatch(res.Stdout, -1)
+	if !strings.Contains(res.Stdout, "response -5\n") || len(files) != 2 || !regexp.MustCompile(`(?m)^folder /run/user/\d+/doc/`).MatchString(res.Stdout) {
+		t.Errorf("open-multiple answered:\n%s%s", res.Stdout, res.Stderr)
+	}
+
+	a = run("pickdir", "folder")
+	s.dialog(t, a, "pickdir wants to choose a folder")
+	s.key(t, "ctrl+l")
+	s.enterPath(t, dir, "/")
+	res = a.wait(t)
+	if !strings.Contains(res.Stdout, "response -5\n") || !regexp.MustCompile(`(?m)^file /run/user/\d+/doc/[^/]+/`+regexp.QuoteMeta(filepath.Base(dir))+`$`).MatchString(res.Stdout) {
+		t.Errorf("folder answered:\n%s%s", res.Stdout, res.Stderr)
+	}
+
+	a = run("picksave", "save", "suggested.txt")
+	wid := s.dialog(t, a, "picksave wants to save a file")
+	s.waitEntry(t, "the program's name suggested.txt", func(e protocol.TraceEntry) bool { return e.Text == "suggested.txt" })
+	s.focus(t, wid)
+	// The broker remembers the folder picked before (dir's parent): the
+	// folder is typed with the name.
+	s.enterPath(t, filepath.Join(dir, "suggested.txt"), "")
+	res = a.wait(t)
+	if !strings.Contains(res.Stdout, "response -5\n") || strings.Contains(res.Stdout, "save failed") {
+		t.Errorf("save answered:\n%s%s", res.Stdout, res.Stderr)
+	}
+	if got := readFile(t, filepath.Join(dir, "suggested.txt")); got != "saved by gtk3dialog\n" {
+		t.Errorf("suggested.txt on the host holds %q", got)
+	}
+
+	// Cancel answers the program's cancel id, and nothing is granted.
+	a = run("pickcancel", "open")
+	s.dialog(t, a, "pickcancel wants to open a file")
+	s.key(t, "Escape")
+	if res = a.wait(t); !strings.Contains(res.Stdout, "response -6\n") || strings.Contains(res.Stdout, "file ") {
+		t.Errorf("cancel answered:\n%s%s", res.Stdout, res.Stderr)
 	}
 }
