@@ -45,6 +45,9 @@ func Run(r *protocol.Request) protocol.Response {
 	if len(s.Names) > 0 {
 		d.Names(s.NamesHeading, s.Names)
 	}
+	if s.Companion != "" {
+		d.Note(s.Companion, s.CompanionName)
+	}
 	if s.Secondary != "" {
 		d.Note(s.Secondary, s.SecondaryName)
 	}
