@@ -552,6 +552,22 @@ func TestSaveNewFileTyped(t *testing.T) {
 	}
 }
 
+// TestSaveCompanionNote: a save of page.html says, in Airlock's area,
+// that the application may also save "page_files" beside it (the document
+// store lets that save create it: Firefox's "Web Page, complete").
+func TestSaveCompanionNote(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	c := startChooser(t, display, protocol.Request{Mode: protocol.ModeSave, SandboxName: sandbox, CurrentFolder: t.TempDir(), CurrentName: "page.html"})
+	c.waitDialog(sandbox)
+	w := c.widgets("chooser")
+	if want := "airlock-header label " + sandbox + " may also save a folder “page_files” beside it."; !hasLine(w, want) {
+		t.Errorf("the dialog does not show %q; widgets:\n%s", want, strings.Join(w, "\n"))
+	}
+	c.key("Escape")
+	c.response()
+}
+
 func TestSaveFilesConfirmsReplacement(t *testing.T) {
 	t.Parallel()
 	display := startXvfb(t)

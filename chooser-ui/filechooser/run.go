@@ -46,7 +46,9 @@ func Run(r *protocol.Request) protocol.Response {
 		d.Names(s.NamesHeading, s.Names)
 	}
 	if s.Companion != "" {
-		d.Note(s.Companion, s.CompanionName)
+		// Airlock's own statement, in Airlock's area (Note is for the
+		// application's words).
+		d.Names(s.Companion, nil)
 	}
 	if s.Secondary != "" {
 		d.Note(s.Secondary, s.SecondaryName)

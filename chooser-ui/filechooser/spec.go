@@ -54,8 +54,7 @@ type Spec struct {
 
 	// Companion: a save whose name lets the application create one folder
 	// beside the file (protocol.CompanionFolder) says so; "" otherwise.
-	Companion     string
-	CompanionName string
+	Companion string
 
 	// SaveFiles: every name that will be written, visible (VisibleName),
 	// risky ones marked.
@@ -105,7 +104,6 @@ func Describe(r *protocol.Request) Spec {
 		// NAME.html; the document store lets this save create that one
 		// folder, and the user is told before saving.
 		s.Companion = i18n.T("%s may also save a folder “%s” beside it.", name, protocol.VisibleName(f))
-		s.CompanionName = i18n.T("Folder saved beside the file")
 	}
 	if t := protocol.Clean(r.AppTitle, protocol.MaxAppTitle); t != "" {
 		s.Secondary = i18n.T("The application says: “%s”", t)

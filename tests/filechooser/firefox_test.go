@@ -29,11 +29,11 @@ func TestFirefoxSavePageComplete(t *testing.T) {
 	a := s.sandbox(t, []string{"--display", "xephyr", "--name", "firefox", "--ro", script}, "/bin/sh", script)
 	a.waitOutput(t, `^== asked$`)
 
-	s.dialog(t, a, "firefox wants to save a file")
+	wid := s.dialog(t, a, "firefox wants to save a file")
 	s.waitEntry(t, `"page.html" in the Name field`, func(e protocol.TraceEntry) bool { return e.Text == "page.html" })
 	// A picture of the chooser with its note about page_files, for review.
 	shot := filepath.Join(os.TempDir(), "airlock-firefox-save-page.png")
-	if out, err := s.x.Host("import", "-window", "root", shot); err != nil {
+	if out, err := s.x.Host("import", "-window", wid, shot); err != nil {
 		t.Logf("no screenshot: %v %s", err, out)
 	}
 	s.pressReturn(t)
@@ -41,8 +41,8 @@ func TestFirefoxSavePageComplete(t *testing.T) {
 	files := filepath.Join(dir, "page_files")
 	// Firefox 153 names the page's files NAME_XXXX.EXT (a few random
 	// letters, the same for the whole save).
-	png, _ := regexp.Compile(`^dot_[A-Za-z0-9]+\.png$`)
-	css, _ := regexp.Compile(`^style_[A-Za-z0-9]+\.css$`)
+	png, _ := regexp.Compile(`^dot_[A-Za-z0-9_-]+\.png$`)
+	css, _ := regexp.Compile(`^style_[A-Za-z0-9_-]+\.css$`)
 	var img, sheet string
 	saved := func() bool {
 		b, _ := os.ReadFile(filepath.Join(dir, "page.html"))
