@@ -16,6 +16,9 @@ AIRLOCK_PACKAGES="ca-certificates git gcc pkg-config libgtk-3-dev xvfb xserver-x
 # Real gedit and LibreOffice for the tests of saves beside a granted file
 # (tests/filechooser/gedit_test.go, libreoffice_test.go).
 AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES gedit libreoffice-writer-nogui"
+# A real Qt 5 application saving through the portal and a real Firefox ESR
+# saving a page "complete" (tests/filechooser/qt5_test.go, firefox_test.go).
+AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES python3-pyqt5 qt5-xdgdesktopportal-platformtheme firefox-esr"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
