@@ -403,6 +403,19 @@ func mkdirAllNew(dir string, perm os.FileMode) ([]string, error) {
 // only while it is empty: rmdir(2) refuses a folder with anything in it and
 // does not follow a symbolic link put in its place, so no user data can go.
 func (s *Sandbox) removeNewDirs() {
+	if len(s.newDirs) == 0 {
+		return
+	}
+	// Another sandbox of the profile started meanwhile may have bound
+	// them (a folder removed under its mount takes no new files): keep.
+	recs, _ := List()
+	for _, r := range recs {
+		if r.Profile == s.plan.Profile && r.ID != s.plan.ID {
+			s.log.Info("persistent folders kept after the failed start: another sandbox of the profile runs", "other", r.ID)
+			s.newDirs = nil
+			return
+		}
+	}
 	for i := len(s.newDirs) - 1; i >= 0; i-- {
 		if err := unix.Rmdir(s.newDirs[i]); err != nil {
 			s.log.Info("persistent folder kept after the failed start", "path", s.newDirs[i], "err", err)
