@@ -26,8 +26,10 @@ func TestCompanionFolder(t *testing.T) {
 	for _, name := range []string{"other_files", "page", "page_files2", ".page_files"} {
 		wantErrno(t, "mkdir "+name, os.Mkdir(filepath.Join(doc, name), 0o755), syscall.EPERM)
 	}
-	// Firefox's order (strace of firefox-esr 128, "Web Page, complete"):
-	// the folder, the page's files in it, then the page itself.
+	// What Firefox's "Web Page, complete" does (firefox-esr 153 in
+	// TestFirefoxSavePageComplete): the folder, the page's files in it,
+	// and the page; a file written under a temporary name and renamed, as
+	// downloads do, is covered too.
 	files := filepath.Join(doc, "page_files")
 	if err := os.Mkdir(files, 0o755); err != nil {
 		t.Fatalf("mkdir page_files: %v", err)
