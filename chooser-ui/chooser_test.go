@@ -552,6 +552,55 @@ func TestSaveNewFileTyped(t *testing.T) {
 	}
 }
 
+// TestSaveCompanionNote: a save of page.html says, in Airlock's area,
+// that the application may also save "page_files" beside it (the document
+// store lets that save create it: Firefox's "Web Page, complete").
+func TestSaveCompanionNote(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	c := startChooser(t, display, protocol.Request{Mode: protocol.ModeSave, SandboxName: sandbox, CurrentFolder: t.TempDir(), CurrentName: "page.html"})
+	c.waitDialog(sandbox)
+	w := c.widgets("chooser")
+	if want := "airlock-header label " + sandbox + " may also save a folder “page_files” beside it."; !hasLine(w, want) {
+		t.Errorf("the dialog does not show %q; widgets:\n%s", want, strings.Join(w, "\n"))
+	}
+	c.key("Escape")
+	c.response()
+}
+
+// TestSaveCompanionExists: saving page.html where page_files is already
+// there asks first (the store will not merge into it); Cancel, the
+// default, goes back; "Save Anyway" saves the page.
+func TestSaveCompanionExists(t *testing.T) {
+	t.Parallel()
+	display := startXvfb(t)
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "page_files"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := startChooser(t, display, protocol.Request{Mode: protocol.ModeSave, SandboxName: sandbox, CurrentFolder: dir, CurrentName: "page.html"})
+	wid := c.waitDialog(sandbox)
+	c.key("Return")
+	confirm := otherWindow(c.waitWindows("--class", "^airlock-chooser$", 2), wid)
+	if text := strings.Join(c.widgets("confirm"), "\n"); !strings.Contains(text, "“page_files” is already in") {
+		t.Errorf("the question does not name page_files:\n%s", text)
+	}
+	c.focus(confirm)
+	c.key("Return") // Cancel is the default
+	c.waitWindows("--class", "^airlock-chooser$", 1)
+	if !c.running() {
+		t.Fatalf("declining ended the chooser: %q", c.stdout.String())
+	}
+	c.focus(wid)
+	c.key("Return")
+	confirm = otherWindow(c.waitWindows("--class", "^airlock-chooser$", 2), wid)
+	c.focus(confirm)
+	c.key("alt+a")
+	if r := c.response(); r.Response != protocol.ResponseSuccess || !reflect.DeepEqual(r.Paths, []string{filepath.Join(dir, "page.html")}) {
+		t.Fatalf("response %+v, want success with page.html", r)
+	}
+}
+
 func TestSaveFilesConfirmsReplacement(t *testing.T) {
 	t.Parallel()
 	display := startXvfb(t)

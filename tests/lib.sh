@@ -18,11 +18,11 @@ AIRLOCK_PACKAGES="ca-certificates git gcc pkg-config libgtk-3-dev xvfb xserver-x
 # libreoffice_test.go, appdialog_test.go): LibreOffice with its gtk3 plugin,
 # whose file picker the preloaded library routes to the portal.
 AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES gedit libreoffice-writer libreoffice-gtk3 evince gnome-text-editor unzip"
-
 # Real GNOME applications for the session tests (tests/filechooser/
-# session_test.go: dconf, Inhibit, evince's daemon, second launches) and
-# GIO's own OpenURI and Trash clients (openuri_test.go).
-AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES evince gnome-text-editor firefox-esr"
+# session_test.go: dconf, Inhibit, evince's daemon, second launches), a real
+# Qt 5 application saving through the portal and a real Firefox ESR saving a
+# page "complete" (qt5_test.go, firefox_test.go).
+AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES firefox-esr python3-pyqt5 qt5-xdgdesktopportal-platformtheme"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

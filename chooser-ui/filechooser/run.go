@@ -45,6 +45,11 @@ func Run(r *protocol.Request) protocol.Response {
 	if len(s.Names) > 0 {
 		d.Names(s.NamesHeading, s.Names)
 	}
+	if s.Companion != "" {
+		// Airlock's own statement, in Airlock's area (Note is for the
+		// application's words).
+		d.Names(s.Companion, nil)
+	}
 	if s.Secondary != "" {
 		d.Note(s.Secondary, s.SecondaryName)
 	}
@@ -135,6 +140,12 @@ func Run(r *protocol.Request) protocol.Response {
 			}
 			continue // back to the chooser, as GTK's own overwrite confirmation does
 		}
+		if r.Mode == protocol.ModeSave && !confirmCompanion(d, s, paths[0]) {
+			if d.TimedOut() {
+				return protocol.Response{Response: protocol.ResponseOther, Error: "timed out"}
+			}
+			continue // back to the chooser: another name, or Cancel
+		}
 		d.Hide()
 		resp := protocol.Response{
 			Response:      protocol.ResponseSuccess,
@@ -149,6 +160,24 @@ func Run(r *protocol.Request) protocol.Response {
 		resp.ReadOnly = readOnly
 		return resp
 	}
+}
+
+// confirmCompanion asks before a save of NAME.html where NAME_files is
+// already on the host: the document store never merges into a folder that
+// is there (portal/docstore/companion.go), so a page saved "complete" would
+// fail. The page alone ("HTML only") still saves: "Save Anyway" allows it;
+// Cancel, the default, goes back to the chooser.
+func confirmCompanion(d *gtk.FileChooserDialog, s Spec, path string) bool {
+	f := protocol.CompanionFolder(filepath.Base(path))
+	if f == "" {
+		return true
+	}
+	if _, err := os.Lstat(filepath.Join(filepath.Dir(path), f)); errors.Is(err, fs.ErrNotExist) {
+		return true
+	}
+	primary := i18n.T("“%s” is already in “%s”", protocol.VisibleName(f), protocol.Clean(filepath.Dir(path), protocol.MaxAppTitle))
+	secondary := i18n.T("The page's files cannot be added to a folder that is already there: saving the page complete will fail. Choose another name, or save the page alone.")
+	return d.Confirm(primary, secondary, i18n.T("_Cancel"), i18n.T("Save _Anyway"), false)
 }
 
 // confirmReplace asks before save-files overwrites files already in folder;

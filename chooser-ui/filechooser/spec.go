@@ -52,6 +52,10 @@ type Spec struct {
 	OptionsHeading string
 	Choices        []protocol.Choice
 
+	// Companion: a save whose name lets the application create one folder
+	// beside the file (protocol.CompanionFolder) says so; "" otherwise.
+	Companion string
+
 	// SaveFiles: every name that will be written, visible (VisibleName),
 	// risky ones marked.
 	NamesHeading string
@@ -94,6 +98,12 @@ func Describe(r *protocol.Request) Spec {
 	// as the application's own words, without its mnemonic underscores.
 	if l := protocol.Clean(stripMnemonic(r.AcceptLabel), protocol.MaxAcceptLabel); l != "" {
 		s.AcceptHint = i18n.T("The application calls this: “%s”", l)
+	}
+	if f := protocol.CompanionFolder(r.CurrentName); r.Mode == protocol.ModeSave && f != "" {
+		// Firefox's "Web Page, complete" writes NAME_files beside
+		// NAME.html; the document store lets this save create that one
+		// folder, and the user is told before saving.
+		s.Companion = i18n.T("%s may also save a folder “%s” beside it.", name, protocol.VisibleName(f))
 	}
 	if t := protocol.Clean(r.AppTitle, protocol.MaxAppTitle); t != "" {
 		s.Secondary = i18n.T("The application says: “%s”", t)

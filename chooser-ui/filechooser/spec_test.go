@@ -130,3 +130,24 @@ func TestSaveFilesNames(t *testing.T) {
 		t.Errorf("heading %q", s.NamesHeading)
 	}
 }
+
+// TestCompanionNote: a save of NAME.html says that the application may also
+// save NAME_files beside it; other saves and opens say nothing of it.
+func TestCompanionNote(t *testing.T) {
+	t.Setenv("LANGUAGE", "C")
+	for _, tc := range []struct {
+		mode string
+		name string
+		want string
+	}{
+		{protocol.ModeSave, "page.html", "Firefox may also save a folder “page_files” beside it."},
+		{protocol.ModeSave, "report.odt", ""},
+		{protocol.ModeSave, "", ""},
+		{protocol.ModeOpen, "page.html", ""},
+	} {
+		s := Describe(&protocol.Request{Mode: tc.mode, SandboxName: "Firefox", CurrentName: tc.name})
+		if s.Companion != tc.want {
+			t.Errorf("%v %q: note %q, want %q", tc.mode, tc.name, s.Companion, tc.want)
+		}
+	}
+}

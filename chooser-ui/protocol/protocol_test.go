@@ -236,3 +236,23 @@ func TestReadTrace(t *testing.T) {
 		t.Errorf("a selection not at the end is not a completion: %q", e.Typed())
 	}
 }
+
+func TestCompanionFolder(t *testing.T) {
+	for name, want := range map[string]string{
+		"page.html":                        "page_files",
+		"Page.HTM":                         "Page_files",
+		"a.b.xhtml":                        "a.b_files",
+		"news.shtml":                       "news_files",
+		"page.html.txt":                    "",
+		"page":                             "",
+		".html":                            "",
+		"report.odt":                       "",
+		"dir/page.html":                    "",
+		"\xffpage.html":                    "",
+		strings.Repeat("x", 250) + ".html": "",
+	} {
+		if got := CompanionFolder(name); got != want {
+			t.Errorf("CompanionFolder(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -192,6 +192,9 @@ func cmdRun(args []string) int {
 		}
 		*o.dst = o.val
 	}
+	if !*dryRun && missingApp(p, command) {
+		return sandbox.ExitNotFound
+	}
 	for _, f := range ro {
 		docs = append(docs, sandbox.Doc{Path: f})
 	}
@@ -235,6 +238,37 @@ func cmdRun(args []string) int {
 		}
 	}
 	return code
+}
+
+// missingApp says, before anything is created or registered, that the
+// profile's application is not installed, and which Debian packages provide
+// it. Only the profile's own command is checked, and only where the sandbox
+// sees the host's file at the same path: a command in the home folder or in
+// a persistent folder may exist only inside (torbrowser-launcher installs
+// Tor Browser there), and is left to the sandbox's init to find.
+func missingApp(p *profile.Profile, command []string) bool {
+	if len(p.Command) == 0 || len(command) == 0 || command[0] != p.Command[0] || !filepath.IsAbs(command[0]) {
+		return false
+	}
+	home := sandbox.CurrentAccount().Home
+	inside := []string{home}
+	for _, ps := range p.Persist {
+		inside = append(inside, profile.ExpandHome(ps.Sandbox, home))
+	}
+	for _, d := range inside {
+		if strings.HasPrefix(command[0], filepath.Clean(d)+"/") {
+			return false
+		}
+	}
+	if _, err := os.Stat(command[0]); !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	if len(p.Packages) > 0 {
+		errorf("%s", i18n.T("%s is not installed (profile %s runs it). Install it with:\n  sudo apt install %s", command[0], p.Name, strings.Join(p.Packages, " ")))
+	} else {
+		errorf("%s", i18n.T("%s is not installed (profile %s runs it)", command[0], p.Name))
+	}
+	return true
 }
 
 func callCtx() (context.Context, context.CancelFunc) {

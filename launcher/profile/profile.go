@@ -101,6 +101,10 @@ type Profile struct {
 	Description string   `toml:"description"`
 	Icon        string   `toml:"icon"`
 	Command     []string `toml:"command"`
+	// Packages names the Debian packages that provide Command, so that a
+	// missing application is answered with what to install
+	// (`airlock run` prints "sudo apt install ...").
+	Packages []string `toml:"packages"`
 
 	Net       string `toml:"net"`
 	TorSocks  string `toml:"tor_socks"`
@@ -143,6 +147,9 @@ type Profile struct {
 	// in a dialog Airlock draws) or "none" (refused).
 	OpenURI string `toml:"open_uri"`
 }
+
+// maxPackages bounds the packages key.
+const maxPackages = 8
 
 // Bounds of max_open_files: below the minimum toolkits fail to start; the
 // maximum is the kernel's default fs.nr_open.
@@ -344,6 +351,7 @@ var (
 	envKeyRE   = lazyRE(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	busNameRE  = lazyRE(`^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)+$`)
 	screenRE   = lazyRE(`^[1-9][0-9]{2,4}x[1-9][0-9]{2,4}$`)
+	packageRE  = lazyRE(`^[a-z0-9][a-z0-9+.-]+$`)
 	typeErrRE  = lazyRE(`^toml: (?:line (\d+) )?\(last key "([^"]*)"\): (.*)$`)
 )
 
@@ -410,6 +418,17 @@ func (p *Profile) validate() error {
 	}
 	if len(p.Command) > 0 && !filepath.IsAbs(p.Command[0]) {
 		return bad("command", "%q must be an absolute path", p.Command[0])
+	}
+	// The names are printed in a command line for the user to copy: only
+	// what Debian policy allows in a package name (policy 5.6.1), so that
+	// no shell syntax can hide in a shared profile's advice.
+	if len(p.Packages) > maxPackages {
+		return bad("packages", "more than %d packages", maxPackages)
+	}
+	for _, n := range p.Packages {
+		if len(n) > 64 || !packageRE().MatchString(n) {
+			return bad("packages", "%q is not a Debian package name", n)
+		}
 	}
 	for _, l := range []struct {
 		key   string

@@ -138,6 +138,12 @@ func TestParseErrors(t *testing.T) {
 		// refused with what to write instead.
 		{"grants old native", "net = \"none\"\ngrants = \"native\"\n", 2, "grants", `write "native-irrevocable" to keep reading at host speed anyway, or remove the key`},
 		{"bad grants", "grants = \"fast\"\n", 1, "grants", `"fast" is not one of revocable, native-irrevocable`},
+		{"package with shell syntax", "packages = [\"gedit; rm -rf ~\"]\n", 1, "packages", "not a Debian package name"},
+		{"package upper case", "\npackages = [\"Gedit\"]\n", 2, "packages", "not a Debian package name"},
+		{"package option", "packages = [\"-y\"]\n", 1, "packages", "not a Debian package name"},
+		{"package one letter", "packages = [\"a\"]\n", 1, "packages", "not a Debian package name"},
+		{"packages string", "packages = \"gedit\"\n", 1, "packages", "incompatible types"},
+		{"too many packages", "packages = [\"a1\",\"a2\",\"a3\",\"a4\",\"a5\",\"a6\",\"a7\",\"a8\",\"a9\"]\n", 1, "packages", "more than 8"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("/p/bad.toml", "bad", []byte(tc.text))
@@ -182,6 +188,7 @@ func TestParseAccepts(t *testing.T) {
 		"bus_names = [\"org.freedesktop.Notifications\", \"org.a11y.Bus\", \"org.mpris.MediaPlayer2.vlc\"]\n",
 		"[[persist]]\nhost = \"~/a\"\nsandbox = \"/opt/app/data\"\n[[persist]]\nhost = \"/srv/b\"\nsandbox = \"~/b\"\n",
 		"command = [\"/usr/bin/env\", \"FOO=1\", \"prog\"]\n",
+		"packages = [\"libreoffice-writer\", \"libreoffice-gtk3\", \"g++\", \"libc6.1\"]\n",
 	} {
 		if _, err := Parse("ok.toml", "ok", []byte(text)); err != nil {
 			t.Errorf("%q refused: %v", text, err)
@@ -319,6 +326,9 @@ func TestShippedProfiles(t *testing.T) {
 			t.Errorf("%v", err)
 		}
 		b, _ := os.ReadFile(f)
+		if p, _ := LoadFile(f); p != nil && len(p.Command) > 0 && len(p.Packages) == 0 {
+			t.Errorf("%s: a shipped profile with a command names the packages that provide it", f)
+		}
 		if keyLine(b, []string{"grants"}) == 0 {
 			t.Errorf("%s: no grants key: a shipped profile chooses revocable or native-irrevocable grants explicitly", f)
 		}

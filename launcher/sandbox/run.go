@@ -88,6 +88,10 @@ type Sandbox struct {
 	binds   []Op
 	log     *slog.Logger
 	cleanup []func()
+	// newDirs are the persistent folders (and their parents) this run
+	// created, outermost first: a start that fails removes them again
+	// while they are empty (removeNewDirs).
+	newDirs []string
 
 	// ctlMu guards ctl, init's control socket while the application runs
 	// (nil before and after): one request and its answer at a time.
@@ -139,7 +143,7 @@ func (s *Sandbox) bind(kind OpKind, src, dst string, try bool) {
 
 // Prepare resolves everything on the host side: paths, documents, display,
 // sound and network, into a Plan for init.
-func Prepare(o Options) (*Sandbox, error) {
+func Prepare(o Options) (sb *Sandbox, err error) {
 	if o.DryRun && o.Broker != nil {
 		o.Broker = DryRunBroker{}
 	}
@@ -156,6 +160,11 @@ func Prepare(o Options) (*Sandbox, error) {
 	}
 	log = log.With("sandbox", name, "id", id)
 	s := &Sandbox{opts: o, log: log}
+	defer func() {
+		if err != nil {
+			s.removeNewDirs()
+		}
+	}()
 	runtimeIn := "/run/user/" + strconv.Itoa(acct.UID)
 	s.plan = Plan{
 		ID: id, Name: name, Profile: p.Name,
@@ -242,10 +251,11 @@ func Prepare(o Options) (*Sandbox, error) {
 		hostDir := profile.ExpandHome(ps.Host, acct.Home)
 		real := hostDir
 		if !o.DryRun {
-			if err := os.MkdirAll(hostDir, 0o700); err != nil {
+			made, err := mkdirAllNew(hostDir, 0o700)
+			s.newDirs = append(s.newDirs, made...)
+			if err != nil {
 				return nil, fmt.Errorf("cannot create persistent folder %s: %w", hostDir, err)
 			}
-			var err error
 			if real, err = filepath.EvalSymlinks(hostDir); err != nil {
 				return nil, err
 			}
@@ -390,6 +400,68 @@ func gsettingsBackend(host string) string {
 // Plan returns the prepared plan (for tests and `airlock run --dry-run`).
 func (s *Sandbox) Plan() *Plan { return &s.plan }
 
+// mkdirAllNew is os.MkdirAll that returns the folders it created, outermost
+// first. A folder that appears meanwhile (EEXIST) is someone else's.
+func mkdirAllNew(dir string, perm os.FileMode) ([]string, error) {
+	var missing []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(d); err == nil {
+			break
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		missing = append(missing, d)
+		if d == filepath.Dir(d) {
+			break
+		}
+	}
+	var made []string
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := os.Mkdir(missing[i], perm); err != nil {
+			if errors.Is(err, os.ErrExist) {
+				continue
+			}
+			return made, err
+		}
+		made = append(made, missing[i])
+	}
+	// The last element may be a symbolic link to a folder (left to
+	// EvalSymlinks); anything else is refused as os.MkdirAll does.
+	if st, err := os.Stat(dir); err != nil {
+		return made, err
+	} else if !st.IsDir() {
+		return made, &os.PathError{Op: "mkdir", Path: dir, Err: syscall.ENOTDIR}
+	}
+	return made, nil
+}
+
+// removeNewDirs removes the folders this run created, innermost first, each
+// only while it is empty: rmdir(2) refuses a folder with anything in it and
+// does not follow a symbolic link put in its place, so no user data can go.
+func (s *Sandbox) removeNewDirs() {
+	if len(s.newDirs) == 0 {
+		return
+	}
+	// Another sandbox of the profile started meanwhile may have bound
+	// them (a folder removed under its mount takes no new files): keep.
+	recs, _ := List()
+	for _, r := range recs {
+		if r.Profile == s.plan.Profile && r.ID != s.plan.ID {
+			s.log.Info("persistent folders kept after the failed start: another sandbox of the profile runs", "other", r.ID)
+			s.newDirs = nil
+			return
+		}
+	}
+	for i := len(s.newDirs) - 1; i >= 0; i-- {
+		if err := unix.Rmdir(s.newDirs[i]); err != nil {
+			s.log.Info("persistent folder kept after the failed start", "path", s.newDirs[i], "err", err)
+			continue
+		}
+		s.log.Info("removed the persistent folder created by the failed start", "path", s.newDirs[i])
+	}
+	s.newDirs = nil
+}
+
 // Close releases what Prepare started (a Xephyr server) without running.
 func (s *Sandbox) Close() {
 	for i := len(s.cleanup) - 1; i >= 0; i-- {
@@ -400,8 +472,17 @@ func (s *Sandbox) Close() {
 
 // Run starts the sandbox and waits for it. It returns the application's exit
 // status (128+N when killed by signal N, 125 when the sandbox could not be set up).
-func (s *Sandbox) Run() (int, error) {
+func (s *Sandbox) Run() (code int, err error) {
 	defer s.Close()
+	defer func() {
+		// A start that failed (set-up, or init could not run the
+		// command) leaves no new persistent folder behind. An application
+		// exiting 126 or 127 itself looks the same; only empty folders
+		// are removed, so that costs nothing.
+		if err != nil || code == ExitSetup || code == ExitNoExec || code == ExitNotFound {
+			s.removeNewDirs()
+		}
+	}()
 	if s.plan.DryRun {
 		return ExitSetup, errors.New("a dry run cannot run")
 	}

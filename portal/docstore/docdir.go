@@ -118,6 +118,8 @@ func (d *docDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*
 			g.target = d.newFile(ctx, g.hostName)
 		}
 		f = g.target
+	} else if name == g.companionName && g.companion != nil {
+		return g.companionEntry(name, out)
 	} else if f = g.temps[name]; f == nil {
 		return nil, syscall.ENOENT
 	}
@@ -150,6 +152,9 @@ func (d *docDir) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 		}
 		for name := range g.temps {
 			list = append(list, fuse.DirEntry{Name: name, Mode: syscall.S_IFREG})
+		}
+		if g.companion != nil {
+			list = append(list, fuse.DirEntry{Name: g.companionName, Mode: syscall.S_IFDIR})
 		}
 	}
 	return fs.NewListDirStream(list), 0
@@ -366,6 +371,9 @@ func (d *docDir) Unlink(ctx context.Context, name string) syscall.Errno {
 }
 
 func (d *docDir) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
+	if d.g.Writable && !d.g.Dir {
+		return d.mkdirCompanion(ctx, name, mode, out) // companion.go
+	}
 	return nil, d.g.refusal()
 }
 

@@ -385,6 +385,7 @@ func (s *Store) endGrant(v *view, g *served, notify bool) {
 	unix.Close(g.dirfd)
 	g.dirfd = -1
 	var cached []*fs.Inode
+	companion := g.endCompanion()
 	if g.target != nil {
 		cached = append(cached, g.target.EmbeddedInode())
 	}
@@ -394,6 +395,9 @@ func (s *Store) endGrant(v *view, g *served, notify bool) {
 	g.mu.Unlock()
 	if g.root != nil {
 		cached = subtree(g.root, cached)
+	}
+	if companion != nil {
+		cached = subtree(companion, cached)
 	}
 
 	s.unwatch(g)
@@ -411,6 +415,9 @@ func (s *Store) endGrant(v *view, g *served, notify bool) {
 		}
 	}
 	g.docDir.ForgetPersistent()
+	if companion != nil {
+		companion.ForgetPersistent()
+	}
 	for _, n := range ask {
 		s.ask(n)
 	}

@@ -45,6 +45,14 @@ type served struct {
 	// refusedNew is set once a create was refused for too many unresolved
 	// new files (logged once per grant).
 	refusedNew bool
+	// companionName is the folder a save grant lets the app create beside
+	// the file ("" when none: companion.go), companion that folder once
+	// created.
+	companionName string
+	companion     *served
+
+	// quota bounds a companion folder's contents (nil for grants).
+	quota *quota
 
 	inoMu sync.Mutex
 	// inos gives host files of a folder grant stable inode numbers of
@@ -305,6 +313,11 @@ func (h *handle) Write(ctx context.Context, data []byte, off int64) (uint32, sys
 	if h.g.revoked.Load() {
 		return 0, syscall.EIO
 	}
+	if q := h.g.quota; q != nil {
+		if errno := q.write(len(data)); errno != 0 {
+			return 0, errno
+		}
+	}
 	n, err := unix.Pwrite(h.fd, data, off)
 	return uint32(n), fs.ToErrno(err)
 }
@@ -344,6 +357,9 @@ func (h *handle) Lseek(ctx context.Context, off uint64, whence uint32) (uint64, 
 func (h *handle) Allocate(ctx context.Context, off, size uint64, mode uint32) syscall.Errno {
 	if h.g.revoked.Load() {
 		return syscall.EIO
+	}
+	if h.g.quota != nil {
+		return syscall.EOPNOTSUPP // would bypass the byte cap
 	}
 	return fs.ToErrno(unix.Fallocate(h.fd, mode, int64(off), int64(size)))
 }

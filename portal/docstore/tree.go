@@ -245,6 +245,9 @@ func (n *treeNode) Create(ctx context.Context, name string, flags, mode uint32, 
 	if !validName(name) {
 		return nil, nil, 0, syscall.EINVAL
 	}
+	if errno := n.g.takeEntry(name); errno != 0 {
+		return nil, nil, 0, errno
+	}
 	var fd int
 	var st unix.Stat_t
 	errno := n.withDir(func(dfd int) syscall.Errno {
@@ -270,6 +273,9 @@ func (n *treeNode) Mkdir(ctx context.Context, name string, mode uint32, out *fus
 	}
 	if !validName(name) {
 		return nil, syscall.EINVAL
+	}
+	if errno := n.g.takeEntry(name); errno != 0 {
+		return nil, errno
 	}
 	var st unix.Stat_t
 	errno := n.withDir(func(dfd int) syscall.Errno {

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -174,13 +175,36 @@ func (p *Portal) chooserRequest(method, title string, po *parsed) protocol.Reque
 				r.CurrentName = filepath.Base(hp)
 			}
 		} else {
+			// Qt 5.15 names the file to save only this way, as a path in
+			// the sandbox's own home (QXdgDesktopPortalFileDialog sends
+			// current_file and no current_name). That path means nothing
+			// on the host and is never shown or used; its last element is
+			// what the user typed or the app suggested, so it becomes the
+			// suggested name once it passes the same check as current_name.
 			p.log.Info("ignored current_file outside the sandbox's grants", "path", po.currentFile)
+			if r.CurrentName == "" && method == "SaveFile" {
+				r.CurrentName = suggestedName(po.currentFile)
+			}
 		}
 	}
 	if r.CurrentFolder == "" {
 		r.CurrentFolder = p.folders.Get(p.sb.Profile, p.home)
 	}
 	return r
+}
+
+// suggestedName is the base name of a sandbox path, or "" when that is not
+// a plain file name (checkName: no slash, no control character, not . or
+// .., valid UTF-8, at most NAME_MAX bytes).
+func suggestedName(inside string) string {
+	if strings.HasSuffix(inside, "/") {
+		return ""
+	}
+	n := inside[strings.LastIndexByte(inside, '/')+1:]
+	if checkName("current_file", n) != nil {
+		return ""
+	}
+	return n
 }
 
 // hostFolder maps current_folder (a path inside the sandbox) to a host folder

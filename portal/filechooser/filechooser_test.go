@@ -356,6 +356,40 @@ func TestFolderNeutralised(t *testing.T) {
 	}
 }
 
+// TestQtCurrentFileName: Qt 5.15 names a save only by current_file, a path
+// in the sandbox's home. Its base name is the suggested name; the path itself
+// never reaches the chooser; a base name that is no plain file name is dropped.
+func TestQtCurrentFileName(t *testing.T) {
+	h := startWith(t, func(r protocol.Request) (protocol.Response, error) {
+		return protocol.Response{Response: 1}, nil
+	}, func(p *Portal) {
+		p.gate.burst, p.gate.tokens = 100, 100 // many dialogs in a row here
+	})
+	for _, c := range []struct{ current, name, want string }{
+		{"/home/user/report.txt\x00", "", "report.txt"},
+		{"report.txt", "", "report.txt"},
+		{"/home/user/report.txt\x00", "given.txt", "given.txt"},
+		{"/home/user/dir/\x00", "", ""},
+		{"/home/user/..\x00", "", ""},
+		{"/home/user/a\x01b\x00", "", ""},
+		{"/home/user/" + strings.Repeat("n", 256) + "\x00", "", ""},
+		{"/home/user/\xff\xfe\x00", "", ""},
+	} {
+		opts := map[string]dbus.Variant{"current_file": dbus.MakeVariant([]byte(c.current))}
+		if c.name != "" {
+			opts["current_name"] = dbus.MakeVariant(c.name)
+		}
+		h.call(t, "SaveFile", "t", opts)
+		r := <-h.reqs
+		if r.CurrentName != c.want || r.CurrentFile != "" {
+			t.Errorf("current_file %q: chooser got name %q file %q, want name %q and no file", c.current, r.CurrentName, r.CurrentFile, c.want)
+		}
+		if strings.Contains(r.CurrentFolder, "/home/user") {
+			t.Errorf("current_file %q: the sandbox's folder reached the chooser: %q", c.current, r.CurrentFolder)
+		}
+	}
+}
+
 // TestCloseEndsDialog: Request.Close from the caller stops the chooser and
 // no Response follows.
 func TestCloseEndsDialog(t *testing.T) {

@@ -193,6 +193,11 @@ func (r *Registry) Grant(sandbox, hostPath string, mode Mode, writable bool) (gr
 	if err != nil {
 		return grant.Grant{}, err
 	}
+	if mode == Save && !g.Dir {
+		// The chooser told the user about the folder a page saved
+		// "complete" brings beside it (docstore/companion.go).
+		r.store.AllowFolderBeside(sb.ID, g.DocID)
+	}
 	r.saveLogged(sb)
 	return g, nil
 }
