@@ -277,7 +277,7 @@ func TestShowIncludesDefaults(t *testing.T) {
 	}
 	s := p.Show()
 	for _, want := range []string{`# profile "x" from /p/x.toml`, `display_name = "X"`, `net = "none"`, `tor_socks = "127.0.0.1:9050"`,
-		`xephyr_screen = "1280x800"`, `hostname = "localhost"`, `default_grant = "ro"`, `gpu = false`} {
+		`xephyr_screen = "1280x800"`, `window_manager = "airlock"`, `hostname = "localhost"`, `default_grant = "ro"`, `gpu = false`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("Show() lacks %q:\n%s", want, s)
 		}
