@@ -210,7 +210,14 @@ func (w *WM) dispatch(ev xgb.Event, xerr xgb.Error) {
 		}
 	}()
 	if xerr != nil {
-		w.errs.warn("err", xerr.Error())
+		switch xerr.(type) {
+		case xproto.WindowError, xproto.DrawableError:
+			// A window gone before the WM's request about it reached the
+			// server: the ordinary race with clients, not worth a warning.
+			w.log.Debug("X error", "err", xerr.Error())
+		default:
+			w.errs.warn("err", xerr.Error())
+		}
 		return
 	}
 	switch e := ev.(type) {

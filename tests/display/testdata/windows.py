@@ -2,13 +2,12 @@
 # out: two toplevels of the same size (which without one open exactly on top
 # of each other), and a dialog transient for the first, larger than any
 # screen (which without one is cut off at the screen's edge, its buttons out
-# of reach). Prints "shown" once they are all mapped.
-import sys
+# of reach). Closing the dialog prints "dialog closed".
 
 import gi
 
 gi.require_version("Gtk", "3.0")
-from gi.repository import GLib, Gtk
+from gi.repository import Gtk
 
 first = Gtk.Window(title="wmtest-first")
 first.set_default_size(420, 300)
@@ -27,12 +26,11 @@ dialog.get_content_area().add(Gtk.Label(label="a dialog larger than the screen")
 dialog.show_all()
 
 
-def shown():
-    print("shown", flush=True)
-    return False
+def closed(d, response):
+    d.destroy()
+    print("dialog closed", flush=True)
 
 
-GLib.timeout_add(200, shown)
-dialog.connect("response", lambda *a: Gtk.main_quit())
+dialog.connect("response", closed)
 first.connect("destroy", lambda *a: Gtk.main_quit())
 Gtk.main()
