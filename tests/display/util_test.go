@@ -63,7 +63,9 @@ type win struct {
 	title      string
 }
 
-func (w win) String() string { return fmt.Sprintf("%s %q %dx%d+%d+%d", w.id, w.title, w.w, w.h, w.x, w.y) }
+func (w win) String() string {
+	return fmt.Sprintf("%s %q %dx%d+%d+%d", w.id, w.title, w.w, w.h, w.x, w.y)
+}
 
 var winRE = regexp.MustCompile(`^WIN (\S+) (-?\d+) (-?\d+) (\d+) (\d+) ?(.*)$`)
 
