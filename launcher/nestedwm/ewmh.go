@@ -145,10 +145,8 @@ func (w *WM) setupEWMH() error {
 	w.check = id
 	// An input-only window off the screen, never mapped, that nothing
 	// else may manage (override-redirect).
-	if err := xproto.CreateWindowChecked(X, 0, id, w.root, -1, -1, 1, 1, 0, xproto.WindowClassInputOnly,
-		0, xproto.CwOverrideRedirect, []uint32{1}).Check(); err != nil {
-		return fmt.Errorf("cannot create the check window: %w", err)
-	}
+	xproto.CreateWindow(X, 0, id, w.root, -1, -1, 1, 1, 0, xproto.WindowClassInputOnly,
+		0, xproto.CwOverrideRedirect, []uint32{1})
 	w.setCard32(id, w.a.netSupportingWMCheck, xproto.AtomWindow, uint32(id))
 	xproto.ChangeProperty(X, xproto.PropModeReplace, id, w.a.netWMName, w.a.utf8String, 8, uint32(len(Name)), []byte(Name))
 	w.setCard32(w.root, w.a.netSupportingWMCheck, xproto.AtomWindow, uint32(id))

@@ -43,7 +43,7 @@ TOR_SKIP_LAUNCH = "1"
 	want := &Profile{
 		Name: "tor", Path: "/x/tor.toml", DisplayName: "Tor Browser", Description: "d", Icon: "torbrowser",
 		Command: []string{"/usr/bin/torbrowser-launcher", "--verbose"}, Net: NetTor, TorSocks: "127.0.0.1:9150",
-		Sound: SoundFull, Display: DisplayXephyr, XephyrRes: "1024x768", GPU: true, Hostname: "amnesia",
+		Sound: SoundFull, Display: DisplayXephyr, XephyrRes: "1024x768", WindowManager: WMAirlock, GPU: true, Hostname: "amnesia",
 		ReadOnly: []string{"~/Public"}, ReadWrite: []string{"/srv/share"},
 		Persist:      []Persist{{Host: "~/.local/share/airlock/tor", Sandbox: "~/.tor"}},
 		Env:          map[string]string{"TOR_SKIP_LAUNCH": "1"},
@@ -93,6 +93,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad tor_socks", "tor_socks = \"localhost\"\n", 1, "tor_socks", "HOST:PORT"},
 		{"bad tor_socks port", "tor_socks = \"127.0.0.1:x9\"\n", 1, "tor_socks", "bad port"},
 		{"bad screen", "xephyr_screen = \"10x10\"\n", 1, "xephyr_screen", "WIDTHxHEIGHT"},
+		{"bad window manager", "window_manager = \"xmonad\"\n", 1, "window_manager", "is not one of airlock, none"},
 		{"max_open_files too low", "max_open_files = 10\n", 1, "max_open_files", "is not between 64 and 1048576"},
 		{"max_open_files too high", "\nmax_open_files = 2000000\n", 2, "max_open_files", "is not between"},
 		{"bad hostname upper", "hostname = \"Host\"\n", 1, "hostname", "not a valid host name"},

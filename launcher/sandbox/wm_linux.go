@@ -78,29 +78,48 @@ func WMConfineMain() {
 }
 
 // startWM starts the nested display's window manager as soon as the nested
-// server is up (socket and auth: its socket and cookie on the host). The
-// sandbox does not wait for it: windows the application maps first are
-// adopted when it starts. A failure is logged, never fatal: the application
-// runs as it did without one.
+// server is up (socket and auth: its socket and cookie on the host), from a
+// goroutine: neither the launch nor the application waits for it, and
+// windows the application maps first are adopted when it starts. A failure
+// is logged, never fatal: the application runs as it did without one.
 func (s *Sandbox) startWM(socket, auth string) {
 	log := s.log.With("component", nestedwm.Name)
 	plan := wmPlan(CurrentAccount(), socket, auth, s.plan.Name)
 	s.plan.WM = &plan
+	p := &wmProcess{log: log, started: make(chan struct{}), exited: make(chan struct{})}
+	s.cleanup = append(s.cleanup, p.stop)
+	go p.start(plan)
+}
+
+// wmProcess is the running window manager, as the launcher sees it.
+type wmProcess struct {
+	log      *slog.Logger
+	stopping atomic.Bool
+	// started is closed once start returned; cmd is set then (nil when
+	// the process could not start).
+	started chan struct{}
+	cmd     *exec.Cmd
+	exited  chan struct{}
+}
+
+func (p *wmProcess) start(plan Plan) {
+	defer close(p.started)
+	fail := func(err error) { p.log.Warn("cannot start the nested display's window manager", "err", err) }
 	planJSON, err := json.Marshal(&plan)
 	if err != nil {
-		log.Warn("cannot start the nested display's window manager", "err", err)
+		fail(err)
 		return
 	}
 	ready, readyW, err := os.Pipe()
 	if err != nil {
-		log.Warn("cannot start the nested display's window manager", "err", err)
+		fail(err)
 		return
 	}
 	logR, logW, err := os.Pipe()
 	if err != nil {
 		ready.Close()
 		readyW.Close()
-		log.Warn("cannot start the nested display's window manager", "err", err)
+		fail(err)
 		return
 	}
 	cmd := exec.Command("/proc/self/exe")
@@ -120,48 +139,59 @@ func (s *Sandbox) startWM(socket, auth string) {
 		// Mounts, pivot_root and the host name, and dropping the bounding
 		// set; all gone at the re-exec.
 		AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SETPCAP},
-		Pdeathsig:   syscall.SIGTERM,
+		Pdeathsig:   syscall.SIGKILL,
 		Setpgid:     true,
 	}
-	start := time.Now()
+	if p.stopping.Load() {
+		// The sandbox ended before the window manager started.
+		ready.Close()
+		readyW.Close()
+		logR.Close()
+		logW.Close()
+		return
+	}
+	t0 := time.Now()
 	err = cmd.Start()
 	readyW.Close()
 	logW.Close()
 	if err != nil {
 		ready.Close()
 		logR.Close()
-		log.Warn("cannot start the nested display's window manager", "err", err)
+		fail(err)
 		return
 	}
-	go relayLog(logR, log)
+	p.cmd = cmd
+	go relayLog(logR, p.log)
 	go func() {
 		defer ready.Close()
 		line, _ := bufio.NewReader(io.LimitReader(ready, 64)).ReadString('\n')
 		if strings.TrimSpace(line) == "ready" {
-			log.Info("window manager ready", "pid", cmd.Process.Pid, "start_ms", float64(time.Since(start).Microseconds())/1000)
+			p.log.Info("window manager ready", "pid", cmd.Process.Pid, "start_ms", float64(time.Since(t0).Microseconds())/1000)
 		}
 	}()
-	var stopping atomic.Bool
-	exited := make(chan struct{})
 	go func() {
 		err := cmd.Wait()
-		if !stopping.Load() {
+		if !p.stopping.Load() {
 			// The application and its display keep working; its windows
 			// stay where they are, unmanaged.
-			log.Warn("the nested display's window manager ended; windows are no longer placed or kept on the screen", "err", err)
+			p.log.Warn("the nested display's window manager ended; windows are no longer placed or kept on the screen", "err", err)
 		}
-		close(exited)
+		close(p.exited)
 	}()
-	s.cleanup = append(s.cleanup, func() {
-		stopping.Store(true)
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(2 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
+}
+
+// stop ends the window manager with the sandbox. SIGKILL at once: it keeps
+// no state, and SIGTERM would be lost if it came before the process set
+// its handler (a pid namespace's init ignores signals it has no handler
+// for, pid_namespaces(7)).
+func (p *wmProcess) stop() {
+	p.stopping.Store(true)
+	<-p.started
+	if p.cmd == nil {
+		return
+	}
+	p.cmd.Process.Kill()
+	<-p.exited
 }
 
 // Bounds on what the launcher relays of the window manager's log: its
