@@ -14,8 +14,10 @@ AIRLOCK_PACKAGES="ca-certificates git gcc pkg-config libgtk-3-dev xvfb xserver-x
  gir1.2-gtk-3.0 gir1.2-gtk-4.0 zenity bubblewrap xdg-dbus-proxy iproute2 procps psmisc fuse3 at-spi2-core python3-pyatspi gettext"
 
 # Real gedit and LibreOffice for the tests of saves beside a granted file
-# (tests/filechooser/gedit_test.go, libreoffice_test.go).
-AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES gedit libreoffice-writer-nogui"
+# (tests/filechooser/gedit_test.go, libreoffice_test.go) and of their
+# windows in the nested display (tests/display: LibreOffice with its GTK 3
+# plug-in, as the office profile runs it).
+AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES gedit libreoffice-writer libreoffice-gtk3"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -83,6 +83,15 @@ func main() {
 	if X, err = xgb.NewConn(); err != nil {
 		fail("connect: %v", err)
 	}
+	// Events and errors are drained, unread: xgb stops reading replies
+	// when its event channel is full.
+	go func() {
+		for {
+			if ev, err := X.WaitForEvent(); ev == nil && err == nil {
+				return
+			}
+		}
+	}()
 	scr := xproto.Setup(X).DefaultScreen(X)
 	root = scr.Root
 	fmt.Printf("SCREEN %d %d\n", scr.WidthInPixels, scr.HeightInPixels)
