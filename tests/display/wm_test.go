@@ -35,6 +35,13 @@ xdotool mousemove --sync $px $py
 xdotool keydown alt mousedown 1 mousemove $((px-100)) $((py-80)) mouseup 1 keyup alt
 for i in $(seq 100); do eval "$(xdotool getwindowgeometry --shell "$s")"; [ "$X" != "$x0" ] && break; sleep 0.05; done
 list dragged
+kill -USR1 $app
+for i in $(seq 100); do eval "$(xdotool getwindowgeometry --shell "$s")"; [ "$WIDTH" -gt 420 ] && break; sleep 0.05; done
+list maximized
+echo "STATE $(xprop -id "$s" _NET_WM_STATE)"
+kill -USR2 $app
+for i in $(seq 100); do eval "$(xdotool getwindowgeometry --shell "$s")"; [ "$WIDTH" = 420 ] && break; sleep 0.05; done
+list restored
 kill $app`
 
 // TestWindowsPlaced: a real GTK 3 program in a sandbox with a nested
@@ -42,7 +49,8 @@ kill $app`
 // issue 9) its dialog is larger than the screen or its two toplevels open
 // on one spot; with Airlock's, every window is wholly on the screen, the
 // second toplevel is not on the first, the dialog has the focus and gives it
-// back to its parent when it closes, and Alt+drag moves a window.
+// back to its parent when it closes, Alt+drag moves a window, and a window
+// the application maximizes takes the screen and gets its place back.
 func TestWindowsPlaced(t *testing.T) {
 	t.Parallel()
 	e := harness.Get(t)
@@ -108,6 +116,17 @@ func TestWindowsPlaced(t *testing.T) {
 	after, ok := find(dragged, "wmtest-second")
 	if !ok || after.x != before.x-100 || after.y != before.y-80 || after.w != before.w || after.h != before.h {
 		t.Errorf("Alt+drag by -100,-80: the second window went from %v to %v", before, after)
+	}
+	// Maximized (_NET_WM_STATE from GTK): the whole screen; restored:
+	// where it was.
+	if m, _ := find(windows(t, out, "maximized"), "wmtest-second"); m.x != 0 || m.y != 0 || m.w != sw || m.h != sh {
+		t.Errorf("maximized: %v, want the %dx%d screen", m, sw, sh)
+	}
+	if !strings.Contains(out, "_NET_WM_STATE_MAXIMIZED_VERT") || !strings.Contains(out, "_NET_WM_STATE_MAXIMIZED_HORZ") {
+		t.Errorf("no maximized state on the window:\n%s", out)
+	}
+	if r, _ := find(windows(t, out, "restored"), "wmtest-second"); r != after {
+		t.Errorf("restored: %v, want %v", r, after)
 	}
 	if strings.Contains(s.errOut.String(), "window manager ended") {
 		t.Errorf("the window manager ended:\n%s", s.errOut.String())

@@ -7,7 +7,9 @@
 import gi
 
 gi.require_version("Gtk", "3.0")
-from gi.repository import Gtk
+import signal
+
+from gi.repository import GLib, Gtk
 
 first = Gtk.Window(title="wmtest-first")
 first.set_default_size(420, 300)
@@ -32,5 +34,9 @@ def closed(d, response):
 
 
 dialog.connect("response", closed)
+# SIGUSR1 maximizes the second window (GTK asks the window manager with
+# _NET_WM_STATE), SIGUSR2 restores it.
+GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGUSR1, lambda: second.maximize() or True)
+GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGUSR2, lambda: second.unmaximize() or True)
 first.connect("destroy", lambda *a: Gtk.main_quit())
 Gtk.main()
