@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -148,7 +149,7 @@ func TestHostileClient(t *testing.T) {
 	name := uniq("hostile")
 	env := append(x.Env(), "XDG_RUNTIME_DIR="+privateRuntimeDir(t, e))
 	s := start(t, e, env, "run", "--display", "xephyr", "--name", name, "--ro", client, "--",
-		"/bin/sh", "-c", `"$1"; echo "client exit $?"; read x`, "sh", client)
+		"/bin/sh", "-c", `"$1"; echo "client exit $?"; read x; xdpyinfo >/dev/null && echo DISPLAY-OK`, "sh", client)
 	s.waitFor(t, `^WM 0x`, time.Minute)
 	pid := wmPid(e, name)
 	if pid == 0 {
@@ -181,12 +182,21 @@ func TestHostileClient(t *testing.T) {
 		t.Errorf("only %d windows mapped: the client's windows were not mapped", len(mapped))
 	}
 	assertOnScreen(t, "after the hostile client", mapped, 1024, 768)
-	s.send(t, "done")
-	if code := s.wait(t); code != 0 {
-		t.Errorf("exit %d", code)
-	}
 	if strings.Contains(s.errOut.String(), "window manager ended") {
 		t.Errorf("the window manager ended:\n%s", s.errOut.String())
+	}
+	// Had it died (killed here), the application keeps its display, and
+	// the launcher says so.
+	syscall.Kill(pid, syscall.SIGKILL)
+	for deadline := time.Now().Add(30 * time.Second); wmPid(e, name) != 0 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.send(t, "done")
+	if code := s.wait(t); code != 0 || !strings.Contains(s.output(), "DISPLAY-OK\n") {
+		t.Errorf("after the window manager died: exit %d\n%s", code, s.output())
+	}
+	if !strings.Contains(s.errOut.String(), "window manager ended") {
+		t.Errorf("the launcher did not log the window manager's end:\n%s", s.errOut.String())
 	}
 }
 
