@@ -52,8 +52,10 @@ kill $app`
 }
 
 // TestLibreOfficeOptions: real LibreOffice Writer (GTK 3) with the shipped
-// office profile on a 1024x768 screen: its Options dialog (Alt+F12) is
+// office profile on an 800x600 screen: its Options dialog (Alt+F12) is
 // wholly on the screen, with the focus, and so are all its other windows.
+// Without a window manager the dialog opens at 983x624 (measured on a
+// 1024x768 screen, where it fits): larger than this screen.
 func TestLibreOfficeOptions(t *testing.T) {
 	t.Parallel()
 	e := harness.Get(t)
@@ -61,7 +63,7 @@ func TestLibreOfficeOptions(t *testing.T) {
 	if _, err := os.Stat("/usr/lib/libreoffice/program/libvclplug_gtk3lo.so"); err != nil {
 		t.Skip("libreoffice-gtk3 is not installed")
 	}
-	x := e.StartXvfbScreen(t, "1024x768x24")
+	x := e.StartXvfbScreen(t, "800x600x24")
 	env := append(x.Env(), "XDG_RUNTIME_DIR="+privateRuntimeDir(t, e))
 	script := listWindows + `soffice --writer --norestore -env:UserInstallation=file:///tmp/lo-profile >/dev/null 2>&1 &
 for i in $(seq 1200); do w=$(xdotool search --onlyvisible --name 'LibreOffice Writer$' | head -1); [ -n "$w" ] && break; sleep 0.1; done
@@ -83,7 +85,7 @@ xdotool windowfocus --sync "$w"; xdotool key --clearmodifiers ctrl+q`
 	}
 	out := s.output()
 	ws := windows(t, out, "options")
-	assertOnScreen(t, "LibreOffice", ws, 1024, 768)
+	assertOnScreen(t, "LibreOffice", ws, 800, 600)
 	var d win
 	for _, w := range ws {
 		if strings.HasPrefix(w.title, "Options - ") {

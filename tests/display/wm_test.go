@@ -163,6 +163,18 @@ func TestHostileClient(t *testing.T) {
 	if now := wmPid(e, name); now != pid {
 		t.Errorf("the window manager (pid %d) did not survive: now %d\n%s", pid, now, s.errOut.String())
 	}
+	// Its memory stays bounded (the megabyte titles are never read, the
+	// windows tracked are capped).
+	if st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid)); err == nil {
+		var rss int
+		for _, l := range strings.Split(string(st), "\n") {
+			fmt.Sscanf(l, "VmRSS: %d kB", &rss)
+		}
+		t.Logf("the window manager's RSS after the hostile client: %d kB", rss)
+		if rss > 64<<10 {
+			t.Errorf("the window manager's RSS grew to %d kB", rss)
+		}
+	}
 	var px, py, pw, ph int
 	if n, _ := fmt.Sscanf(strings.SplitN(strings.SplitN(out, "PROBE ", 2)[1], "\n", 2)[0], "%d %d %d %d", &px, &py, &pw, &ph); n != 4 {
 		t.Errorf("the window manager no longer places new windows:\n%s", out)
