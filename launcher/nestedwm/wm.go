@@ -277,8 +277,11 @@ func (w *WM) manage(win xproto.Window) {
 	w.readHints(c)
 	w.readProtocols(c)
 	types := w.getAtoms(win, w.a.netWMWindowType)
-	c.transientFor = w.readTransientFor(win)
-	c.kind = w.kindOf(types, c.transientFor != 0)
+	var declared bool
+	c.transientFor, declared = w.readTransientFor(win)
+	// Transient for a window this WM does not manage (the root, a
+	// window not mapped yet): still a dialog, centred on the screen.
+	c.kind = w.kindOf(types, declared)
 	var parent *Rect
 	if p, ok := w.clients[c.transientFor]; ok {
 		parent = &p.geom
@@ -721,7 +724,7 @@ func (w *WM) onProperty(e xproto.PropertyNotifyEvent) {
 	case w.a.wmProtocols:
 		w.readProtocols(c)
 	case xproto.AtomWmTransientFor:
-		c.transientFor = w.readTransientFor(c.win)
+		c.transientFor, _ = w.readTransientFor(c.win)
 	}
 }
 
@@ -822,17 +825,18 @@ func (w *WM) readProtocols(c *client) {
 }
 
 // readTransientFor is WM_TRANSIENT_FOR when it names another managed
-// window and following it does not come back to win (0 otherwise).
-func (w *WM) readTransientFor(win xproto.Window) xproto.Window {
+// window and following it does not come back to win (0 otherwise);
+// declared says whether the window has the property at all.
+func (w *WM) readTransientFor(win xproto.Window) (parent xproto.Window, declared bool) {
 	v := w.getCard32(win, xproto.AtomWmTransientFor, 1)
 	if len(v) != 1 {
-		return 0
+		return 0, false
 	}
 	p := xproto.Window(v[0])
 	for i, t := 0, p; i < maxTransientDepth; i++ {
 		tc := w.clients[t]
 		if t == win {
-			return 0 // a cycle
+			return 0, true // a cycle
 		}
 		if tc == nil {
 			break
@@ -840,9 +844,9 @@ func (w *WM) readTransientFor(win xproto.Window) xproto.Window {
 		t = tc.transientFor
 	}
 	if _, ok := w.clients[p]; !ok {
-		return 0
+		return 0, true
 	}
-	return p
+	return p, true
 }
 
 // getCard32 reads up to max format-32 values of a property (any type).
