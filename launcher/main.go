@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"airlock/launcher/cli"
+	"airlock/launcher/nestedwm"
 	"airlock/launcher/sandbox"
 )
 
@@ -17,6 +18,14 @@ func init() {
 	// launcher before the sandbox.
 	if len(os.Args) > 0 && os.Args[0] == sandbox.XephyrArg0 {
 		sandbox.XephyrMain()
+	}
+	// The nested display's window manager: first the stage that confines
+	// it, then the window manager itself (a re-exec by that stage).
+	if len(os.Args) > 0 && os.Args[0] == sandbox.WMConfineArg0 {
+		sandbox.WMConfineMain()
+	}
+	if len(os.Args) > 0 && os.Args[0] == nestedwm.Arg0 {
+		nestedwm.Main()
 	}
 	// The host-view helper of native grants, started by init.
 	if len(os.Args) > 0 && os.Args[0] == sandbox.HostViewArg0 {

@@ -16,7 +16,8 @@ AIRLOCK_PACKAGES="ca-certificates git gcc pkg-config libgtk-3-dev xvfb xserver-x
 # The shipped profiles' real applications, opening and saving through
 # Airlock's chooser from their own dialogs (tests/filechooser/gedit_test.go,
 # libreoffice_test.go, appdialog_test.go): LibreOffice with its gtk3 plugin,
-# whose file picker the preloaded library routes to the portal.
+# whose file picker the preloaded library routes to the portal; their
+# windows in the nested display (tests/display).
 AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES gedit libreoffice-writer libreoffice-gtk3 evince gnome-text-editor unzip"
 # Real GNOME applications for the session tests (tests/filechooser/
 # session_test.go: dconf, Inhibit, evince's daemon, second launches), a real

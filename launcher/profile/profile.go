@@ -41,6 +41,17 @@ const (
 	DisplayX11    = "x11"    // the host X server, untrusted cookie: weak
 )
 
+// Window managers of a nested display (key window_manager).
+const (
+	// WMAirlock: Airlock's own, outside the sandbox (launcher/nestedwm):
+	// every window placed and kept on the nested screen, movable. The
+	// default.
+	WMAirlock = "airlock"
+	// WMNone: none; the application (a whole desktop session, say) brings
+	// its own, or windows open where they ask.
+	WMNone = "none"
+)
+
 // How granted files reach the sandbox (key grants).
 const (
 	// GrantsRevocable: every grant is served by the document store only;
@@ -111,8 +122,11 @@ type Profile struct {
 	Sound     string `toml:"sound"`
 	Display   string `toml:"display"`
 	XephyrRes string `toml:"xephyr_screen"`
-	GPU       bool   `toml:"gpu"`
-	Hostname  string `toml:"hostname"`
+	// WindowManager is the nested display's window manager (display =
+	// "xephyr" only): WMAirlock or WMNone.
+	WindowManager string `toml:"window_manager"`
+	GPU           bool   `toml:"gpu"`
+	Hostname      string `toml:"hostname"`
 
 	ReadOnly     []string          `toml:"expose_ro"`
 	ReadWrite    []string          `toml:"expose_rw"`
@@ -166,14 +180,15 @@ const (
 // Defaults are the strict settings every profile starts from.
 func Defaults() Profile {
 	return Profile{
-		Net:          NetNone,
-		TorSocks:     "127.0.0.1:9050",
-		Sound:        SoundNone,
-		Display:      DisplayNone,
-		XephyrRes:    "1280x800",
-		Hostname:     "localhost",
-		DefaultGrant: GrantReadOnly,
-		Grants:       GrantsRevocable,
+		Net:           NetNone,
+		TorSocks:      "127.0.0.1:9050",
+		Sound:         SoundNone,
+		Display:       DisplayNone,
+		XephyrRes:     "1280x800",
+		WindowManager: WMAirlock,
+		Hostname:      "localhost",
+		DefaultGrant:  GrantReadOnly,
+		Grants:        GrantsRevocable,
 		// Not org.a11y.Bus: even through its filtering proxy, the
 		// accessibility bus shows which applications run; a profile opts in.
 		BusNames:     []string{"org.freedesktop.Notifications"},
@@ -401,6 +416,9 @@ func (p *Profile) validate() error {
 	}
 	if err := checkHostPort(p.TorSocks); err != nil {
 		return bad("tor_socks", "%v", err)
+	}
+	if err := oneOf("window_manager", p.WindowManager, WMAirlock, WMNone); err != nil {
+		return err
 	}
 	if !screenRE().MatchString(p.XephyrRes) {
 		return bad("xephyr_screen", "%q is not WIDTHxHEIGHT", p.XephyrRes)

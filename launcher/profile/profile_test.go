@@ -46,7 +46,7 @@ TOR_SKIP_LAUNCH = "1"
 	want := &Profile{
 		Name: "tor", Path: "/x/tor.toml", DisplayName: "Tor Browser", Description: "d", Icon: "torbrowser",
 		Command: []string{"/usr/bin/torbrowser-launcher", "--verbose"}, Net: NetTor, TorSocks: "127.0.0.1:9150",
-		Sound: SoundFull, Display: DisplayXephyr, XephyrRes: "1024x768", GPU: true, Hostname: "amnesia",
+		Sound: SoundFull, Display: DisplayXephyr, XephyrRes: "1024x768", WindowManager: WMAirlock, GPU: true, Hostname: "amnesia",
 		ReadOnly: []string{"~/Public"}, ReadWrite: []string{"/srv/share"},
 		Persist:      []Persist{{Host: "~/.local/share/airlock/tor", Sandbox: "~/.tor", Bookmark: true}},
 		Env:          map[string]string{"TOR_SKIP_LAUNCH": "1"},
@@ -99,6 +99,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad screen", "xephyr_screen = \"10x10\"\n", 1, "xephyr_screen", "WIDTHxHEIGHT"},
 		{"bad file_dialog", "file_dialog = \"portal\"\n", 1, "file_dialog", `"portal" is not one of airlock, app`},
 		{"bad persist bookmark", "[[persist]]\nhost = \"~/p\"\nsandbox = \"~/p\"\nbookmark = \"yes\"\n", 4, "persist.bookmark", "incompatible types"},
+		{"bad window manager", "window_manager = \"xmonad\"\n", 1, "window_manager", "is not one of airlock, none"},
 		{"max_open_files too low", "max_open_files = 10\n", 1, "max_open_files", "is not between 64 and 1048576"},
 		{"max_open_files too high", "\nmax_open_files = 2000000\n", 2, "max_open_files", "is not between"},
 		{"bad hostname upper", "hostname = \"Host\"\n", 1, "hostname", "not a valid host name"},
@@ -290,7 +291,7 @@ func TestShowIncludesDefaults(t *testing.T) {
 	}
 	s := p.Show()
 	for _, want := range []string{`# profile "x" from /p/x.toml`, `display_name = "X"`, `net = "none"`, `tor_socks = "127.0.0.1:9050"`,
-		`xephyr_screen = "1280x800"`, `hostname = "localhost"`, `default_grant = "ro"`, `gpu = false`} {
+		`xephyr_screen = "1280x800"`, `window_manager = "airlock"`, `hostname = "localhost"`, `default_grant = "ro"`, `gpu = false`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("Show() lacks %q:\n%s", want, s)
 		}

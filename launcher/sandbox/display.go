@@ -118,6 +118,10 @@ func (s *Sandbox) prepareDisplay(runtimeIn string) ([]string, error) {
 			args, xenv := xephyrCommand(bin, n, nestedDisplay(n), PlaceholderXephyrScreen, i18n.T("%s (Airlock sandbox)", s.plan.Name), hostAuth)
 			plan := xephyrPlan(CurrentAccount(), n, PlaceholderXephyrDir, PlaceholderXephyrAuth, hostAuth, args, xenv)
 			s.plan.Display = &plan
+			if p.WindowManager == profile.WMAirlock {
+				wm := wmPlan(CurrentAccount(), PlaceholderXephyr, PlaceholderXephyrAuth, s.plan.Name)
+				s.plan.WM = &wm
+			}
 		}
 		return env, nil
 	case s.opts.DryRun && p.Display == profile.DisplayX11:
@@ -252,6 +256,9 @@ func (s *Sandbox) startXephyr(runtimeIn string) ([]string, error) {
 	s.bind(OpBind, sock, "/tmp/.X11-unix/X0", false)
 	s.bind(OpROBind, auth, runtimeIn+"/Xauthority", false)
 	s.log.Info("nested display started", "xephyr_pid", cmd.Process.Pid, "width", w, "height", h)
+	if s.opts.Profile.WindowManager == profile.WMAirlock {
+		s.startWM(sock, auth)
+	}
 	return []string{"DISPLAY=:0", "XAUTHORITY=" + runtimeIn + "/Xauthority"}, nil
 }
 

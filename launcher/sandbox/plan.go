@@ -185,6 +185,10 @@ type Plan struct {
 	// which the launcher starts before this one, in new user, mount, pid,
 	// ipc, uts, net and cgroup namespaces. For the reader: init ignores it.
 	Display *Plan `json:"display,omitempty"`
+	// WM is the nested display's window manager's own sandbox, started
+	// right after the nested server, in namespaces of its own too. For the
+	// reader: init ignores it.
+	WM *Plan `json:"window_manager,omitempty"`
 }
 
 // String is the plan as `airlock run --dry-run` prints it: one op per line,
@@ -221,6 +225,11 @@ func (p *Plan) String() string {
 	if p.Display != nil {
 		b.WriteString("# nested X server (Xephyr), started first in new user, mount, pid, ipc, uts, net and cgroup namespaces\n")
 		_, d, _ := strings.Cut(p.Display.String(), "\n")
+		b.WriteString(d)
+	}
+	if p.WM != nil {
+		b.WriteString("# the nested display's window manager, started next in new user, mount, pid, ipc, uts, net and cgroup namespaces\n")
+		_, d, _ := strings.Cut(p.WM.String(), "\n")
 		b.WriteString(d)
 	}
 	return b.String()

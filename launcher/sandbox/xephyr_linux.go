@@ -80,12 +80,21 @@ func xephyrPlan(acct Account, hostDisplay int, socketDir, auth, hostAuth string,
 // dropPrivileges, like init.
 func XephyrMain() {
 	runtime.LockOSThread()
-	err := xephyrStage()
+	err := confinedStage(false)
 	fmt.Fprintf(os.Stderr, "airlock: cannot confine the nested X server: %v\n", err)
 	os.Exit(ExitSetup)
 }
 
-func xephyrStage() error {
+// confinedStage builds the root of a display helper's plan (the nested X
+// server's, or its window manager's), drops every privilege, installs the
+// sandbox's seccomp filter and executes the plan's command, or this very
+// binary again when self is set (argv from the plan). Descriptor 3 (the
+// server's -displayfd, the window manager's ready pipe) is kept open
+// across exec when present.
+//
+// IMPORTANT: this runs with every capability of the new user namespace until
+// dropPrivileges, like init.
+func confinedStage(self bool) error {
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		return err
 	}
@@ -105,10 +114,10 @@ func xephyrStage() error {
 	if err := dropPrivileges(); err != nil {
 		return err
 	}
-	// -displayfd 3: the one descriptor the server keeps besides 0, 1, 2
+	// The one descriptor the program keeps besides 0, 1, 2
 	// (dropPrivileges marked every other close-on-exec).
-	if _, err := unix.FcntlInt(uintptr(xephyrDisplayFD), unix.F_SETFD, 0); err != nil {
-		return fmt.Errorf("cannot pass the display descriptor: %w", err)
+	if _, err := unix.FcntlInt(uintptr(helperFD), unix.F_SETFD, 0); err != nil && err != unix.EBADF {
+		return fmt.Errorf("cannot pass descriptor %d: %w", helperFD, err)
 	}
 	prog, err := seccomp.Compile(seccomp.DefaultRules())
 	if err != nil {
@@ -120,10 +129,19 @@ func xephyrStage() error {
 	if err := os.Chdir(plan.Cwd); err != nil {
 		return err
 	}
+	if self {
+		// /proc/self/exe is a magic link: it reaches this binary even
+		// though the new root does not hold it (the plan mounts /proc).
+		return unix.Exec("/proc/self/exe", plan.Args, plan.Env)
+	}
 	return unix.Exec(plan.Args[0], plan.Args, plan.Env)
 }
 
-const xephyrDisplayFD = 3
+// helperFD is descriptor 3 of a display helper: Xephyr's -displayfd, the
+// window manager's ready pipe.
+const helperFD = 3
+
+const xephyrDisplayFD = helperFD
 
 // nestedDisplay is the nested server's display number inside its own
 // namespaces: any number but the host display's, which shares its socket
