@@ -28,6 +28,7 @@ default_grant = "rw"
 persistent_grants = true
 grants = "native-irrevocable"
 bus_names = ["org.example.Foo"]
+input_method = "ibus"
 max_open_files = 4096
 
 [[persist]]
@@ -48,7 +49,7 @@ TOR_SKIP_LAUNCH = "1"
 		Persist:      []Persist{{Host: "~/.local/share/airlock/tor", Sandbox: "~/.tor"}},
 		Env:          map[string]string{"TOR_SKIP_LAUNCH": "1"},
 		DefaultGrant: GrantReadWrite, PersistentGrants: true, Grants: GrantsNative, BusNames: []string{"org.example.Foo"},
-		MaxOpenFiles: 4096,
+		InputMethod: InputMethodIBus, MaxOpenFiles: 4096,
 	}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("got %+v\nwant %+v", p, want)
@@ -65,7 +66,7 @@ func TestParseDefaults(t *testing.T) {
 	if !reflect.DeepEqual(*p, d) {
 		t.Errorf("empty profile: got %+v, want the defaults %+v", *p, d)
 	}
-	if p.Net != NetNone || p.Sound != SoundNone || p.Display != DisplayNone || p.DefaultGrant != GrantReadOnly || p.GPU {
+	if p.Net != NetNone || p.Sound != SoundNone || p.Display != DisplayNone || p.DefaultGrant != GrantReadOnly || p.GPU || p.InputMethod != InputMethodNone || len(p.RelayedNames()) != 1 {
 		t.Errorf("defaults are not strict: %+v", p)
 	}
 }
@@ -132,6 +133,9 @@ func TestParseErrors(t *testing.T) {
 		// refused with what to write instead.
 		{"grants old native", "net = \"none\"\ngrants = \"native\"\n", 2, "grants", `write "native-irrevocable" to keep reading at host speed anyway, or remove the key`},
 		{"bad grants", "grants = \"fast\"\n", 1, "grants", `"fast" is not one of revocable, native-irrevocable`},
+		{"bad input_method", "\ninput_method = \"fcitx\"\n", 2, "input_method", `"fcitx" is not one of none, ibus`},
+		// ibus-portal only through input_method, whose relay is narrowed.
+		{"ibus portal in bus_names", "bus_names = [\"org.freedesktop.portal.IBus\"]\n", 1, "bus_names", "may not be relayed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("/p/bad.toml", "bad", []byte(tc.text))
