@@ -393,7 +393,16 @@ func (r *Relay) signals(c *dbus.Conn, ch chan *dbus.Signal) {
 	done := c.Context().Done()
 	for {
 		select {
-		case s := <-ch:
+		case s, ok := <-ch:
+			if !ok {
+				// godbus closes the channel with the connection,
+				// whose context ends too: wait for that.
+				ch = nil
+				continue
+			}
+			if s == nil {
+				continue
+			}
 			r.deliver(s)
 		case <-done:
 			r.mu.Lock()

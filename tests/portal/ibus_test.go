@@ -1,0 +1,182 @@
+package portal_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// ibusHost is a real ibus-daemon and ibus-portal on the test's session bus.
+type ibusHost struct {
+	addr   string // the daemon's own bus
+	daemon *background
+}
+
+// startIBus starts ibus-daemon on a private address (no panel, no XIM, no
+// configuration daemon), then ibus-portal, which takes
+// org.freedesktop.portal.IBus on the session bus, and selects the simple
+// engine's US layout, whose compose handling turns dead_acute then e into
+// "é" (a CommitText signal): what the user's panel would do on the host.
+func startIBus(t *testing.T, s *session) *ibusHost {
+	t.Helper()
+	needBins(t, "/usr/bin/ibus-daemon", "/usr/libexec/ibus-portal", "/usr/libexec/ibus-engine-simple", "/usr/bin/gdbus", "/usr/bin/python3")
+	if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/girepository-1.0/IBus-1.0.typelib"); err != nil {
+		t.Skip("gir1.2-ibus-1.0 is not installed")
+	}
+	sock := filepath.Join(s.e.UserDir(t), "ibus.sock")
+	h := &ibusHost{addr: "unix:path=" + sock}
+	e := s.e.WithEnv("IBUS_ADDRESS="+h.addr, "DISPLAY=")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("portal log:\n%s", s.portalLog())
+		}
+	})
+	h.daemon = start(t, e.Command(ctx, "/usr/bin/ibus-daemon", "--address="+h.addr, "--panel=disable", "--xim=false", "--config=disable", "--verbose"), cancel)
+	waitFor(t, 30*time.Second, "ibus-daemon's socket", func() bool {
+		_, err := os.Stat(sock)
+		return err == nil || h.daemon.exited()
+	})
+	if h.daemon.exited() {
+		t.Fatalf("ibus-daemon ended: %v", h.daemon.res)
+	}
+	// Started here rather than bus-activated: the session bus would start
+	// one without IBUS_ADDRESS, which finds no daemon.
+	pctx, pcancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	portal := start(t, e.Command(pctx, "/usr/libexec/ibus-portal", "--replace", "--verbose"), pcancel)
+	waitFor(t, 30*time.Second, "ibus-portal on the session bus", func() bool {
+		r := s.hostCall(t, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner", "org.freedesktop.portal.IBus")
+		return strings.Contains(r, "true") || portal.exited()
+	})
+	if portal.exited() {
+		t.Fatalf("ibus-portal ended: %v", portal.res)
+	}
+	r := s.hostCallAt(t, h.addr, "org.freedesktop.IBus", "/org/freedesktop/IBus", "org.freedesktop.IBus.SetGlobalEngine", "xkb:us::eng")
+	if !strings.Contains(r, "()") {
+		t.Fatalf("cannot select the engine: %s", r)
+	}
+	return h
+}
+
+func (s *session) hostCall(t *testing.T, dest, path, method string, args ...string) string {
+	return s.hostCallAt(t, s.addr, dest, path, method, args...)
+}
+
+// hostCallAt calls a method with gdbus as the test user, outside any
+// sandbox, and returns what gdbus printed.
+func (s *session) hostCallAt(t *testing.T, addr, dest, path, method string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a := append([]string{"call", "--address", addr, "--dest", dest, "--object-path", path, "--method", method}, args...)
+	out, _ := s.e.Command(ctx, "/usr/bin/gdbus", a...).CombinedOutput()
+	return string(out)
+}
+
+// ibusProfile writes a profile that allows the input method.
+func ibusProfile(t *testing.T, s *session, py string) string {
+	t.Helper()
+	prof := filepath.Join(s.e.UserDir(t), "ibus.toml")
+	s.e.WriteUserFile(t, prof, fmt.Sprintf("input_method = \"ibus\"\nexpose_ro = [%q]\n", py), 0o644)
+	return prof
+}
+
+// TestInputMethodThroughIBusPortal: with a real ibus-daemon and ibus-portal
+// on the host, an application in a sandbox whose profile says
+// input_method = "ibus" creates an input context through the portal,
+// focuses it and types dead_acute then e: the engine's CommitText("é")
+// comes back to it as a signal from the portal's name (GLib checks that
+// the name's owner sent it). A second sandbox cannot touch the first one's
+// context (keys, focus, Destroy), cannot reach the daemon's own bus or its
+// other interfaces through the portal's name, and cannot call SetEngine;
+// its contexts are capped. The first sandbox's context still works after
+// the attack (its signals go to it alone: portal/ibus's unit tests). A sandbox of the
+// default profile has no input method: the portal's name has no owner
+// there, its calls are refused, and the environment does not ask for IBus.
+func TestInputMethodThroughIBusPortal(t *testing.T) {
+	t.Parallel()
+	s := newSession(t)
+	startIBus(t, s)
+	py := script(t, "ibus_client.py")
+	prof := ibusProfile(t, s, py)
+
+	// One sandbox, on its own: the whole round trip.
+	r := s.run(t, "run", "--profile", prof, "--name", "ime-own", "--", "/usr/bin/python3", py, "own")
+	t.Logf("own:\n%s", r.Stdout)
+	own := kv(r.Stdout)
+	if r.Code != 0 || own["commit"] != "é" || own["key1"] != "(True,)" || own["key2"] != "(True,)" {
+		t.Fatalf("typing through ibus-portal in a sandbox: %v\nportal log:\n%s", r, s.portalLog())
+	}
+	if own["content_type"] != "()" || own["focus"] != "()" {
+		t.Errorf("FocusIn %q, ContentType %q: want both to succeed", own["focus"], own["content_type"])
+	}
+	// Destroy is relayed (ibus-portal destroys, then answers
+	// UnknownMethod); the context is gone from the sandbox too.
+	if own["after_destroy"] != "org.freedesktop.DBus.Error.AccessDenied" {
+		t.Errorf("a destroyed context still answers: %q", own["after_destroy"])
+	}
+
+	// The victim holds a context and waits; the attacker tries it.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	vcmd := s.e.Airlock(ctx, "run", "--profile", prof, "--name", "ime-victim", "--", "/usr/bin/python3", py, "hold")
+	vin, err := vcmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	victim := start(t, vcmd, cancel)
+	waitFor(t, 60*time.Second, "the victim's input context", func() bool {
+		return kv(victim.out.String())["path"] != "" || victim.exited()
+	})
+	vpath := kv(victim.out.String())["path"]
+	if vpath == "" {
+		t.Fatalf("victim: %v\nportal log:\n%s", victim.res, s.portalLog())
+	}
+	r = s.run(t, "run", "--profile", prof, "--name", "ime-attacker", "--", "/usr/bin/python3", py, "attack", vpath)
+	t.Logf("attack:\n%s", r.Stdout)
+	at := kv(r.Stdout)
+	const denied = "org.freedesktop.DBus.Error.AccessDenied"
+	for k, want := range map[string]string{
+		"victim_key":     denied,
+		"victim_focus":   denied,
+		"victim_destroy": denied,
+		"ibus_iface":     denied,
+		"panel":          denied,
+		"introspect":     denied,
+		"set_engine":     denied,
+		// The daemon's own name is not relayed at all.
+		"ibus_daemon": "org.freedesktop.DBus.Error.ServiceUnknown",
+		"own_focus":   "()",
+		"cap_error":   "org.freedesktop.DBus.Error.LimitsExceeded",
+		"contexts":    "128",
+	} {
+		if at[k] != want {
+			t.Errorf("attacker %s: %q, want %q", k, at[k], want)
+		}
+	}
+	if at["own"] == "" || at["own"] == vpath {
+		t.Errorf("attacker's own context %q (victim's %q)", at["own"], vpath)
+	}
+	// The victim's context is intact and its signals are its own.
+	io.WriteString(vin, "go\n")
+	vres := victim.wait(t, 60*time.Second)
+	if got := kv(vres.Stdout)["commit"]; got != "é" {
+		t.Errorf("victim after the attack: commit %q\n%s\n%s", got, vres.Stdout, vres.Stderr)
+	}
+
+	// The default profile: no input method.
+	r = s.sh(t, []string{"--ro", py}, `
+echo "env=${GTK_IM_MODULE:-}${IBUS_USE_PORTAL:-}"
+/usr/bin/gdbus call --session -d org.freedesktop.DBus -o /org/freedesktop/DBus -m org.freedesktop.DBus.NameHasOwner org.freedesktop.portal.IBus | sed 's/^/owner=/'
+/usr/bin/python3 "$1" own 2>/dev/null | grep ^create=
+`, py)
+	t.Logf("default profile:\n%s", r.Stdout)
+	def := kv(r.Stdout)
+	if def["env"] != "" || def["owner"] != "(false,)" || def["create"] != "org.freedesktop.DBus.Error.ServiceUnknown" {
+		t.Errorf("default profile: environment %q, owner %q, CreateInputContext %q: want none of IBus", def["env"], def["owner"], def["create"])
+	}
+}
