@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 
 	"github.com/godbus/dbus/v5"
@@ -53,6 +54,15 @@ func (r *hostRelay) Allowed(name string) bool { return r.conn != nil && r.allowe
 // broker sends, need the name to be the broker's.
 func (r *hostRelay) Owned(name string) bool {
 	return r.ibus != nil && name == ibus.Name && r.Allowed(name)
+}
+
+// PathOwner: ibus-portal's objects are /org/freedesktop/IBus and below,
+// where the broker exports nothing of its own.
+func (r *hostRelay) PathOwner(path dbus.ObjectPath) string {
+	if r.ibus != nil && (path == "/org/freedesktop/IBus" || strings.HasPrefix(string(path), "/org/freedesktop/IBus/")) {
+		return ibus.Name
+	}
+	return ""
 }
 
 func (r *hostRelay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message, error) {

@@ -107,9 +107,15 @@ type Relay interface {
 // (BrokerName) on the sandbox bus: GetNameOwner and NameHasOwner answer for
 // them, and the broker's signals for them carry that owner as sender, which
 // clients that check a signal's sender against the name's owner require.
+//
+// A client that resolved such a name sends its calls to BrokerName (GDBus
+// proxies address the owner's unique name): PathOwner names the relayed
+// name that serves path, so that those calls are relayed, not answered
+// as calls to the broker's own objects.
 type OwnedRelay interface {
 	Relay
 	Owned(name string) bool
+	PathOwner(path dbus.ObjectPath) string
 }
 
 // Config configures one sandbox bus.

@@ -196,7 +196,7 @@ func (r *Relay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message, err
 			return r.create(ctx, sender, msg.Body)
 		case iface == "org.freedesktop.DBus.Peer" && member == "Ping" && sig == "":
 			// The IBus client pings the portal before it uses it.
-			return r.forward(ctx, path, iface+"."+member, nil)
+			return r.forward(ctx, Name, path, iface+"."+member, nil)
 		}
 		return r.refuse(sender, path, iface, member, "only CreateInputContext is relayed to ibus-portal")
 	}
@@ -219,7 +219,7 @@ func (r *Relay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message, err
 		if member != "Destroy" || sig != "" {
 			return r.refuse(sender, path, iface, member, "only Destroy is relayed")
 		}
-		out, err := r.forward(ctx, path, iface+"."+member, nil)
+		out, err := r.forward(ctx, ic.portal, path, iface+"."+member, nil)
 		r.mu.Lock()
 		delete(r.contexts, path)
 		r.mu.Unlock()
@@ -236,7 +236,7 @@ func (r *Relay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message, err
 		return errorReply(ErrInvalidArgs, err.Error()), nil
 	}
 	r.log.Debug("input method call relayed", "conn", sender, "path", path, "member", member)
-	return r.forward(ctx, path, iface+"."+member, body)
+	return r.forward(ctx, ic.portal, path, iface+"."+member, body)
 }
 
 // checkProperty says why a Properties call on a context is refused, or "".
@@ -294,7 +294,7 @@ func (r *Relay) create(ctx context.Context, sender string, body []any) (*dbus.Me
 	r.creating[sender]++
 	r.mu.Unlock()
 
-	conn, out, err := r.call(ctx, portalPath, portalIface+".CreateInputContext", name)
+	conn, out, err := r.call(ctx, Name, portalPath, portalIface+".CreateInputContext", name)
 	path, _ := firstPath(out)
 	var portal string
 	if err == nil && out.Type == dbus.TypeMethodReply && contextPath.MatchString(string(path)) {
@@ -316,7 +316,7 @@ func (r *Relay) create(ctx context.Context, sender string, body []any) (*dbus.Me
 	if portal == "" || gone || r.conn != conn {
 		// No owner to hold signals to, the client left, or the host
 		// connection it was made on is gone: it is not kept.
-		go destroy(conn, path)
+		go destroy(conn, Name, path)
 		return errorReply("org.freedesktop.DBus.Error.Failed", "the input context could not be created"), nil
 	}
 	r.contexts[path] = inputContext{client: sender, portal: portal}
@@ -332,22 +332,25 @@ func firstPath(m *dbus.Message) (dbus.ObjectPath, bool) {
 	return p, ok
 }
 
-func destroy(conn *dbus.Conn, path dbus.ObjectPath) {
-	conn.Object(Name, path).Call(serviceIface+".Destroy", dbus.FlagNoReplyExpected)
+func destroy(conn *dbus.Conn, portal string, path dbus.ObjectPath) {
+	conn.Object(portal, path).Call(serviceIface+".Destroy", dbus.FlagNoReplyExpected)
 }
 
 // forward performs a call on the host and converts its outcome to a reply.
-func (r *Relay) forward(ctx context.Context, path dbus.ObjectPath, method string, body []any) (*dbus.Message, error) {
-	_, out, err := r.call(ctx, path, method, body...)
+func (r *Relay) forward(ctx context.Context, dest string, path dbus.ObjectPath, method string, body []any) (*dbus.Message, error) {
+	_, out, err := r.call(ctx, dest, path, method, body...)
 	return out, err
 }
 
-func (r *Relay) call(ctx context.Context, path dbus.ObjectPath, method string, body ...any) (*dbus.Conn, *dbus.Message, error) {
+// call calls method on dest (ibus-portal's name, or for a context the
+// unique name of the ibus-portal that made it: a context lives in that
+// process, and another one, started since, would not know it).
+func (r *Relay) call(ctx context.Context, dest string, path dbus.ObjectPath, method string, body ...any) (*dbus.Conn, *dbus.Message, error) {
 	conn, err := r.hostConn()
 	if err != nil {
 		return nil, nil, err
 	}
-	call := conn.Object(Name, path).CallWithContext(ctx, method, 0, body...)
+	call := conn.Object(dest, path).CallWithContext(ctx, method, 0, body...)
 	out := &dbus.Message{Headers: map[dbus.HeaderField]dbus.Variant{}}
 	var de dbus.Error
 	switch {
@@ -459,7 +462,7 @@ func (r *Relay) ClientGone(unique string) {
 		if ic.client == unique {
 			delete(r.contexts, p)
 			if r.conn != nil {
-				go destroy(r.conn, p)
+				go destroy(r.conn, ic.portal, p)
 			}
 		}
 	}

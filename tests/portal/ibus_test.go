@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"airlock/tests/harness"
 )
 
 // ibusHost is a real ibus-daemon and ibus-portal on the test's session bus.
@@ -37,6 +39,12 @@ func startIBus(t *testing.T, s *session) *ibusHost {
 			t.Logf("portal log:\n%s", s.portalLog())
 		}
 	})
+	// ibus-daemon has the session bus start ibus-portal: with this
+	// test's daemon address, not the address file it shares with the
+	// other tests of this user.
+	if r := s.hostCall(t, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.UpdateActivationEnvironment", "{'IBUS_ADDRESS': '"+h.addr+"'}"); !strings.Contains(r, "()") {
+		t.Fatalf("UpdateActivationEnvironment: %s", r)
+	}
 	h.daemon = start(t, e.Command(ctx, "/usr/bin/ibus-daemon", "--address="+h.addr, "--panel=disable", "--xim=false", "--config=disable", "--verbose"), cancel)
 	waitFor(t, 30*time.Second, "ibus-daemon's socket", func() bool {
 		_, err := os.Stat(sock)
@@ -45,18 +53,11 @@ func startIBus(t *testing.T, s *session) *ibusHost {
 	if h.daemon.exited() {
 		t.Fatalf("ibus-daemon ended: %v", h.daemon.res)
 	}
-	// Started here rather than bus-activated: the session bus would start
-	// one without IBUS_ADDRESS, which finds no daemon.
-	pctx, pcancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	portal := start(t, e.Command(pctx, "/usr/libexec/ibus-portal", "--replace", "--verbose"), pcancel)
-	waitFor(t, 30*time.Second, "ibus-portal on the session bus", func() bool {
-		r := s.hostCall(t, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner", "org.freedesktop.portal.IBus")
-		return strings.Contains(r, "true") || portal.exited()
-	})
-	if portal.exited() {
-		t.Fatalf("ibus-portal ended: %v", portal.res)
+	r := s.hostCall(t, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.StartServiceByName", "org.freedesktop.portal.IBus", "0")
+	if !strings.Contains(r, "(uint32 1,)") && !strings.Contains(r, "(uint32 2,)") {
+		t.Fatalf("cannot start ibus-portal: %s", r)
 	}
-	r := s.hostCallAt(t, h.addr, "org.freedesktop.IBus", "/org/freedesktop/IBus", "org.freedesktop.IBus.SetGlobalEngine", "xkb:us::eng")
+	r = s.hostCallAt(t, h.addr, "org.freedesktop.IBus", "/org/freedesktop/IBus", "org.freedesktop.IBus.SetGlobalEngine", "xkb:us::eng")
 	if !strings.Contains(r, "()") {
 		t.Fatalf("cannot select the engine: %s", r)
 	}
@@ -178,5 +179,55 @@ echo "env=${GTK_IM_MODULE:-}${IBUS_USE_PORTAL:-}"
 	def := kv(r.Stdout)
 	if def["env"] != "" || def["owner"] != "(false,)" || def["create"] != "org.freedesktop.DBus.Error.ServiceUnknown" {
 		t.Errorf("default profile: environment %q, owner %q, CreateInputContext %q: want none of IBus", def["env"], def["owner"], def["create"])
+	}
+}
+
+// TestGTKAppTypesThroughIBus: a real GTK 3 application in a sandbox (its
+// own nested display) whose profile allows the input method: a key typed
+// into its entry goes through GTK's IBus module, the broker's relay and
+// ibus-portal to the engine on the host, a test engine registered on the
+// real ibus-daemon the way CJK engines are, which commits "あ" for a: the
+// entry shows "あ", and the engine saw the key.
+func TestGTKAppTypesThroughIBus(t *testing.T) {
+	t.Parallel()
+	needBins(t, "Xephyr", "xdotool")
+	if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/gtk-3.0/3.0.0/immodules/im-ibus.so"); err != nil {
+		t.Skip("ibus-gtk3 is not installed")
+	}
+	s := newSession(t)
+	h := startIBus(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	engine := start(t, s.e.WithEnv("IBUS_ADDRESS="+h.addr).Command(ctx, "/usr/bin/python3", script(t, "ibus_engine.py")), cancel)
+	waitFor(t, 30*time.Second, "the test engine", func() bool {
+		return strings.Contains(engine.out.String(), "ready") || engine.exited()
+	})
+	if engine.exited() {
+		t.Fatalf("test engine: %v", engine.res)
+	}
+	x := harness.Get(t).StartXvfb(t)
+	app := script(t, "ibus_entry.py")
+	prof := filepath.Join(s.e.UserDir(t), "ibus-gtk.toml")
+	s.e.WriteUserFile(t, prof, fmt.Sprintf("display = \"xephyr\"\ninput_method = \"ibus\"\nexpose_ro = [%q]\n", app), 0o644)
+	// The application keeps the sandbox's standard output; xdotool types
+	// on the sandbox's nested display once the window shows.
+	sh := `/usr/bin/python3 "$1" &
+xdotool search --sync --onlyvisible --name '^IME entry$' windowfocus --sync type --delay 100 a 2>&1
+echo "typed $?"
+wait`
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	cmd := s.e.Airlock(sctx, "run", "--profile", prof, "--name", "ime-gtk", "--", "/bin/sh", "-c", sh, "sh", app)
+	cmd.Env = append(cmd.Env, x.Env()...)
+	sb := start(t, cmd, scancel)
+	waitFor(t, 90*time.Second, "あ in the sandboxed entry", func() bool {
+		return strings.Contains(sb.out.String(), "text=あ") || sb.exited()
+	})
+	if !strings.Contains(sb.out.String(), "text=あ") {
+		t.Fatalf("the entry never showed あ:\n%s\n%s\nengine:\n%s", sb.out.String(), sb.errOut.String(), engine.out.String())
+	}
+	if !strings.Contains(engine.out.String(), "key a") {
+		t.Errorf("the engine did not see the key:\n%s", engine.out.String())
+	}
+	if strings.Contains(sb.out.String(), "text=a") {
+		t.Errorf("the key reached the entry unconverted:\n%s", sb.out.String())
 	}
 }
