@@ -32,7 +32,9 @@ func startIBus(t *testing.T, s *session) *ibusHost {
 	}
 	sock := filepath.Join(s.e.UserDir(t), "ibus.sock")
 	h := &ibusHost{addr: "unix:path=" + sock}
-	e := s.e.WithEnv("IBUS_ADDRESS="+h.addr, "DISPLAY=")
+	// Its address file goes to a folder of this test's: GTK programs of
+	// other tests, or of the user, must not find this daemon.
+	e := s.e.WithEnv("IBUS_ADDRESS="+h.addr, "DISPLAY=", "XDG_CONFIG_HOME="+s.e.UserDir(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(func() {
 		if t.Failed() {
