@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -192,10 +193,30 @@ echo "env=${GTK_IM_MODULE:-}${IBUS_USE_PORTAL:-}"
 // entry shows "あ", and the engine saw the key.
 func TestGTKAppTypesThroughIBus(t *testing.T) {
 	t.Parallel()
-	needBins(t, "Xephyr", "xdotool")
 	if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/gtk-3.0/3.0.0/immodules/im-ibus.so"); err != nil {
 		t.Skip("ibus-gtk3 is not installed")
 	}
+	typeThroughIBus(t, "ibus_entry.py")
+}
+
+// TestQtAppTypesThroughIBus: the same with a Qt 5 line edit, whose IBus
+// plugin uses ibus-portal when IBUS_USE_PORTAL is set.
+func TestQtAppTypesThroughIBus(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/qt5/plugins/platforminputcontexts/libibusplatforminputcontextplugin.so"); err != nil {
+		t.Skip("Qt 5's IBus plugin is not installed")
+	}
+	if err := exec.Command("/usr/bin/python3", "-c", "import PyQt5.QtWidgets").Run(); err != nil {
+		t.Skip("python3-pyqt5 is not installed")
+	}
+	typeThroughIBus(t, "ibus_qt.py")
+}
+
+// typeThroughIBus runs the application appScript (a window titled "IME
+// entry" that prints text=TEXT at each change) in a sandbox with the input
+// method, types a into it, and wants "あ" from the host's engine.
+func typeThroughIBus(t *testing.T, appScript string) {
+	needBins(t, "Xephyr", "xdotool")
 	s := newSession(t)
 	h := startIBus(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -207,8 +228,8 @@ func TestGTKAppTypesThroughIBus(t *testing.T) {
 		t.Fatalf("test engine: %v", engine.res)
 	}
 	x := harness.Get(t).StartXvfb(t)
-	app := script(t, "ibus_entry.py")
-	prof := filepath.Join(s.e.UserDir(t), "ibus-gtk.toml")
+	app := script(t, appScript)
+	prof := filepath.Join(s.e.UserDir(t), "ibus-app.toml")
 	s.e.WriteUserFile(t, prof, fmt.Sprintf("display = \"xephyr\"\ninput_method = \"ibus\"\nexpose_ro = [%q]\n", app), 0o644)
 	// The application keeps the sandbox's standard output; xdotool types
 	// on the sandbox's nested display once the window shows.
@@ -217,7 +238,7 @@ xdotool search --sync --onlyvisible --name '^IME entry$' windowfocus --sync type
 echo "typed $?"
 wait`
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	cmd := s.e.Airlock(sctx, "run", "--profile", prof, "--name", "ime-gtk", "--", "/bin/sh", "-c", sh, "sh", app)
+	cmd := s.e.Airlock(sctx, "run", "--profile", prof, "--name", "ime-app", "--", "/bin/sh", "-c", sh, "sh", app)
 	cmd.Env = append(cmd.Env, x.Env()...)
 	sb := start(t, cmd, scancel)
 	waitFor(t, 90*time.Second, "あ in the sandboxed entry", func() bool {
