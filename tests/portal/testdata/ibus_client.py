@@ -8,6 +8,7 @@ Usage: ibus_client.py own          create a context, type a compose sequence
        ibus_client.py hold         create a context, print its path, wait for
                                    a line on stdin, then type into it
        ibus_client.py attack PATH  try what a sandbox must not do
+       ibus_client.py bench [N]    time N ProcessKeyEvent round trips
 Prints key=value lines."""
 import sys
 
@@ -85,6 +86,20 @@ elif mode == "hold":
     out("path", path)
     sys.stdin.readline()
     type_compose(path)
+elif mode == "bench":
+    # Round trips of ProcessKeyEvent (x, which the engine passes on).
+    import time
+    path = create()
+    call(PORTAL, path, IC, "SetCapabilities", GLib.Variant("(u)", (CAP_PREEDIT_TEXT | CAP_FOCUS,)))
+    call(PORTAL, path, IC, "FocusIn")
+    ts = []
+    for _ in range(int(sys.argv[2]) if len(sys.argv) > 2 else 500):
+        t0 = time.perf_counter()
+        call(PORTAL, path, IC, "ProcessKeyEvent", GLib.Variant("(uuu)", (0x78, 53, 0)), "(b)")
+        ts.append(time.perf_counter() - t0)
+    ts.sort()
+    out("median_us", int(ts[len(ts) // 2] * 1e6))
+    out("p99_us", int(ts[len(ts) * 99 // 100] * 1e6))
 elif mode == "attack":
     victim = sys.argv[2]
     # Another sandbox's context: its keys, its focus, its life.
