@@ -116,6 +116,9 @@ func TestInputMethodThroughIBusPortal(t *testing.T) {
 	if r.Code != 0 || own["commit"] != "é" || own["key1"] != "(True,)" || own["key2"] != "(True,)" {
 		t.Fatalf("typing through ibus-portal in a sandbox: %v\nportal log:\n%s", r, s.portalLog())
 	}
+	if own["env"] != "ibus/ibus/1" {
+		t.Errorf("environment inside: GTK_IM_MODULE/QT_IM_MODULE/IBUS_USE_PORTAL = %q, want ibus/ibus/1", own["env"])
+	}
 	if own["content_type"] != "()" || own["focus"] != "()" {
 		t.Errorf("FocusIn %q, ContentType %q: want both to succeed", own["focus"], own["content_type"])
 	}
@@ -174,7 +177,7 @@ func TestInputMethodThroughIBusPortal(t *testing.T) {
 
 	// The default profile: no input method.
 	r = s.sh(t, []string{"--ro", py}, `
-echo "env=${GTK_IM_MODULE:-}${IBUS_USE_PORTAL:-}"
+echo "env=${GTK_IM_MODULE:-}${QT_IM_MODULE:-}${IBUS_USE_PORTAL:-}"
 /usr/bin/gdbus call --session -d org.freedesktop.DBus -o /org/freedesktop/DBus -m org.freedesktop.DBus.NameHasOwner org.freedesktop.portal.IBus | sed 's/^/owner=/'
 /usr/bin/python3 "$1" own 2>/dev/null | grep ^create=
 `, py)

@@ -76,6 +76,8 @@ def type_compose(path):
 
 mode = sys.argv[1]
 if mode == "own":
+    import os
+    out("env", "/".join(os.environ.get(k, "") for k in ("GTK_IM_MODULE", "QT_IM_MODULE", "IBUS_USE_PORTAL")))
     path = create()
     out("path", path)
     type_compose(path)
