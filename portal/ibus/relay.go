@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -213,7 +214,12 @@ func (r *Relay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message, err
 			return r.refuse(sender, path, iface, member, "this input context method is not relayed")
 		}
 		if sig != want {
-			return errorReply(ErrInvalidArgs, fmt.Sprintf("%s takes (%s), not (%s)", member, want, sig)), nil
+			return r.invalid(sender, path, member, fmt.Sprintf("%s takes (%s), not (%s)", member, want, sig))
+		}
+		if member == "SetSurroundingText" {
+			if err := checkText(msg.Body[0]); err != nil {
+				return r.invalid(sender, path, member, err.Error())
+			}
 		}
 	case serviceIface:
 		if member != "Destroy" || sig != "" {
@@ -233,10 +239,64 @@ func (r *Relay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message, err
 	}
 	body, err := RetypeBody(sig, msg.Body)
 	if err != nil {
-		return errorReply(ErrInvalidArgs, err.Error()), nil
+		return r.invalid(sender, path, member, err.Error())
 	}
 	r.log.Debug("input method call relayed", "conn", sender, "path", path, "member", member)
 	return r.forward(ctx, ic.portal, path, iface+"."+member, body)
+}
+
+// checkText accepts only an IBusText as ibus's clients serialize it:
+// (sa{sv}sv) named IBusText, no attachments, its attributes an
+// IBusAttrList of IBusAttribute, in a variant (libibus: GTK) or inline,
+// (sa{sv}s(sa{sv}av)) (Qt 5's plugin; ibus_serializable_deserialize takes
+// both). ibus-daemon deserializes the variant by the type name it carries
+// (ibus_serializable_deserialize_object), any IBusSerializable type, and
+// then uses it as an IBusText: another type there is a confusion in the
+// daemon every application shares.
+func checkText(arg any) error {
+	var bad error = errors.New("the surrounding text is not an IBusText")
+	// fields checks one serialized object: in a variant of signature sig,
+	// or inline (already typed by the enclosing signature).
+	fields := func(v any, sigs []string, name string, n int) ([]any, bool) {
+		if vr, ok := v.(dbus.Variant); ok {
+			if !slices.Contains(sigs, vr.Signature().String()) {
+				bad = fmt.Errorf("the surrounding text is not an IBusText: %s where %s is expected", vr.Signature(), sigs[0])
+				return nil, false
+			}
+			v = vr.Value()
+		}
+		f, ok := v.([]any)
+		if !ok || len(f) != n {
+			return nil, false
+		}
+		if s, _ := f[0].(string); s != name {
+			bad = fmt.Errorf("the surrounding text is not an IBusText: %q where %s is expected", s, name)
+			return nil, false
+		}
+		if att, ok := f[1].(map[string]dbus.Variant); !ok || len(att) != 0 {
+			bad = fmt.Errorf("the surrounding text is not an IBusText: %s has attachments", name)
+			return nil, false
+		}
+		return f, true
+	}
+	text, ok := fields(arg, []string{"(sa{sv}sv)", "(sa{sv}s(sa{sv}av))"}, "IBusText", 4)
+	if _, isVariant := arg.(dbus.Variant); !ok || !isVariant {
+		return bad
+	}
+	list, ok := fields(text[3], []string{"(sa{sv}av)"}, "IBusAttrList", 3)
+	if !ok {
+		return bad
+	}
+	attrs, ok := list[2].([]dbus.Variant)
+	if !ok {
+		return bad
+	}
+	for _, a := range attrs {
+		if _, ok := fields(a, []string{"(sa{sv}uuuu)"}, "IBusAttribute", 6); !ok {
+			return bad
+		}
+	}
+	return nil
 }
 
 // checkProperty says why a Properties call on a context is refused, or "".
@@ -273,6 +333,11 @@ func firstString(body []any) (string, bool) {
 func (r *Relay) refuse(sender string, path dbus.ObjectPath, iface, member, why string) (*dbus.Message, error) {
 	r.log.Info("refused input method call", "conn", sender, "path", path, "interface", iface, "member", member, "reason", why)
 	return errorReply(ErrAccessDenied, why), nil
+}
+
+func (r *Relay) invalid(sender string, path dbus.ObjectPath, member, why string) (*dbus.Message, error) {
+	r.log.Info("refused input method call: invalid arguments", "conn", sender, "path", path, "member", member, "reason", why)
+	return errorReply(ErrInvalidArgs, why), nil
 }
 
 // create relays CreateInputContext and records the context as sender's.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/godbus/dbus/v5"
@@ -182,10 +183,17 @@ func TestRefusedCallsNeverReachTheHost(t *testing.T) {
 		{call(":1.5", own, propsIface, "Get", contextIface, "Engine"), ErrAccessDenied},
 		{call(":1.5", own, propsIface, "Get"), ErrAccessDenied},
 		{call(":1.5", own, serviceIface, "Destroy", "x"), ErrAccessDenied},
+		// Surrounding text that is not an IBusText: ibus-daemon would
+		// build whatever IBusSerializable type the variant names.
+		{call(":1.5", own, contextIface, "SetSurroundingText", dbus.MakeVariant(ibusText{Name: "IBusEngineDesc", Att: map[string]dbus.Variant{}, Text: "x", Attrs: dbus.MakeVariant(attrList{"IBusAttrList", map[string]dbus.Variant{}, []dbus.Variant{}})}), uint32(0), uint32(0)), ErrInvalidArgs},
+		{call(":1.5", own, contextIface, "SetSurroundingText", dbus.MakeVariant("x"), uint32(0), uint32(0)), ErrInvalidArgs},
+		{call(":1.5", own, contextIface, "SetSurroundingText", dbus.MakeVariant(ibusText{Name: "IBusText", Att: map[string]dbus.Variant{}, Text: "x", Attrs: dbus.MakeVariant(attrList{"IBusAttrList", map[string]dbus.Variant{}, []dbus.Variant{dbus.MakeVariant(uint32(1))}})}), uint32(0), uint32(0)), ErrInvalidArgs},
 		// A hostile client name.
 		{call(":1.5", "/org/freedesktop/IBus", portalIface, "CreateInputContext", "a\nb"), ErrInvalidArgs},
-		{call(":1.5", "/org/freedesktop/IBus", portalIface, "CreateInputContext", string(make([]byte, 129))), ErrInvalidArgs},
+		{call(":1.5", "/org/freedesktop/IBus", portalIface, "CreateInputContext", strings.Repeat("a", 129)), ErrInvalidArgs},
 	} {
+		// As the sandbox bus hands it over: decoded by godbus.
+		tc.msg.Body = roundTrip(t, tc.msg.Body...).Body
 		out, err := r.Call(context.Background(), tc.msg)
 		if err != nil {
 			t.Fatalf("%v: %v", tc.msg, err)
@@ -237,5 +245,45 @@ func TestSignalsOnlyToTheOwner(t *testing.T) {
 	}
 	if len(got) != 1 || got[0] != ":1.5 CommitText v" {
 		t.Fatalf("delivered %q, want only the owner's CommitText", got)
+	}
+}
+
+// TestCheckText: the surrounding text GTK's IBus module sends passes; any
+// other serializable in its place does not (values as godbus decodes them).
+func TestCheckText(t *testing.T) {
+	list := func(attrs ...dbus.Variant) dbus.Variant {
+		return dbus.MakeVariant(attrList{"IBusAttrList", map[string]dbus.Variant{}, append([]dbus.Variant{}, attrs...)})
+	}
+	underline := dbus.MakeVariant(attr{"IBusAttribute", map[string]dbus.Variant{}, 1, 1, 0, 2})
+	for _, tc := range []struct {
+		v  dbus.Variant
+		ok bool
+	}{
+		{dbus.MakeVariant(ibusText{"IBusText", map[string]dbus.Variant{}, "日本語", list()}), true},
+		{dbus.MakeVariant(ibusText{"IBusText", map[string]dbus.Variant{}, "x", list(underline)}), true},
+		{dbus.MakeVariant(ibusText{"IBusEngineDesc", map[string]dbus.Variant{}, "x", list()}), false},
+		{dbus.MakeVariant(ibusText{"IBusText", map[string]dbus.Variant{"k": dbus.MakeVariant("v")}, "x", list()}), false},
+		{dbus.MakeVariant(ibusText{"IBusText", map[string]dbus.Variant{}, "x", dbus.MakeVariant("x")}), false},
+		{dbus.MakeVariant(ibusText{"IBusText", map[string]dbus.Variant{}, "x", list(dbus.MakeVariant(uint32(1)))}), false},
+		{dbus.MakeVariant(ibusText{"IBusText", map[string]dbus.Variant{}, "x", list(dbus.MakeVariant(attr{"IBusText", map[string]dbus.Variant{}, 1, 1, 0, 2}))}), false},
+		{dbus.MakeVariant("x"), false},
+		// Qt 5 writes the attribute list inline, not in a variant.
+		{dbus.MakeVariant(struct {
+			Name string
+			Att  map[string]dbus.Variant
+			Text string
+			List attrList
+		}{"IBusText", map[string]dbus.Variant{}, "x", attrList{"IBusAttrList", map[string]dbus.Variant{}, []dbus.Variant{underline}}}), true},
+		{dbus.MakeVariant(struct {
+			Name string
+			Att  map[string]dbus.Variant
+			Text string
+			List attrList
+		}{"IBusText", map[string]dbus.Variant{}, "x", attrList{"IBusComponent", map[string]dbus.Variant{}, nil}}), false},
+	} {
+		decoded := roundTrip(t, tc.v).Body[0]
+		if err := checkText(decoded); (err == nil) != tc.ok {
+			t.Errorf("%v: %v, want ok %v", tc.v, err, tc.ok)
+		}
 	}
 }

@@ -237,21 +237,26 @@ func typeThroughIBus(t *testing.T, appScript string) {
 	// The application keeps the sandbox's standard output; xdotool types
 	// on the sandbox's nested display once the window shows.
 	sh := `/usr/bin/python3 "$1" &
-xdotool search --sync --onlyvisible --name '^IME entry$' windowfocus --sync type --delay 100 a 2>&1
+xdotool search --sync --onlyvisible --name '^IME entry$' windowfocus --sync type --delay 200 aa 2>&1
 echo "typed $?"
 wait`
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	cmd := s.e.Airlock(sctx, "run", "--profile", prof, "--name", "ime-app", "--", "/bin/sh", "-c", sh, "sh", app)
 	cmd.Env = append(cmd.Env, x.Env()...)
 	sb := start(t, cmd, scancel)
-	waitFor(t, 90*time.Second, "あ in the sandboxed entry", func() bool {
-		return strings.Contains(sb.out.String(), "text=あ") || sb.exited()
+	waitFor(t, 90*time.Second, "ああ in the sandboxed entry", func() bool {
+		return strings.Contains(sb.out.String(), "text=ああ") || sb.exited()
 	})
-	if !strings.Contains(sb.out.String(), "text=あ") {
+	if !strings.Contains(sb.out.String(), "text=ああ") {
 		t.Fatalf("the entry never showed あ:\n%s\n%s\nengine:\n%s", sb.out.String(), sb.errOut.String(), engine.out.String())
 	}
 	if !strings.Contains(engine.out.String(), "key a") {
 		t.Errorf("the engine did not see the key:\n%s", engine.out.String())
+	}
+	// The application's own text reached the engine (SetSurroundingText,
+	// an IBusText checked and re-encoded by the relay).
+	if !strings.Contains(engine.out.String(), "surrounding あ|1") {
+		t.Errorf("the engine never got the text around the cursor:\n%s", engine.out.String())
 	}
 	if strings.Contains(sb.out.String(), "text=a") {
 		t.Errorf("the key reached the entry unconverted:\n%s", sb.out.String())

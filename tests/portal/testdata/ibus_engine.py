@@ -19,6 +19,10 @@ class Kana(IBus.Engine):
         if state & IBus.ModifierType.RELEASE_MASK:
             return False
         print(f"key {IBus.keyval_name(keyval)}", flush=True)
+        # Asking for the text around the cursor makes the client send it
+        # (SetSurroundingText) from now on.
+        text, cursor, _ = self.get_surrounding_text()
+        print(f"surrounding {text.get_text()}|{cursor}", flush=True)
         if keyval == IBus.KEY_a:
             self.commit_text(IBus.Text.new_from_string("あ"))
             return True
