@@ -17,10 +17,10 @@ AIRLOCK_PACKAGES="ca-certificates git gcc pkg-config libgtk-3-dev xvfb xserver-x
 # (tests/filechooser/gedit_test.go, libreoffice_test.go).
 AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES gedit libreoffice-writer-nogui"
 
-# A real IBus (daemon, ibus-portal, the GTK 3 module, its typelib) and a Qt 5
+# A real IBus (daemon, ibus-portal, the GTK 3 and 4 modules, its typelib) and a Qt 5
 # application (python3-pyqt5) for the input method tests
 # (tests/portal/ibus_test.go).
-AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES ibus ibus-gtk3 gir1.2-ibus-1.0 python3-pyqt5"
+AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES ibus ibus-gtk3 ibus-gtk4 gir1.2-ibus-1.0 python3-pyqt5"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

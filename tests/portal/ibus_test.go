@@ -202,6 +202,16 @@ func TestGTKAppTypesThroughIBus(t *testing.T) {
 	typeThroughIBus(t, "ibus_entry.py")
 }
 
+// TestGTK4AppTypesThroughIBus: the same with a GTK 4 entry (GNOME Text
+// Editor's toolkit) and ibus's GTK 4 module.
+func TestGTK4AppTypesThroughIBus(t *testing.T) {
+	t.Parallel()
+	if _, err := os.Stat("/usr/lib/x86_64-linux-gnu/gtk-4.0/4.0.0/immodules/libim-ibus.so"); err != nil {
+		t.Skip("ibus-gtk4 is not installed")
+	}
+	typeThroughIBus(t, "ibus_entry4.py")
+}
+
 // TestQtAppTypesThroughIBus: the same with a Qt 5 line edit, whose IBus
 // plugin uses ibus-portal when IBUS_USE_PORTAL is set.
 func TestQtAppTypesThroughIBus(t *testing.T) {
@@ -232,18 +242,30 @@ func typeThroughIBus(t *testing.T, appScript string) {
 	}
 	x := harness.Get(t).StartXvfb(t)
 	app := script(t, appScript)
+	// The application's input context is made asynchronously (GTK 4's
+	// module does): keys typed before it has focus go to GTK's own simple
+	// input method. The script types once the engine saw the focus.
+	gate := s.e.UserDir(t)
 	prof := filepath.Join(s.e.UserDir(t), "ibus-app.toml")
-	s.e.WriteUserFile(t, prof, fmt.Sprintf("display = \"xephyr\"\ninput_method = \"ibus\"\nexpose_ro = [%q]\n", app), 0o644)
+	s.e.WriteUserFile(t, prof, fmt.Sprintf("display = \"xephyr\"\ninput_method = \"ibus\"\nexpose_ro = [%q]\nexpose_rw = [%q]\n", app, gate), 0o644)
 	// The application keeps the sandbox's standard output; xdotool types
-	// on the sandbox's nested display once the window shows.
+	// on the sandbox's nested display.
 	sh := `/usr/bin/python3 "$1" &
-xdotool search --sync --onlyvisible --name '^IME entry$' windowfocus --sync type --delay 200 aa 2>&1
+xdotool search --sync --onlyvisible --name '^IME entry$' windowfocus --sync 2>&1
+echo focused
+while [ ! -e "$2/go" ]; do sleep 0.05; done
+xdotool type --delay 200 aa 2>&1
 echo "typed $?"
 wait`
 	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	cmd := s.e.Airlock(sctx, "run", "--profile", prof, "--name", "ime-app", "--", "/bin/sh", "-c", sh, "sh", app)
+	cmd := s.e.Airlock(sctx, "run", "--profile", prof, "--name", "ime-app", "--", "/bin/sh", "-c", sh, "sh", app, gate)
 	cmd.Env = append(cmd.Env, x.Env()...)
 	sb := start(t, cmd, scancel)
+	waitFor(t, 90*time.Second, "the engine to see the application's focus", func() bool {
+		_, after, _ := strings.Cut(engine.out.String(), "ready")
+		return strings.Contains(after, "focus-in") || sb.exited()
+	})
+	s.e.WriteUserFile(t, filepath.Join(gate, "go"), "", 0o644)
 	waitFor(t, 90*time.Second, "ああ in the sandboxed entry", func() bool {
 		return strings.Contains(sb.out.String(), "text=ああ") || sb.exited()
 	})
