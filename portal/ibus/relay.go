@@ -241,7 +241,8 @@ func (r *Relay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message, err
 	if err != nil {
 		return r.invalid(sender, path, member, err.Error())
 	}
-	r.log.Debug("input method call relayed", "conn", sender, "path", path, "member", member)
+	// Not logged, even at debug level: the times of ProcessKeyEvent are
+	// the user's keystroke timing, which identifies a typist.
 	return r.forward(ctx, ic.portal, path, iface+"."+member, body)
 }
 
