@@ -21,12 +21,15 @@ class Kana(IBus.Engine):
         print(f"key {IBus.keyval_name(keyval)}", flush=True)
         # Asking for the text around the cursor makes the client send it
         # (SetSurroundingText) from now on.
-        text, cursor, _ = self.get_surrounding_text()
-        print(f"surrounding {text.get_text()}|{cursor}", flush=True)
+        self.get_surrounding_text()
         if keyval == IBus.KEY_a:
             self.commit_text(IBus.Text.new_from_string("あ"))
             return True
         return False
+
+    def do_set_surrounding_text(self, text, cursor_pos, anchor_pos):
+        print(f"surrounding {text.get_text()}|{cursor_pos}", flush=True)
+        IBus.Engine.do_set_surrounding_text(self, text, cursor_pos, anchor_pos)
 
     def do_focus_in(self):
         print("focus-in", flush=True)
