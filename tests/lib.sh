@@ -25,6 +25,11 @@ AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES gedit libreoffice-writer libreoffice-gtk3 ev
 # page "complete" (qt5_test.go, firefox_test.go).
 AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES firefox-esr python3-pyqt5 qt5-xdgdesktopportal-platformtheme"
 
+# A real IBus (daemon, ibus-portal, the GTK 3 and 4 modules, its typelib) and a Qt 5
+# application (python3-pyqt5) for the input method tests
+# (tests/portal/ibus_test.go).
+AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES ibus ibus-gtk3 ibus-gtk4 gir1.2-ibus-1.0 python3-pyqt5"
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 ensure_packages() {

@@ -104,7 +104,7 @@ func (b *Client) Register(p *profile.Profile, id, name, a11yInside string) (stri
 	opts := map[string]dbus.Variant{
 		control.OptDisplayName:      dbus.MakeVariant(dn),
 		control.OptIcon:             dbus.MakeVariant(p.Icon),
-		control.OptBusNames:         dbus.MakeVariant(append([]string{}, p.BusNames...)),
+		control.OptBusNames:         dbus.MakeVariant(p.RelayedNames()),
 		control.OptDefaultGrant:     dbus.MakeVariant(p.DefaultGrant),
 		control.OptPersistentGrants: dbus.MakeVariant(p.PersistentGrants),
 		control.OptA11yBus:          dbus.MakeVariant(a11yInside),

@@ -34,6 +34,19 @@ const (
 	SoundFull = "full" // the PulseAudio/PipeWire socket: playback and recording
 )
 
+// Input methods (key input_method).
+const (
+	InputMethodNone = "none"
+	// InputMethodIBus relays the host's ibus-portal, narrowed to the
+	// sandbox's own input contexts (portal/ibus).
+	InputMethodIBus = "ibus"
+)
+
+// InputMethodBusName is what the broker relays for InputMethodIBus:
+// ibus-portal's name, which bus_names cannot list (portal names are the
+// broker's).
+const InputMethodBusName = "org.freedesktop.portal.IBus"
+
 // Display modes.
 const (
 	DisplayNone   = "none"
@@ -146,6 +159,9 @@ type Profile struct {
 	// BusNames lists host session bus names that the broker relays for this
 	// sandbox (for example org.freedesktop.Notifications).
 	BusNames []string `toml:"bus_names"`
+	// InputMethod is "none" or "ibus": the host's IBus reached through
+	// ibus-portal, for the application's own keys (CJK input in Tails).
+	InputMethod string `toml:"input_method"`
 	// MaxOpenFiles is the application's RLIMIT_NOFILE, soft and hard. It
 	// also bounds how many descriptors the sandbox can keep in flight over
 	// unix sockets, which the kernel counts per user against the sender's
@@ -192,10 +208,21 @@ func Defaults() Profile {
 		// Not org.a11y.Bus: even through its filtering proxy, the
 		// accessibility bus shows which applications run; a profile opts in.
 		BusNames:     []string{"org.freedesktop.Notifications"},
+		InputMethod:  InputMethodNone,
 		MaxOpenFiles: DefaultOpenFiles,
 		FileDialog:   FileDialogAirlock,
 		OpenURI:      OpenURIAsk,
 	}
+}
+
+// RelayedNames is what the broker relays to the host for this profile:
+// bus_names, and ibus-portal's name when input_method is "ibus".
+func (p *Profile) RelayedNames() []string {
+	names := append([]string{}, p.BusNames...)
+	if p.InputMethod == InputMethodIBus {
+		names = append(names, InputMethodBusName)
+	}
+	return names
 }
 
 // Error is a refused profile: it names the file, the line and the key.
@@ -384,6 +411,9 @@ func (p *Profile) validate() error {
 		return err
 	}
 	if err := oneOf("sound", p.Sound, SoundNone, SoundFull); err != nil {
+		return err
+	}
+	if err := oneOf("input_method", p.InputMethod, InputMethodNone, InputMethodIBus); err != nil {
 		return err
 	}
 	if err := oneOf("display", p.Display, DisplayNone, DisplayXephyr, DisplayX11); err != nil {

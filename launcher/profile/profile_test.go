@@ -28,6 +28,7 @@ default_grant = "rw"
 persistent_grants = true
 grants = "native-irrevocable"
 bus_names = ["org.example.Foo"]
+input_method = "ibus"
 max_open_files = 4096
 file_dialog = "app"
 open_uri = "none"
@@ -51,7 +52,7 @@ TOR_SKIP_LAUNCH = "1"
 		Persist:      []Persist{{Host: "~/.local/share/airlock/tor", Sandbox: "~/.tor", Bookmark: true}},
 		Env:          map[string]string{"TOR_SKIP_LAUNCH": "1"},
 		DefaultGrant: GrantReadWrite, PersistentGrants: true, Grants: GrantsNative, BusNames: []string{"org.example.Foo"},
-		MaxOpenFiles: 4096, FileDialog: FileDialogApp, OpenURI: OpenURINone,
+		InputMethod: InputMethodIBus, MaxOpenFiles: 4096, FileDialog: FileDialogApp, OpenURI: OpenURINone,
 	}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("got %+v\nwant %+v", p, want)
@@ -68,7 +69,7 @@ func TestParseDefaults(t *testing.T) {
 	if !reflect.DeepEqual(*p, d) {
 		t.Errorf("empty profile: got %+v, want the defaults %+v", *p, d)
 	}
-	if p.Net != NetNone || p.Sound != SoundNone || p.Display != DisplayNone || p.DefaultGrant != GrantReadOnly || p.GPU {
+	if p.Net != NetNone || p.Sound != SoundNone || p.Display != DisplayNone || p.DefaultGrant != GrantReadOnly || p.GPU || p.InputMethod != InputMethodNone || len(p.RelayedNames()) != 1 {
 		t.Errorf("defaults are not strict: %+v", p)
 	}
 }
@@ -145,6 +146,9 @@ func TestParseErrors(t *testing.T) {
 		{"package one letter", "packages = [\"a\"]\n", 1, "packages", "not a Debian package name"},
 		{"packages string", "packages = \"gedit\"\n", 1, "packages", "incompatible types"},
 		{"too many packages", "packages = [\"a1\",\"a2\",\"a3\",\"a4\",\"a5\",\"a6\",\"a7\",\"a8\",\"a9\"]\n", 1, "packages", "more than 8"},
+		{"bad input_method", "\ninput_method = \"fcitx\"\n", 2, "input_method", `"fcitx" is not one of none, ibus`},
+		// ibus-portal only through input_method, whose relay is narrowed.
+		{"ibus portal in bus_names", "bus_names = [\"org.freedesktop.portal.IBus\"]\n", 1, "bus_names", "may not be relayed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("/p/bad.toml", "bad", []byte(tc.text))

@@ -313,6 +313,13 @@ func Prepare(o Options) (sb *Sandbox, err error) {
 	s.plan.Handshake = s.plan.BusSocket || s.plan.TorListener
 	if s.plan.BusSocket {
 		env = append(env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+runtimeIn+"/bus")
+		if p.InputMethod == profile.InputMethodIBus {
+			// IBus's client libraries (GTK 3 and 4 modules, Qt's
+			// plugin) use ibus-portal on the session bus when
+			// IBUS_USE_PORTAL is set (ibusbus.c), as in Flatpak; the
+			// broker relays it (portal/ibus).
+			env = append(env, "GTK_IM_MODULE=ibus", "QT_IM_MODULE=ibus", "IBUS_USE_PORTAL=1")
+		}
 	}
 	gtkDialog := ""
 	if s.plan.BusSocket && p.FileDialog == profile.FileDialogAirlock {

@@ -26,6 +26,7 @@ import (
 	"airlock/portal/evinced"
 	"airlock/portal/filechooser"
 	"airlock/portal/grants"
+	"airlock/portal/ibus"
 	"airlock/portal/inhibit"
 	"airlock/portal/notification"
 	"airlock/portal/openuri"
@@ -60,6 +61,7 @@ type Sandbox struct {
 	Server  *busserver.Server
 	Desktop *desktop.Desktop
 	Notes   *notification.Portal
+	IBus    *ibus.Relay // nil unless the profile allows input methods
 	ln      net.Listener
 	keep    *keeper // the launcher's keep channel (nil before AttachBus)
 }
@@ -400,9 +402,20 @@ func (b *Broker) serve(sb *Sandbox, conns []adopted) {
 	if b.host != nil && len(sb.BusNames) > 0 {
 		r := newHostRelay(b.host, sb.BusNames, sb.A11yBus)
 		r.name, r.icon, r.limit = sb.DisplayName, sb.Icon, limit
+		if slices.Contains(sb.BusNames, ibus.Name) {
+			// The input method (profile key input_method): a host
+			// connection of the sandbox's own, opened at its first
+			// input context (portal/ibus).
+			sb.IBus = ibus.New(ibus.DialSession, lg)
+			r.ibus = sb.IBus
+		}
 		relay = r
 	}
 	sb.Server = busserver.New(busserver.Config{SandboxID: sb.ID, SandboxName: sb.DisplayName, UID: b.uid, Logger: b.log, Relay: relay, Keeper: sb.keep})
+	if sb.IBus != nil {
+		sb.IBus.SetEmitter(sb.Server.EmitTo)
+		sb.Server.OnDisconnect(sb.IBus.ClientGone)
+	}
 	sb.Desktop = desktop.Install(sb.Server, desktop.Options{Settings: b.settings, Logger: lg})
 	// The portal is served to every sandbox (GTK looks for it), but it
 	// shows notifications only for a profile that lets the sandbox notify:
@@ -514,6 +527,9 @@ func (b *Broker) remove(id string) {
 	}
 	if sb.Notes != nil {
 		sb.Notes.Close()
+	}
+	if sb.IBus != nil {
+		sb.IBus.Close()
 	}
 	b.grants.RemoveSandbox(id)
 	b.log.Info("sandbox ended", "sandbox", sb.DisplayName, "sandbox_id", sb.ID)

@@ -3,10 +3,12 @@ package broker
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 
 	"github.com/godbus/dbus/v5"
 
+	"airlock/portal/ibus"
 	"airlock/portal/notification"
 )
 
@@ -29,6 +31,10 @@ type hostRelay struct {
 	// replace the text of, other applications' notifications.
 	mu    sync.Mutex
 	notes map[uint32]bool
+
+	// ibus relays the input method (profile key input_method), nil when
+	// org.freedesktop.portal.IBus is not among the relayed names.
+	ibus *ibus.Relay
 }
 
 func newHostRelay(conn *dbus.Conn, names []string, a11y string) *hostRelay {
@@ -40,6 +46,24 @@ func newHostRelay(conn *dbus.Conn, names []string, a11y string) *hostRelay {
 }
 
 func (r *hostRelay) Allowed(name string) bool { return r.conn != nil && r.allowed[name] }
+
+// Owned reports the relayed names that appear owned by the broker on the
+// sandbox bus. The IBus client watches ibus-portal's name and takes only
+// signals from its owner (GLib checks a signal's sender against the name's
+// owner since CVE-2024-34397), so the input contexts' signals, which the
+// broker sends, need the name to be the broker's.
+func (r *hostRelay) Owned(name string) bool {
+	return r.ibus != nil && name == ibus.Name && r.Allowed(name)
+}
+
+// PathOwner: ibus-portal's objects are /org/freedesktop/IBus and below,
+// where the broker exports nothing of its own.
+func (r *hostRelay) PathOwner(path dbus.ObjectPath) string {
+	if r.ibus != nil && (path == "/org/freedesktop/IBus" || strings.HasPrefix(string(path), "/org/freedesktop/IBus/")) {
+		return ibus.Name
+	}
+	return ""
+}
 
 func (r *hostRelay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message, error) {
 	dest, _ := msg.Headers[dbus.FieldDestination].Value().(string)
@@ -62,6 +86,9 @@ func (r *hostRelay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message,
 		}
 		return &dbus.Message{Type: dbus.TypeMethodReply, Headers: map[dbus.HeaderField]dbus.Variant{
 			dbus.FieldSignature: dbus.MakeVariant(dbus.SignatureOf(r.a11y))}, Body: []any{r.a11y}}, nil
+	}
+	if dest == ibus.Name && r.ibus != nil {
+		return r.ibus.Call(ctx, msg)
 	}
 	if !relayedCall(dest, path, iface, member) {
 		return errorReply("org.freedesktop.DBus.Error.AccessDenied", "this call is not relayed to the host"), nil
@@ -175,6 +202,9 @@ var knownRelays = map[string][]relayRule{
 		path: "/org/a11y/bus", iface: "org.freedesktop.DBus.Properties",
 		members: map[string]bool{"Get": true, "GetAll": true},
 	}},
+	// ibus-portal is relayed by its own relay (portal/ibus), which knows
+	// the sandbox's input contexts; without it nothing goes.
+	ibus.Name: nil,
 }
 
 // relayedCall reports whether a sandbox's call may go to the host. Names a

@@ -26,6 +26,8 @@ func TestRelayedCall(t *testing.T) {
 		{"org.freedesktop.Notifications", "/org/freedesktop/Notifications", "", "Notify", false},
 		{"org.a11y.Bus", "/org/a11y/bus", "org.freedesktop.DBus.Properties", "Get", true},
 		{"org.a11y.Bus", "/org/a11y/bus", "org.freedesktop.DBus.Properties", "Set", false},
+		// ibus-portal only through its own relay (portal/ibus).
+		{"org.freedesktop.portal.IBus", "/org/freedesktop/IBus", "org.freedesktop.IBus.Portal", "CreateInputContext", false},
 		// A name a profile adds is trusted whole.
 		{"org.mpris.MediaPlayer2.vlc", "/org/mpris/MediaPlayer2", "org.mpris.MediaPlayer2.Player", "PlayPause", true},
 	} {

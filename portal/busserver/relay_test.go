@@ -2,6 +2,7 @@ package busserver
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/godbus/dbus/v5"
@@ -85,5 +86,47 @@ func TestSpoofedSenderAndUnsolicitedReply(t *testing.T) {
 	}
 	if !containsStr(b.logs.String(), "unsolicited reply") {
 		t.Errorf("unsolicited reply not logged")
+	}
+}
+
+// ownedRelay relays org.example.Owned, which appears owned by the broker
+// and serves /org/example/Owned and below.
+type ownedRelay struct{ fakeRelay }
+
+func (f *ownedRelay) Allowed(name string) bool { return name == "org.example.Owned" }
+func (f *ownedRelay) Owned(name string) bool   { return name == "org.example.Owned" }
+func (f *ownedRelay) PathOwner(path dbus.ObjectPath) string {
+	if path == "/org/example/Owned" || strings.HasPrefix(string(path), "/org/example/Owned/") {
+		return "org.example.Owned"
+	}
+	return ""
+}
+
+// TestOwnedRelay: a relayed name the relay says is owned has the broker's
+// unique name as owner, and a call a GDBus proxy addresses to that owner
+// reaches the relay, addressed to the name; other calls to the broker's
+// name do not.
+func TestOwnedRelay(t *testing.T) {
+	r := &ownedRelay{fakeRelay{got: make(chan *dbus.Message, 1)}}
+	b := startBus(t, func(c *Config) { c.Relay = r })
+	c := b.connect(t)
+	var owner string
+	if err := c.BusObject().Call("org.freedesktop.DBus.GetNameOwner", 0, "org.example.Owned").Store(&owner); err != nil || owner != BrokerName {
+		t.Fatalf("GetNameOwner(org.example.Owned) = %q, %v; want %s", owner, err, BrokerName)
+	}
+	var n uint32
+	if err := c.Object(BrokerName, "/org/example/Owned/ctx_1").Call("org.example.Owned.Do", 0).Store(&n); err != nil || n != 7 {
+		t.Fatalf("call to the owner = %d, %v", n, err)
+	}
+	msg := <-r.got
+	if d, _ := msg.Headers[dbus.FieldDestination].Value().(string); d != "org.example.Owned" {
+		t.Errorf("relay saw destination %q", d)
+	}
+	err := c.Object(BrokerName, "/org/example/Other").Call("org.example.Owned.Do", 0).Err
+	if err == nil {
+		t.Error("a call to the broker's name outside the relayed paths was relayed")
+	}
+	if len(r.got) != 0 {
+		t.Error("the relay saw a call outside its paths")
 	}
 }

@@ -71,6 +71,8 @@ func (c *conn) dispatch(f *frame) {
 	switch {
 	case dest == busName || (dest == "" && strings.HasPrefix(iface, busName)):
 		c.handleLocal(f, true)
+	case dest == BrokerName && c.relayedPath(m):
+		c.relayCall(f, dest)
 	case dest == "" || c.s.isServed(dest):
 		c.handleLocal(f, false)
 	default:
@@ -88,6 +90,26 @@ func (c *conn) dispatch(f *frame) {
 			c.replyError(m, dest, errServiceUnknown, fmt.Sprintf("The name %s is not available on this bus", dest))
 		}
 	}
+}
+
+// relayedPath reports whether a call to the broker's unique name is for a
+// relayed name the broker appears to own (OwnedRelay), and if so addresses
+// it to that name for the relay.
+func (c *conn) relayedPath(m *dbus.Message) bool {
+	r, ok := c.s.cfg.Relay.(OwnedRelay)
+	if !ok {
+		return false
+	}
+	path, _ := m.Headers[dbus.FieldPath].Value().(dbus.ObjectPath)
+	name := r.PathOwner(path)
+	if name == "" || !r.Owned(name) {
+		return false
+	}
+	if _, local := c.s.view(path); local {
+		return false
+	}
+	m.Headers[dbus.FieldDestination] = dbus.MakeVariant(name)
+	return true
 }
 
 // routeSignal delivers a client's signal: unicast to its destination, or

@@ -103,6 +103,21 @@ type Relay interface {
 	Call(ctx context.Context, msg *dbus.Message) (*dbus.Message, error)
 }
 
+// OwnedRelay is a Relay some of whose names appear owned by the broker
+// (BrokerName) on the sandbox bus: GetNameOwner and NameHasOwner answer for
+// them, and the broker's signals for them carry that owner as sender, which
+// clients that check a signal's sender against the name's owner require.
+//
+// A client that resolved such a name sends its calls to BrokerName (GDBus
+// proxies address the owner's unique name): PathOwner names the relayed
+// name that serves path, so that those calls are relayed, not answered
+// as calls to the broker's own objects.
+type OwnedRelay interface {
+	Relay
+	Owned(name string) bool
+	PathOwner(path dbus.ObjectPath) string
+}
+
 // Config configures one sandbox bus.
 type Config struct {
 	SandboxID, SandboxName string
@@ -300,6 +315,9 @@ func (s *Server) ownerOf(name string) string {
 		return busName
 	}
 	if name == BrokerName {
+		return BrokerName
+	}
+	if r, ok := s.cfg.Relay.(OwnedRelay); ok && r.Owned(name) {
 		return BrokerName
 	}
 	s.mu.Lock()
