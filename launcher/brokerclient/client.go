@@ -92,6 +92,21 @@ func (b *Client) A11yBus() string {
 	return addr
 }
 
+// InputMethodRunning says whether the host session runs IBus: ibus-portal
+// owns its name, or the address file of ibus-daemon for this display
+// ($XDG_CONFIG_HOME/ibus/bus/MACHINEID-unix-DISPLAY, as ibus_get_address
+// reads it) names a live process. Nothing is started: ibus-portal is
+// bus-activatable, and activated without a daemon it never answers.
+func (b *Client) InputMethodRunning() bool {
+	ctx, cancel := callCtx()
+	defer cancel()
+	var has bool
+	if err := b.c.Conn().BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, "org.freedesktop.portal.IBus").Store(&has); err == nil && has {
+		return true
+	}
+	return ibusDaemonRunning()
+}
+
 // Register registers the sandbox (control.Client.Register) with the
 // profile's options, and remembers them for a resume.
 func (b *Client) Register(p *profile.Profile, id, name, a11yInside string) (string, error) {

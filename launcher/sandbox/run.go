@@ -39,6 +39,8 @@ type Broker interface {
 	Register(p *profile.Profile, id, name, a11yInside string) (docView string, err error)
 	// A11yBus is the host's accessibility bus address ("" if none).
 	A11yBus() string
+	// InputMethodRunning says whether the host session runs IBus.
+	InputMethodRunning() bool
 	// Grant makes a host file visible inside and returns its inside path.
 	Grant(id, hostPath string, writable bool) (inside string, err error)
 	// ReadOnlyFiles lists the sandbox's read-only file grants so far (host
@@ -72,6 +74,7 @@ func (DryRunBroker) Register(*profile.Profile, string, string, string) (string, 
 	return PlaceholderDocView, nil
 }
 func (DryRunBroker) A11yBus() string { return "unix:path=" + PlaceholderA11yBus }
+func (DryRunBroker) InputMethodRunning() bool { return true }
 func (DryRunBroker) Grant(_, hostPath string, _ bool) (string, error) {
 	return filepath.Join("/run/user", strconv.Itoa(os.Getuid()), "doc", PlaceholderDocID, filepath.Base(hostPath)), nil
 }
@@ -191,6 +194,15 @@ func Prepare(o Options) (sb *Sandbox, err error) {
 			// the broker answers org.a11y.Bus.GetAddress with the path
 			// inside.
 			a11yInside = s.shareA11yBus(o.Broker.A11yBus(), runtimeIn)
+		}
+		if p.InputMethod == profile.InputMethodIBus && !o.Broker.InputMethodRunning() {
+			// No IBus in the host session: an input method module inside
+			// would wait on a portal that never answers, and the
+			// application would take no keys (GTK's ibus module).
+			log.Info("IBus does not run in this session: no input method inside")
+			np := *p
+			np.InputMethod = profile.InputMethodNone
+			p = &np
 		}
 		v, err := o.Broker.Register(p, id, name, a11yInside)
 		if err != nil {
