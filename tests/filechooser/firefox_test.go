@@ -24,9 +24,11 @@ func TestFirefoxSavePageComplete(t *testing.T) {
 	t.Parallel()
 	s := newSession(t, true)
 	dir := hostFiles(t, map[string]string{})
-	s.lastFolder(t, "default", dir)
+	s.lastFolder(t, "tor-browser", dir)
 	script := userScript(t, "tests/filechooser/testdata/firefox_save_page.sh")
-	a := s.sandbox(t, []string{"--display", "xephyr", "--name", "firefox", "--ro", script}, "/bin/sh", script)
+	// The tor-browser profile, Firefox ESR standing in for Tor Browser,
+	// with its network off (no Tor here; the page is the sandbox's own).
+	a := s.sandbox(t, []string{"--profile", "tor-browser", "--net", "none", "--name", "firefox", "--ro", script}, "/bin/sh", script)
 	a.waitOutput(t, `^== asked$`)
 
 	wid := s.dialog(t, a, "firefox wants to save a file")
