@@ -192,32 +192,17 @@ func (s *Sandbox) startXephyr(runtimeIn string) ([]string, error) {
 	args, env := xephyrCommand(bin, n, inner, fmt.Sprintf("%dx%d", w, h), i18n.T("%s (Airlock sandbox)", s.plan.Name), hostAuth)
 	plan := xephyrPlan(CurrentAccount(), n, filepath.Join(realDir, "x11"), filepath.Join(realDir, "Xauthority"), hostAuth, args, env)
 	s.plan.Display = &plan
-	planJSON, err := json.Marshal(&plan)
-	if err != nil {
-		return nil, err
-	}
 	r, wr, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command("/proc/self/exe")
-	cmd.Args = []string{XephyrArg0}
-	cmd.ExtraFiles = []*os.File{wr}
-	cmd.Env = []string{envPlan + "=" + string(planJSON)}
-	acct := CurrentAccount()
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		// The nested server parses everything the sandboxed application
-		// sends: a sandbox of its own, as for the application (Run).
-		Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC |
-			syscall.CLONE_NEWUTS | syscall.CLONE_NEWNET | syscall.CLONE_NEWCGROUP,
-		UidMappings:                []syscall.SysProcIDMap{{ContainerID: acct.UID, HostID: acct.UID, Size: 1}},
-		GidMappings:                []syscall.SysProcIDMap{{ContainerID: acct.GID, HostID: acct.GID, Size: 1}},
-		GidMappingsEnableSetgroups: false,
-		// Mounts, pivot_root and the host name, and dropping the bounding
-		// set (CAP_SETPCAP); all gone before exec.
-		AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SETPCAP},
-		Pdeathsig:   syscall.SIGTERM,
-		Setpgid:     true,
+	// The nested server parses everything the sandboxed application
+	// sends: a sandbox of its own, as for the application (Run).
+	cmd, err := stageCommand(XephyrArg0, &plan, syscall.SIGTERM, wr)
+	if err != nil {
+		wr.Close()
+		r.Close()
+		return nil, err
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -347,4 +332,34 @@ func (s *Sandbox) hostX11(runtimeIn string) ([]string, error) {
 	s.bind(OpBind, fmt.Sprintf("/tmp/.X11-unix/X%d", n), "/tmp/.X11-unix/X0", false)
 	s.bind(OpROBind, auth, runtimeIn+"/Xauthority", false)
 	return []string{"DISPLAY=:0", "XAUTHORITY=" + runtimeIn + "/Xauthority"}, nil
+}
+
+// stageCommand is the re-execution of airlock as the confining stage of a
+// helper of the nested display (Xephyr, its window manager), which parse
+// what the application sends: all seven namespaces of their own, the user's
+// ids mapped to themselves, and only the capabilities the stage needs to
+// build its root (mounts, pivot_root, the host name) and drop the bounding
+// set (CAP_SETPCAP), all gone before it serves. extra become descriptors 3
+// and up; plan reaches the stage in its environment.
+func stageCommand(arg0 string, plan *Plan, deathSig syscall.Signal, extra ...*os.File) (*exec.Cmd, error) {
+	planJSON, err := json.Marshal(plan)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command("/proc/self/exe")
+	cmd.Args = []string{arg0}
+	cmd.ExtraFiles = extra
+	cmd.Env = []string{envPlan + "=" + string(planJSON)}
+	acct := CurrentAccount()
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC |
+			syscall.CLONE_NEWUTS | syscall.CLONE_NEWNET | syscall.CLONE_NEWCGROUP,
+		UidMappings:                []syscall.SysProcIDMap{{ContainerID: acct.UID, HostID: acct.UID, Size: 1}},
+		GidMappings:                []syscall.SysProcIDMap{{ContainerID: acct.GID, HostID: acct.GID, Size: 1}},
+		GidMappingsEnableSetgroups: false,
+		AmbientCaps:                []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SETPCAP},
+		Pdeathsig:                  deathSig,
+		Setpgid:                    true,
+	}
+	return cmd, nil
 }

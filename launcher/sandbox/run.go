@@ -73,7 +73,7 @@ type DryRunBroker struct{}
 func (DryRunBroker) Register(*profile.Profile, string, string, string) (string, error) {
 	return PlaceholderDocView, nil
 }
-func (DryRunBroker) A11yBus() string { return "unix:path=" + PlaceholderA11yBus }
+func (DryRunBroker) A11yBus() string          { return "unix:path=" + PlaceholderA11yBus }
 func (DryRunBroker) InputMethodRunning() bool { return true }
 func (DryRunBroker) Grant(_, hostPath string, _ bool) (string, error) {
 	return filepath.Join("/run/user", strconv.Itoa(os.Getuid()), "doc", PlaceholderDocID, filepath.Base(hostPath)), nil

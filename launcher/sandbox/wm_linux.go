@@ -17,8 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"airlock/launcher/nestedwm"
 )
 
@@ -105,11 +103,6 @@ type wmProcess struct {
 func (p *wmProcess) start(plan Plan) {
 	defer close(p.started)
 	fail := func(err error) { p.log.Warn("cannot start the nested display's window manager", "err", err) }
-	planJSON, err := json.Marshal(&plan)
-	if err != nil {
-		fail(err)
-		return
-	}
 	ready, readyW, err := os.Pipe()
 	if err != nil {
 		fail(err)
@@ -122,26 +115,19 @@ func (p *wmProcess) start(plan Plan) {
 		fail(err)
 		return
 	}
-	cmd := exec.Command("/proc/self/exe")
-	cmd.Args = []string{WMConfineArg0}
-	cmd.ExtraFiles = []*os.File{readyW} // descriptor 3 (nestedwm.ReadyFD)
-	cmd.Env = []string{envPlan + "=" + string(planJSON)}
-	cmd.Stderr = logW
-	acct := CurrentAccount()
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		// It parses what the application's windows say about themselves
-		// (hostile): a sandbox of its own, as Xephyr has (startXephyr).
-		Cloneflags: syscall.CLONE_NEWUSER | syscall.CLONE_NEWNS | syscall.CLONE_NEWPID | syscall.CLONE_NEWIPC |
-			syscall.CLONE_NEWUTS | syscall.CLONE_NEWNET | syscall.CLONE_NEWCGROUP,
-		UidMappings:                []syscall.SysProcIDMap{{ContainerID: acct.UID, HostID: acct.UID, Size: 1}},
-		GidMappings:                []syscall.SysProcIDMap{{ContainerID: acct.GID, HostID: acct.GID, Size: 1}},
-		GidMappingsEnableSetgroups: false,
-		// Mounts, pivot_root and the host name, and dropping the bounding
-		// set; all gone at the re-exec.
-		AmbientCaps: []uintptr{unix.CAP_SYS_ADMIN, unix.CAP_SETPCAP},
-		Pdeathsig:   syscall.SIGKILL,
-		Setpgid:     true,
+	// It parses what the application's windows say about themselves
+	// (hostile): a sandbox of its own, as Xephyr has (startXephyr); its
+	// capabilities are gone at its second re-exec.
+	cmd, err := stageCommand(WMConfineArg0, &plan, syscall.SIGKILL, readyW) // descriptor 3 (nestedwm.ReadyFD)
+	if err != nil {
+		ready.Close()
+		readyW.Close()
+		logR.Close()
+		logW.Close()
+		fail(err)
+		return
 	}
+	cmd.Stderr = logW
 	if p.stopping.Load() {
 		// The sandbox ended before the window manager started.
 		ready.Close()

@@ -230,7 +230,8 @@ func (s *sandbox) wait(t *testing.T) int {
 	select {
 	case <-s.done:
 		return s.code
-	case <-time.After(2 * time.Minute):
+	case <-time.After(4 * time.Minute):
+		// LibreOffice on a loaded machine takes minutes to start.
 		t.Fatalf("the sandbox did not end:\n%s", s.output())
 	}
 	return -1

@@ -190,7 +190,12 @@ func TestHostileClient(t *testing.T) {
 			mapped = append(mapped, w)
 		}
 	}
-	if len(mapped) < 300 {
+	// The 50 windows the client left mapped (odd, first hundred) are on
+	// screen whatever the timing; the ones it unmapped again may be mapped
+	// still, when the window manager handled their map requests after the
+	// client's unmap (an unmap of a window not yet mapped does nothing), so
+	// their number depends on the machine's load and is not counted.
+	if len(mapped) < 50 {
 		t.Errorf("only %d windows mapped: the client's windows were not mapped", len(mapped))
 	}
 	assertOnScreen(t, "after the hostile client", mapped, 1024, 768)
