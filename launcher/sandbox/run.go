@@ -39,6 +39,9 @@ type Broker interface {
 	Register(p *profile.Profile, id, name, a11yInside string) (docView string, err error)
 	// A11yBus is the host's accessibility bus address ("" if none).
 	A11yBus() string
+	// AttachDisplay registers the sandbox's nested X server (its host-side
+	// socket and cookie) for the broker's clipboard.
+	AttachDisplay(id, socket string, cookie []byte) error
 	// Grant makes a host file visible inside and returns its inside path.
 	Grant(id, hostPath string, writable bool) (inside string, err error)
 	// ReadOnlyFiles lists the sandbox's read-only file grants so far (host
@@ -75,9 +78,10 @@ func (DryRunBroker) A11yBus() string { return "unix:path=" + PlaceholderA11yBus 
 func (DryRunBroker) Grant(_, hostPath string, _ bool) (string, error) {
 	return filepath.Join("/run/user", strconv.Itoa(os.Getuid()), "doc", PlaceholderDocID, filepath.Base(hostPath)), nil
 }
-func (DryRunBroker) ReadOnlyFiles(string) map[string]string { return nil }
-func (DryRunBroker) AttachBus(string, int, *os.File) error  { return errors.New("a dry run has no bus") }
-func (DryRunBroker) Unregister(string)                      {}
+func (DryRunBroker) ReadOnlyFiles(string) map[string]string     { return nil }
+func (DryRunBroker) AttachBus(string, int, *os.File) error      { return errors.New("a dry run has no bus") }
+func (DryRunBroker) Unregister(string)                          {}
+func (DryRunBroker) AttachDisplay(string, string, []byte) error { return nil }
 
 // Sandbox is a prepared run.
 type Sandbox struct {
