@@ -13,3 +13,5 @@ require (
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/hanwen/go-fuse/v2 v2.12.1
 )
+
+require github.com/jezek/xgb v1.1.1
