@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"airlock/portal/busserver"
+	"airlock/portal/clipboard"
 	"airlock/portal/control"
 	"airlock/portal/desktop"
 	"airlock/portal/docstore"
@@ -81,6 +82,7 @@ type Broker struct {
 	dialog   filechooser.Dialog // the session's one chooser pool
 	folders  *filechooser.Folders
 	notes    *notification.Hub // nil without a host bus
+	clip     *clipboard.Clipboard
 
 	// mu guards the fields below.
 	mu        sync.Mutex
@@ -100,7 +102,8 @@ func New(log *slog.Logger, host *dbus.Conn, settings desktop.SettingsSource, reg
 		dialog = filechooser.Unavailable(errors.New("no file chooser"))
 	}
 	b := &Broker{log: log, uid: os.Getuid(), host: host, settings: settings, grants: reg, dialog: dialog,
-		folders: filechooser.NewFolders(), sandboxes: map[string]*Sandbox{}, idle: make(chan struct{})}
+		folders: filechooser.NewFolders(), sandboxes: map[string]*Sandbox{}, idle: make(chan struct{}),
+		clip: clipboard.New(log, clipboardOptions())}
 	if host != nil {
 		b.notes = notification.NewHub(host, log)
 	}
@@ -585,6 +588,8 @@ func (b *Broker) remove(id string) {
 		sb.Notes.Close()
 	}
 	b.grants.RemoveSandbox(id)
+	// What Airlock offered on its display goes; a copy made from it stays.
+	b.clip.Forget(id)
 	b.log.Info("sandbox ended", "sandbox", sb.DisplayName, "sandbox_id", sb.ID)
 	b.checkIdle()
 }
@@ -600,6 +605,7 @@ func (b *Broker) Close() {
 	for _, id := range ids {
 		b.remove(id)
 	}
+	b.clip.Close()
 }
 
 // Run serves host bus signals until ctx ends.

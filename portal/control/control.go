@@ -251,6 +251,43 @@ func (c *Client) AttachDisplay(ctx context.Context, id, socket string, cookie []
 	return c.obj.CallWithContext(ctx, Interface+".AttachDisplay", 0, id, socket, cookie).Err
 }
 
+// ClipboardDomainHost names the host display as a clipboard domain.
+const ClipboardDomainHost = "host"
+
+// ClipboardInfo describes Airlock's clipboard, never its content.
+type ClipboardInfo struct {
+	Kind   string // "text" or "image"; "" when empty
+	Size   uint64
+	Source string
+}
+
+// ClipboardCopy copies domain's (a sandbox id or "host") CLIPBOARD into
+// Airlock's clipboard.
+func (c *Client) ClipboardCopy(ctx context.Context, domain string) (ClipboardInfo, error) {
+	var i ClipboardInfo
+	err := c.obj.CallWithContext(ctx, Interface+".ClipboardCopy", 0, domain).Store(&i.Kind, &i.Size)
+	return i, err
+}
+
+// ClipboardPaste offers Airlock's clipboard on domain's CLIPBOARD.
+func (c *Client) ClipboardPaste(ctx context.Context, domain string) (ClipboardInfo, error) {
+	var i ClipboardInfo
+	err := c.obj.CallWithContext(ctx, Interface+".ClipboardPaste", 0, domain).Store(&i.Kind, &i.Size, &i.Source)
+	return i, err
+}
+
+// ClipboardShow describes Airlock's clipboard.
+func (c *Client) ClipboardShow(ctx context.Context) (ClipboardInfo, error) {
+	var i ClipboardInfo
+	err := c.obj.CallWithContext(ctx, Interface+".ClipboardShow", 0).Store(&i.Kind, &i.Size, &i.Source)
+	return i, err
+}
+
+// ClipboardClear wipes Airlock's clipboard.
+func (c *Client) ClipboardClear(ctx context.Context) error {
+	return c.obj.CallWithContext(ctx, Interface+".ClipboardClear", 0).Err
+}
+
 // Unregister tells the broker the sandbox ended (it also notices by itself
 // when this client's connection goes away).
 func (c *Client) Unregister(ctx context.Context, id string) error {
