@@ -138,7 +138,7 @@ func (c *Clipboard) Copy(src Domain) (Info, error) {
 	content, err := Read(src.Display, maxText, maxImage)
 	if err != nil {
 		c.log.Info("clipboard copy refused", "source", src.Name, "source_id", src.ID, "err", err)
-		return Info{}, fmt.Errorf("cannot copy from %s: %w", src.Name, err)
+		return Info{}, err
 	}
 	info := Info{Kind: content.Kind, Size: content.Size(), Source: src.Name, Copied: time.Now()}
 	c.mu.Lock()
@@ -190,7 +190,7 @@ func (c *Clipboard) Paste(dst Domain) (Info, error) {
 		max = maxImage
 	}
 	if content.Size() > max {
-		return Info{}, fmt.Errorf("cannot paste into %s: %w", dst.Name, &TooLargeError{Kind: content.Kind, Size: content.Size(), Max: max})
+		return Info{}, &TooLargeError{Kind: content.Kind, Size: content.Size(), Max: max}
 	}
 	if err := c.claim(dst.ID); err != nil {
 		return Info{}, err
@@ -200,7 +200,7 @@ func (c *Clipboard) Paste(dst Domain) (Info, error) {
 		c.log.Info(msg, append(args, "destination", dst.Name, "destination_id", dst.ID)...)
 	})
 	if err != nil {
-		return Info{}, fmt.Errorf("cannot paste into %s: %w", dst.Name, err)
+		return Info{}, err
 	}
 	c.mu.Lock()
 	if old := c.owners[dst.ID]; old != nil {

@@ -410,9 +410,13 @@ func (r *reader) incr(max int64, head *xproto.GetPropertyReply) ([]byte, error) 
 			if !ok || p.Window != r.win || p.Atom != r.a.prop || p.State != xproto.PropertyNewValue {
 				continue
 			}
-			got, err := r.readAll(max - int64(len(out)))
+			got, err := r.readAll(max)
 			if err != nil {
 				return nil, err
+			}
+			if n := int64(len(out) + len(got)); n > max {
+				// The owner sends more than it announced: at least n.
+				return nil, &TooLargeError{Size: n, Max: max}
 			}
 			piece = got
 			break
