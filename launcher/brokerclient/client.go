@@ -124,13 +124,13 @@ func (b *Client) Register(p *profile.Profile, id, name, a11yInside string) (stri
 
 // AttachDisplay registers the sandbox's nested X server with the broker,
 // and remembers it for a resume.
-func (b *Client) AttachDisplay(id, socket string, cookie []byte) error {
+func (b *Client) AttachDisplay(id, socket string, cookie []byte, pid int) error {
 	ctx, cancel := callCtx()
 	defer cancel()
 	b.regMu.Lock()
-	b.display = []any{id, socket, append([]byte(nil), cookie...)}
+	b.display = []any{id, socket, append([]byte(nil), cookie...), uint32(pid)}
 	b.regMu.Unlock()
-	return b.c.AttachDisplay(ctx, id, socket, cookie)
+	return b.c.AttachDisplay(ctx, id, socket, cookie, uint32(pid))
 }
 
 // Grant makes a host file visible inside and returns its inside path.

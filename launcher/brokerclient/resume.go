@@ -149,8 +149,8 @@ func (b *Client) resumeOnce(id, dead string) (*os.File, <-chan struct{}, error) 
 	b.regMu.Lock()
 	disp := b.display
 	b.regMu.Unlock()
-	if len(disp) == 3 {
-		if err := b.c.AttachDisplay(ctx, disp[0].(string), disp[1].(string), disp[2].([]byte)); err != nil {
+	if len(disp) == 4 {
+		if err := b.c.AttachDisplay(ctx, disp[0].(string), disp[1].(string), disp[2].([]byte), disp[3].(uint32)); err != nil {
 			b.log.Warn("the new airlock-portal cannot reach the sandbox's display: its clipboard stays its own", "sandbox_id", id, "err", err)
 		}
 	}

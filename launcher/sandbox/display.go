@@ -256,7 +256,7 @@ func (s *Sandbox) startXephyr(runtimeIn string) ([]string, error) {
 		// The broker reads and sets this display's clipboard as an X
 		// client of its own, on the host side of the socket: the
 		// sandbox's clipboard crosses only through it (portal/clipboard).
-		if err := s.opts.Broker.AttachDisplay(s.plan.ID, sock, cookie); err != nil {
+		if err := s.opts.Broker.AttachDisplay(s.plan.ID, sock, cookie, cmd.Process.Pid); err != nil {
 			s.log.Warn("the sandbox's clipboard stays its own: the broker cannot reach its display", "err", err)
 		}
 	}

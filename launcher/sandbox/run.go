@@ -41,7 +41,8 @@ type Broker interface {
 	A11yBus() string
 	// AttachDisplay registers the sandbox's nested X server (its host-side
 	// socket and cookie) for the broker's clipboard.
-	AttachDisplay(id, socket string, cookie []byte) error
+	// xephyrPid is the nested server's host pid.
+	AttachDisplay(id, socket string, cookie []byte, xephyrPid int) error
 	// Grant makes a host file visible inside and returns its inside path.
 	Grant(id, hostPath string, writable bool) (inside string, err error)
 	// ReadOnlyFiles lists the sandbox's read-only file grants so far (host
@@ -81,7 +82,7 @@ func (DryRunBroker) Grant(_, hostPath string, _ bool) (string, error) {
 func (DryRunBroker) ReadOnlyFiles(string) map[string]string     { return nil }
 func (DryRunBroker) AttachBus(string, int, *os.File) error      { return errors.New("a dry run has no bus") }
 func (DryRunBroker) Unregister(string)                          {}
-func (DryRunBroker) AttachDisplay(string, string, []byte) error { return nil }
+func (DryRunBroker) AttachDisplay(string, string, []byte, int) error { return nil }
 
 // Sandbox is a prepared run.
 type Sandbox struct {

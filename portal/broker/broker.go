@@ -64,6 +64,7 @@ type Sandbox struct {
 	ClipMaxText, ClipMaxImage int64
 	XSocket                   string
 	XCookie                   []byte
+	XPid                      uint32 // the nested server's host pid (AttachDisplay)
 
 	Server  *busserver.Server
 	Desktop *desktop.Desktop
@@ -360,7 +361,7 @@ func clipPolicy(v dbus.Variant) string {
 
 // AttachDisplay records the sandbox's nested X server, which the broker
 // reaches as an X client for the clipboard.
-func (o controlObject) AttachDisplay(sender dbus.Sender, id, socket string, cookie []byte) *dbus.Error {
+func (o controlObject) AttachDisplay(sender dbus.Sender, id, socket string, cookie []byte, pid uint32) *dbus.Error {
 	b := o.b
 	sb, derr := b.ownSandbox(sender, id)
 	if derr != nil {
@@ -374,7 +375,7 @@ func (o controlObject) AttachDisplay(sender dbus.Sender, id, socket string, cook
 		return failed("bad display cookie: %d bytes, want 16", len(cookie))
 	}
 	b.mu.Lock()
-	sb.XSocket, sb.XCookie = socket, append([]byte(nil), cookie...)
+	sb.XSocket, sb.XCookie, sb.XPid = socket, append([]byte(nil), cookie...), pid
 	b.mu.Unlock()
 	b.log.Info("sandbox display attached", "sandbox", sb.DisplayName, "sandbox_id", sb.ID, "socket", socket)
 	return nil

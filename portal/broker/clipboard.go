@@ -1,14 +1,19 @@
 package broker
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/godbus/dbus/v5"
 
+	"airlock/po/i18n"
 	"airlock/portal/clipboard"
 	"airlock/portal/control"
+	"airlock/portal/notification"
 )
 
 // clipboardOptions are Airlock's clipboard settings. AIRLOCK_CLIPBOARD_TIMEOUT
@@ -109,4 +114,130 @@ func (o controlObject) ClipboardClear(sender dbus.Sender) *dbus.Error {
 	}
 	b.clip.Clear()
 	return nil
+}
+
+// clipboardKeys reads AIRLOCK_CLIPBOARD_KEYS ("COPY,PASTE", for example
+// "ctrl+shift+c,ctrl+shift+v", the default; "none" grabs nothing).
+func clipboardKeys() (copyKey, pasteKey clipboard.Key, on bool, err error) {
+	v := os.Getenv("AIRLOCK_CLIPBOARD_KEYS")
+	if v == "none" {
+		return copyKey, pasteKey, false, nil
+	}
+	if v == "" {
+		v = clipboard.DefaultCopyKey + "," + clipboard.DefaultPasteKey
+	}
+	c, p, ok := strings.Cut(v, ",")
+	if !ok {
+		return copyKey, pasteKey, false, fmt.Errorf("AIRLOCK_CLIPBOARD_KEYS=%q is not COPY,PASTE", v)
+	}
+	if copyKey, err = clipboard.ParseKey(c); err != nil {
+		return
+	}
+	if pasteKey, err = clipboard.ParseKey(p); err != nil {
+		return
+	}
+	return copyKey, pasteKey, true, nil
+}
+
+// StartClipboardKeys grabs the copy and paste keys on the host display
+// ($DISPLAY): pressed while a sandbox's nested display has the focus, they
+// copy from or paste into that sandbox; over any other window, the host.
+func (b *Broker) StartClipboardKeys() {
+	if os.Getenv("DISPLAY") == "" {
+		return
+	}
+	ck, pk, on, err := clipboardKeys()
+	if err != nil {
+		b.log.Warn("no clipboard keys", "err", err)
+		return
+	}
+	if !on {
+		return
+	}
+	keys, err := clipboard.GrabKeys(clipboard.Display{}, ck, pk)
+	if err != nil {
+		b.log.Warn("no clipboard keys", "err", err)
+		return
+	}
+	b.log.Info("clipboard keys grabbed on the host display")
+	go func() {
+		err := keys.Run(func(p clipboard.Press) { go b.keyPress(p) })
+		b.log.Info("clipboard keys released", "err", err)
+	}()
+}
+
+// domainOfPid is the sandbox whose nested server has host pid pid, or the
+// host.
+func (b *Broker) domainOfPid(pid uint32) string {
+	if pid == 0 {
+		return control.ClipboardDomainHost
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for id, sb := range b.sandboxes {
+		if sb.XPid == pid && sb.XSocket != "" {
+			return id
+		}
+	}
+	return control.ClipboardDomainHost
+}
+
+func (b *Broker) keyPress(p clipboard.Press) {
+	key := b.domainOfPid(p.Pid)
+	d, derr := b.clipDomain(key)
+	if derr != nil {
+		b.log.Info("clipboard key: no domain", "domain", key, "err", derr)
+		return
+	}
+	var info clipboard.Info
+	var err error
+	if p.Action == clipboard.ActionCopy {
+		info, err = b.clip.Copy(d)
+	} else {
+		info, err = b.clip.Paste(d)
+	}
+	var summary, body string
+	switch {
+	case err != nil && p.Action == clipboard.ActionCopy:
+		summary, body = i18n.T("Nothing copied from %s", d.Name), err.Error()
+	case err != nil:
+		summary, body = i18n.T("Nothing pasted into %s", d.Name), err.Error()
+	case p.Action == clipboard.ActionCopy:
+		summary = i18n.T("Copied %s from %s", describe(info), d.Name)
+		body = i18n.T("Press %s in another window to paste it there.", "Ctrl+Shift+V")
+	default:
+		summary = i18n.T("Pasted %s from %s into %s", describe(info), info.Source, d.Name)
+	}
+	b.notifyClipboard(summary, body)
+}
+
+func describe(i clipboard.Info) string {
+	if i.Kind == clipboard.KindImage {
+		return i18n.T("an image of %s", humanSize(i.Size))
+	}
+	return i18n.T("%s of text", humanSize(i.Size))
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	case n >= 1000:
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+// notifyClipboard tells the user what moved, through the host's
+// notification server when there is one; the audit log has it anyway.
+func (b *Broker) notifyClipboard(summary, body string) {
+	b.log.Info("clipboard notification", "summary", summary, "body", body)
+	if b.notes == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := b.notes.Notify(ctx, notification.Notify{AppName: "Airlock", Summary: summary, Body: body, Timeout: 4000}, notification.Events{}); err != nil {
+		b.log.Debug("no clipboard notification", "err", err)
+	}
 }

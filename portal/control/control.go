@@ -247,8 +247,8 @@ func (c *Client) Revoke(ctx context.Context, id, doc string) (native bool, err e
 // AttachDisplay tells the broker where the sandbox's nested X server listens
 // (its host-side socket path) and its cookie: the broker reaches the
 // sandbox's clipboard there, as an X client the sandbox cannot see.
-func (c *Client) AttachDisplay(ctx context.Context, id, socket string, cookie []byte) error {
-	return c.obj.CallWithContext(ctx, Interface+".AttachDisplay", 0, id, socket, cookie).Err
+func (c *Client) AttachDisplay(ctx context.Context, id, socket string, cookie []byte, pid uint32) error {
+	return c.obj.CallWithContext(ctx, Interface+".AttachDisplay", 0, id, socket, cookie, pid).Err
 }
 
 // ClipboardDomainHost names the host display as a clipboard domain.

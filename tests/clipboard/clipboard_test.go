@@ -86,6 +86,39 @@ func TestClipboardCrossing(t *testing.T) {
 		}
 	})
 
+	t.Run("KeyPresses", func(t *testing.T) {
+		a.do(t, "set by-the-keys")
+		wa, wb := s.xephyrWindow(t, "clipa"), s.xephyrWindow(t, "clipb")
+		s.press(t, wa, "ctrl+shift+c")
+		s.waitShow(t, "11 bytes of text from clipa")
+		if got := b.do(t, "get clipboard"); got == "got "+b64("by-the-keys") {
+			t.Fatal("B reads A's text before the paste key")
+		}
+		// A window on the host display that claims to be B's (its
+		// title, WM_CLASS and _NET_WM_PID are B's nested server's): the
+		// paste goes to the host, never to B.
+		fake := s.fakeWindow(t, "clipb (Airlock sandbox)", s.xephyrPid(t, "clipb"))
+		s.press(t, fake, "ctrl+shift+v")
+		s.waitShow(t, "empty")
+		if got := hostClip(); got != "by-the-keys" {
+			t.Errorf("the paste over a forged window went to %q on the host", got)
+		}
+		if got := b.do(t, "get clipboard"); got == "got "+b64("by-the-keys") {
+			t.Error("a forged window received B's paste")
+		}
+		a.do(t, "set by-the-keys-2")
+		s.press(t, wa, "ctrl+shift+c")
+		s.waitShow(t, "13 bytes of text from clipa")
+		s.press(t, wb, "ctrl+shift+v")
+		s.waitShow(t, "empty")
+		if got := b.do(t, "get clipboard"); got != "got "+b64("by-the-keys-2") {
+			t.Errorf("B reads %q after the keys", got)
+		}
+		if !strings.Contains(s.portalLog(), "Pasted 13 B of text from clipa into clipb") {
+			t.Errorf("no notification in the log:\n%s", s.portalLog())
+		}
+	})
+
 	t.Run("ToAndFromHost", func(t *testing.T) {
 		a.do(t, "set to-the-host")
 		s.must(t, "clipboard", "copy", "clipa")

@@ -6,16 +6,21 @@ package clipboard_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/jezek/xgb"
+	"github.com/jezek/xgb/xproto"
 
 	"airlock/tests/harness"
 )
@@ -219,5 +224,85 @@ func (a *app) end(t *testing.T) {
 	case <-a.done:
 	case <-time.After(60 * time.Second):
 		t.Fatalf("%s did not end", a.name)
+	}
+}
+
+// xephyrWindow is the host window of a sandbox's nested display.
+func (s *session) xephyrWindow(t *testing.T, name string) string {
+	t.Helper()
+	out, err := s.x.Host("xdotool", "search", "--name", "^"+regexp.QuoteMeta(name+" (Airlock sandbox)")+"$")
+	ids := strings.Fields(out)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("xdotool search for %s's window: %v %q", name, err, out)
+	}
+	return ids[0]
+}
+
+// xephyrPid is the host pid of a sandbox's nested server.
+func (s *session) xephyrPid(t *testing.T, name string) uint32 {
+	t.Helper()
+	pids := s.e.ProcessesOf(name + " (Airlock sandbox)")
+	if len(pids) != 1 {
+		t.Fatalf("nested servers of %s: %v", name, pids)
+	}
+	return uint32(pids[0])
+}
+
+// fakeWindow maps a window on the host display made by the test itself
+// that claims, by everything a client can set, to be a sandbox's nested
+// display: its title, WM_CLASS and _NET_WM_PID.
+func (s *session) fakeWindow(t *testing.T, title string, pid uint32) string {
+	t.Helper()
+	t.Setenv("XAUTHORITY", s.x.Auth)
+	c, err := xgb.NewConnDisplay(fmt.Sprintf(":%d", s.x.Num))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	root := xproto.Setup(c).DefaultScreen(c)
+	w, _ := xproto.NewWindowId(c)
+	xproto.CreateWindow(c, root.RootDepth, w, root.Root, 0, 0, 200, 100, 0, xproto.WindowClassInputOutput, root.RootVisual, 0, nil)
+	set := func(name, typ string, format byte, data []byte) {
+		a, _ := xproto.InternAtom(c, false, uint16(len(name)), name).Reply()
+		ty, _ := xproto.InternAtom(c, false, uint16(len(typ)), typ).Reply()
+		xproto.ChangeProperty(c, xproto.PropModeReplace, w, a.Atom, ty.Atom, format, uint32(len(data)*8/int(format)), data)
+	}
+	set("WM_NAME", "STRING", 8, []byte(title))
+	set("_NET_WM_NAME", "UTF8_STRING", 8, []byte(title))
+	set("WM_CLASS", "STRING", 8, []byte("Xephyr\x00Xephyr\x00"))
+	p := make([]byte, 4)
+	binary.LittleEndian.PutUint32(p, pid)
+	set("_NET_WM_PID", "CARDINAL", 32, p)
+	xproto.MapWindow(c, w)
+	if _, err := xproto.GetInputFocus(c).Reply(); err != nil {
+		t.Fatal(err)
+	}
+	return strconv.Itoa(int(w))
+}
+
+// press focuses a host window and presses keys there, as a person would.
+func (s *session) press(t *testing.T, wid, keys string) {
+	t.Helper()
+	if out, err := s.x.Host("xdotool", "windowfocus", "--sync", wid); err != nil {
+		t.Fatalf("xdotool windowfocus %s: %v %s", wid, err, out)
+	}
+	if out, err := s.x.Host("xdotool", "key", keys); err != nil {
+		t.Fatalf("xdotool key %s: %v %s", keys, err, out)
+	}
+}
+
+// waitShow waits until `airlock clipboard show` says want.
+func (s *session) waitShow(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got := s.must(t, "clipboard", "show")
+		if strings.Contains(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("airlock clipboard show says %q, want %q\nportal log:\n%s", got, want, s.portalLog())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
