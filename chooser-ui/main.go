@@ -18,6 +18,7 @@ import (
 	"airlock/chooser-ui/filechooser"
 	"airlock/chooser-ui/newfile"
 	"airlock/chooser-ui/openuri"
+	"airlock/chooser-ui/clipboard"
 	"airlock/chooser-ui/protocol"
 )
 
@@ -93,6 +94,10 @@ func main() {
 	}
 	if req.Mode == protocol.ModeNewFile {
 		respond(newfile.Run(&req, filechooser.Icon(req.SandboxIcon)))
+		return
+	}
+	if req.Mode == protocol.ModeClipboard {
+		respond(clipboard.Run(&req, filechooser.Icon(req.SandboxIcon)))
 		return
 	}
 	if req.Mode == protocol.ModeOpenURI {

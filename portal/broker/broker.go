@@ -103,8 +103,8 @@ func New(log *slog.Logger, host *dbus.Conn, settings desktop.SettingsSource, reg
 		dialog = filechooser.Unavailable(errors.New("no file chooser"))
 	}
 	b := &Broker{log: log, uid: os.Getuid(), host: host, settings: settings, grants: reg, dialog: dialog,
-		folders: filechooser.NewFolders(), sandboxes: map[string]*Sandbox{}, idle: make(chan struct{}),
-		clip: clipboard.New(log, clipboardOptions())}
+		folders: filechooser.NewFolders(), sandboxes: map[string]*Sandbox{}, idle: make(chan struct{})}
+	b.clip = clipboard.New(log, b.clipboardOptions())
 	if host != nil {
 		b.notes = notification.NewHub(host, log)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"airlock/chooser-ui/protocol"
 	"airlock/po/i18n"
 	"airlock/portal/clipboard"
 	"airlock/portal/control"
@@ -19,8 +20,8 @@ import (
 // clipboardOptions are Airlock's clipboard settings. AIRLOCK_CLIPBOARD_TIMEOUT
 // (a Go duration, "60s") shortens or lengthens how long a copy is kept; the
 // tests use it.
-func clipboardOptions() clipboard.Options {
-	var o clipboard.Options
+func (b *Broker) clipboardOptions() clipboard.Options {
+	o := clipboard.Options{Confirm: b.confirmClipboard}
 	if v := os.Getenv("AIRLOCK_CLIPBOARD_TIMEOUT"); v != "" {
 		if d, err := time.ParseDuration(v); err == nil && d > 0 && d <= 24*time.Hour {
 			o.Timeout = d
@@ -57,7 +58,7 @@ func (b *Broker) clipDomain(key string) (clipboard.Domain, *dbus.Error) {
 }
 
 func clipError(err error) *dbus.Error {
-	if errors.Is(err, clipboard.ErrPolicy) || errors.Is(err, clipboard.ErrAsk) {
+	if errors.Is(err, clipboard.ErrPolicy) || errors.Is(err, clipboard.ErrAsk) || errors.Is(err, clipboard.ErrRefused) {
 		return accessDenied("%v", err)
 	}
 	return failed("%v", err)
@@ -240,4 +241,32 @@ func (b *Broker) notifyClipboard(summary, body string) {
 	if _, err := b.notes.Notify(ctx, notification.Notify{AppName: "Airlock", Summary: summary, Body: body, Timeout: 4000}, notification.Events{}); err != nil {
 		b.log.Debug("no clipboard notification", "err", err)
 	}
+}
+
+// confirmClipboard shows Airlock's question for a crossing a profile says
+// "ask" about, in airlock-chooser on the host display. It waits at most a
+// minute; no answer is a no.
+func (b *Broker) confirmClipboard(q clipboard.Question) (bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 70*time.Second)
+	defer cancel()
+	src, dst := q.Source, q.Destination
+	if dst == clipboard.ClipboardName {
+		dst = i18n.T("Airlock's clipboard")
+	}
+	icon := ""
+	b.mu.Lock()
+	if sb := b.sandboxes[q.Sandbox.ID]; sb != nil {
+		icon = sb.Icon
+	}
+	b.mu.Unlock()
+	req := protocol.Request{Mode: protocol.ModeClipboard, SandboxName: q.Sandbox.Name, SandboxIcon: icon, TimeoutSeconds: 60,
+		Clipboard: &protocol.Clipboard{Source: src, Destination: dst, Kind: q.Kind, Size: q.Size}}
+	if err := protocol.Validate(&req); err != nil {
+		return false, err
+	}
+	resp, err := b.dialog(ctx, req)
+	if err != nil {
+		return false, err
+	}
+	return resp.Response == protocol.ResponseSuccess && resp.Answer == protocol.AnswerAllow, nil
 }

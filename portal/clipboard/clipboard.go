@@ -52,7 +52,8 @@ func (d Domain) caps() (int64, int64) {
 // Errors a crossing can end with.
 var (
 	ErrPolicy   = errors.New("refused by the profile")
-	ErrAsk      = errors.New("needs a confirmation, which is not available yet")
+	ErrAsk      = errors.New("needs a confirmation, and none can be shown")
+	ErrRefused  = errors.New("refused by the user")
 	ErrEmpty    = errors.New("Airlock's clipboard is empty")
 	ErrBusy     = errors.New("another clipboard transfer with this domain is under way")
 	ErrNoDisply = errors.New("has no display Airlock can reach (only display = \"xephyr\" sandboxes and the host)")
@@ -73,7 +74,22 @@ type Options struct {
 	// KeepAfterPaste keeps the copy after it was pasted (default: wiped
 	// after one paste).
 	KeepAfterPaste bool
+	// Confirm asks the user about one crossing where a policy says "ask"
+	// (a dialog Airlock draws); nil refuses those crossings.
+	Confirm func(Question) (bool, error)
 }
+
+// Question is what a confirmation names: both sides, the kind and the
+// size, never the content. Sandbox is the domain whose policy asks.
+type Question struct {
+	Source, Destination string
+	Kind                string
+	Size                int64
+	Sandbox             Domain
+}
+
+// ClipboardName is the destination of a copy in a question.
+var ClipboardName = "Airlock's clipboard"
 
 // Clipboard is Airlock's one global clipboard.
 type Clipboard struct {
@@ -123,7 +139,9 @@ func (c *Clipboard) Copy(src Domain) (Info, error) {
 	switch src.Copy {
 	case PolicyAllow:
 	case PolicyAsk:
-		return Info{}, fmt.Errorf("copying from %s %w", src.Name, ErrAsk)
+		if c.opts.Confirm == nil {
+			return Info{}, fmt.Errorf("copying from %s %w", src.Name, ErrAsk)
+		}
 	default:
 		return Info{}, fmt.Errorf("copying from %s is %w", src.Name, ErrPolicy)
 	}
@@ -139,6 +157,13 @@ func (c *Clipboard) Copy(src Domain) (Info, error) {
 	if err != nil {
 		c.log.Info("clipboard copy refused", "source", src.Name, "source_id", src.ID, "err", err)
 		return Info{}, err
+	}
+	if src.Copy == PolicyAsk {
+		// Asked once the content is read: the question names its kind
+		// and size.
+		if err := c.confirm(Question{Source: src.Name, Destination: ClipboardName, Kind: content.Kind, Size: content.Size(), Sandbox: src}); err != nil {
+			return Info{}, err
+		}
 	}
 	info := Info{Kind: content.Kind, Size: content.Size(), Source: src.Name, Copied: time.Now()}
 	c.mu.Lock()
@@ -171,7 +196,9 @@ func (c *Clipboard) Paste(dst Domain) (Info, error) {
 	switch dst.Paste {
 	case PolicyAllow:
 	case PolicyAsk:
-		return Info{}, fmt.Errorf("pasting into %s %w", dst.Name, ErrAsk)
+		if c.opts.Confirm == nil {
+			return Info{}, fmt.Errorf("pasting into %s %w", dst.Name, ErrAsk)
+		}
 	default:
 		return Info{}, fmt.Errorf("pasting into %s is %w", dst.Name, ErrPolicy)
 	}
@@ -196,6 +223,11 @@ func (c *Clipboard) Paste(dst Domain) (Info, error) {
 		return Info{}, err
 	}
 	defer c.release(dst.ID)
+	if dst.Paste == PolicyAsk {
+		if err := c.confirm(Question{Source: info.Source, Destination: dst.Name, Kind: content.Kind, Size: content.Size(), Sandbox: dst}); err != nil {
+			return Info{}, err
+		}
+	}
 	o, err := Own(dst.Display, content, func(msg string, args ...any) {
 		c.log.Info(msg, append(args, "destination", dst.Name, "destination_id", dst.ID)...)
 	})
@@ -271,4 +303,17 @@ func (c *Clipboard) Close() {
 	for _, o := range os {
 		o.Close()
 	}
+}
+
+// confirm asks the user; anything but a yes refuses.
+func (c *Clipboard) confirm(q Question) error {
+	ok, err := c.opts.Confirm(q)
+	if err != nil {
+		return fmt.Errorf("cannot ask: %w", err)
+	}
+	if !ok {
+		c.log.Info("clipboard crossing refused by the user", "source", q.Source, "destination", q.Destination, "type", q.Kind, "size", q.Size)
+		return ErrRefused
+	}
+	return nil
 }

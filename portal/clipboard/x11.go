@@ -160,8 +160,9 @@ func window(c *xgb.Conn) (xproto.Window, error) {
 }
 
 // events pumps a connection's events into a channel, which closes when the
-// connection does.
-func events(c *xgb.Conn) <-chan xgb.Event {
+// connection does. stop ends the pump even when nobody reads any more (a
+// flood filled the channel after its reader returned).
+func events(c *xgb.Conn, stop <-chan struct{}) <-chan xgb.Event {
 	ch := make(chan xgb.Event, 256)
 	go func() {
 		defer close(ch)
@@ -170,8 +171,13 @@ func events(c *xgb.Conn) <-chan xgb.Event {
 			if ev == nil && err == nil {
 				return
 			}
-			if ev != nil {
-				ch <- ev
+			if ev == nil {
+				continue
+			}
+			select {
+			case ch <- ev:
+			case <-stop:
+				return
 			}
 		}
 	}()
@@ -198,6 +204,8 @@ func Read(d Display, maxText, maxImage int64) (*Content, error) {
 		return nil, fmt.Errorf("cannot reach the display: %w", err)
 	}
 	defer c.Close()
+	stop := make(chan struct{})
+	defer close(stop)
 	a, err := intern(c)
 	if err != nil {
 		return nil, err
@@ -206,7 +214,7 @@ func Read(d Display, maxText, maxImage int64) (*Content, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &reader{c: c, a: a, win: win, ev: events(c), end: time.Now().Add(transferTimeout)}
+	r := &reader{c: c, a: a, win: win, ev: events(c, stop), end: time.Now().Add(transferTimeout)}
 	targets, err := r.targets()
 	if err != nil {
 		return nil, err
@@ -485,7 +493,7 @@ func Own(d Display, content *Content, logf func(msg string, args ...any)) (*Owne
 		c.Close()
 		return nil, errors.New("cannot take the display's clipboard")
 	}
-	go o.serve(events(c))
+	go o.serve(events(c, o.done))
 	return o, nil
 }
 

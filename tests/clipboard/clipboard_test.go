@@ -28,6 +28,8 @@ func TestClipboardCrossing(t *testing.T) {
 	base := harness.Get(t)
 	jpegPath := filepath.Join(base.UserDir(t), "photo.jpg")
 	base.WriteUserFile(t, jpegPath, string(jpegWithExif(t)), 0o644)
+	askProfile := filepath.Join(base.UserDir(t), "askclip.toml")
+	base.WriteUserFile(t, askProfile, "display = \"xephyr\"\nclipboard_copy = \"ask\"\nclipboard_paste = \"ask\"\n", 0o644)
 	noneProfile := filepath.Join(base.UserDir(t), "noclip.toml")
 	base.WriteUserFile(t, noneProfile, "display = \"xephyr\"\nclipboard_copy = \"none\"\nclipboard_paste = \"none\"\n", 0o644)
 
@@ -201,6 +203,36 @@ func TestClipboardCrossing(t *testing.T) {
 		s.refused(t, "refused by the profile", "clipboard", "paste", "clipc")
 		if got := c.do(t, "get clipboard"); got != "got "+b64("from-C") {
 			t.Errorf("C's clipboard reads %q", got)
+		}
+		s.must(t, "clipboard", "clear")
+	})
+
+	t.Run("PolicyAsk", func(t *testing.T) {
+		e := s.sandbox(t, "clipe", []string{"--profile", askProfile})
+		e.ready(t)
+		e.do(t, "set asked-from-E")
+		// Copy: Airlock's question names both sides, the type and the
+		// size; Allow lets it through.
+		done := s.background(t, "clipboard", "copy", "clipe")
+		s.answer(t, "Clipboard: clipe to Airlock's clipboard", "alt+a")
+		if r := <-done; r.Code != 0 {
+			t.Fatalf("copy allowed in the dialog: %v", r)
+		}
+		s.waitShow(t, "12 bytes of text from clipe")
+		s.must(t, "clipboard", "paste", "clipb")
+		if got := b.do(t, "get clipboard"); got != "got "+b64("asked-from-E") {
+			t.Errorf("B reads %q", got)
+		}
+		// Paste: Don't Allow refuses, and E's clipboard stays its own.
+		a.do(t, "set not-for-E")
+		s.must(t, "clipboard", "copy", "clipa")
+		done = s.background(t, "clipboard", "paste", "clipe")
+		s.answer(t, "Clipboard: clipa to clipe", "alt+d")
+		if r := <-done; r.Code == 0 || !strings.Contains(r.Stderr, "refused by the user") {
+			t.Errorf("paste refused in the dialog: %v", r)
+		}
+		if got := e.do(t, "get clipboard"); got != "got "+b64("asked-from-E") {
+			t.Errorf("E reads %q", got)
 		}
 		s.must(t, "clipboard", "clear")
 	})

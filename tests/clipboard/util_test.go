@@ -306,3 +306,33 @@ func (s *session) waitShow(t *testing.T, want string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// background runs airlock args... and delivers its result when it ends.
+func (s *session) background(t *testing.T, args ...string) <-chan harness.Result {
+	t.Helper()
+	ch := make(chan harness.Result, 1)
+	go func() { ch <- s.airlock(t, args...) }()
+	return ch
+}
+
+// answer waits for Airlock's question with title on the host display,
+// focuses it and presses keys.
+func (s *session) answer(t *testing.T, title, keys string) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		out, _ := s.x.Host("xdotool", "search", "--onlyvisible", "--class", "^airlock-chooser$")
+		if ids := strings.Fields(out); len(ids) == 1 {
+			name, _ := s.x.Host("xdotool", "getwindowname", ids[0])
+			if strings.TrimSpace(name) != title {
+				t.Fatalf("question titled %q, want %q", strings.TrimSpace(name), title)
+			}
+			s.press(t, ids[0], keys)
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no question %q\nportal log:\n%s", title, s.portalLog())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
