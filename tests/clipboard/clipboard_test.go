@@ -250,6 +250,35 @@ func TestClipboardCrossing(t *testing.T) {
 		s.refused(t, "empty", "clipboard", "paste", "clipb")
 	})
 
+	t.Run("FloodDoesNotStopOthers", func(t *testing.T) {
+		// F's application re-owns its CLIPBOARD and reads it in a loop,
+		// also while Airlock owns it after a paste into F.
+		f := s.sandbox(t, "clipf", []string{"--display", "xephyr"})
+		f.ready(t)
+		a.do(t, "set for-F")
+		s.must(t, "clipboard", "copy", "clipa")
+		s.must(t, "clipboard", "paste", "clipf")
+		f.do(t, "flood flooding")
+		for i := 0; i < 3; i++ {
+			text := fmt.Sprintf("during-the-flood-%d", i)
+			a.do(t, "set "+text)
+			s.must(t, "clipboard", "copy", "clipa")
+			s.must(t, "clipboard", "paste", "clipb")
+			if got := b.do(t, "get clipboard"); got != "got "+b64(text) {
+				t.Errorf("B reads %q during F's flood", got)
+			}
+		}
+		// F's own copy still works or fails cleanly, and never yields
+		// anything but F's text.
+		if r := s.airlock(t, "clipboard", "copy", "clipf"); r.Code == 0 {
+			s.must(t, "clipboard", "paste", "clipb")
+			if got := b.do(t, "get clipboard"); got != "got "+b64("flooding") && got != "none" {
+				t.Errorf("B reads %q from F", got)
+			}
+		}
+		f.end(t)
+	})
+
 	t.Run("SourceEndingKeepsCopy", func(t *testing.T) {
 		d := s.sandbox(t, "clipd", []string{"--display", "xephyr"})
 		d.ready(t)

@@ -122,6 +122,8 @@ while IFS=' ' read -r seq cmd arg; do
   get) if v=$(timeout 10 xclip -selection "$arg" -t UTF8_STRING -o 2>/dev/null); then echo "$seq got $(printf %s "$v" | base64 -w0)"; else echo "$seq none"; fi;;
   sha) if timeout 30 xclip -selection clipboard -t UTF8_STRING -o >/tmp/o 2>/dev/null; then echo "$seq sha $(sha256sum </tmp/o | cut -d' ' -f1) $(wc -c </tmp/o)"; else echo "$seq none"; fi;;
   png) if timeout 10 xclip -selection clipboard -t image/png -o >/tmp/p 2>/dev/null; then echo "$seq png $(base64 -w0 </tmp/p)"; else echo "$seq none"; fi;;
+  flood) (while :; do timeout 2 xclip -selection clipboard -o >/dev/null 2>&1; printf %s "$arg" | xclip -selection clipboard -i >/dev/null 2>&1; done) >/dev/null 2>&1 &
+     echo "$seq ok";;
   exit) exit 0;;
   esac
 done
