@@ -115,6 +115,7 @@ func (b *Client) Register(p *profile.Profile, id, name, a11yInside string) (stri
 		control.OptClipboardPaste:    dbus.MakeVariant(p.ClipboardPaste),
 		control.OptClipboardMaxText:  dbus.MakeVariant(uint64(p.ClipboardMaxText)),
 		control.OptClipboardMaxImage: dbus.MakeVariant(uint64(p.ClipboardMaxImage)),
+		control.OptClipboardKeep:     dbus.MakeVariant(p.ClipboardKeep),
 	}
 	b.regMu.Lock()
 	b.regArgs = []any{id, name, p.Name, opts}

@@ -153,6 +153,10 @@ type Profile struct {
 	// (bytes; 1 MiB of text, 16 MiB of image).
 	ClipboardMaxText  int64 `toml:"clipboard_max_text"`
 	ClipboardMaxImage int64 `toml:"clipboard_max_image"`
+	// ClipboardKeep keeps a copy made from this sandbox in Airlock's
+	// clipboard after it was pasted, until the timeout (default: wiped
+	// after one paste).
+	ClipboardKeep bool `toml:"clipboard_keep"`
 }
 
 // Clipboard policies and caps.

@@ -79,9 +79,9 @@ func (DryRunBroker) A11yBus() string { return "unix:path=" + PlaceholderA11yBus 
 func (DryRunBroker) Grant(_, hostPath string, _ bool) (string, error) {
 	return filepath.Join("/run/user", strconv.Itoa(os.Getuid()), "doc", PlaceholderDocID, filepath.Base(hostPath)), nil
 }
-func (DryRunBroker) ReadOnlyFiles(string) map[string]string     { return nil }
-func (DryRunBroker) AttachBus(string, int, *os.File) error      { return errors.New("a dry run has no bus") }
-func (DryRunBroker) Unregister(string)                          {}
+func (DryRunBroker) ReadOnlyFiles(string) map[string]string          { return nil }
+func (DryRunBroker) AttachBus(string, int, *os.File) error           { return errors.New("a dry run has no bus") }
+func (DryRunBroker) Unregister(string)                               {}
 func (DryRunBroker) AttachDisplay(string, string, []byte, int) error { return nil }
 
 // Sandbox is a prepared run.

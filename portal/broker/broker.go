@@ -65,6 +65,7 @@ type Sandbox struct {
 	XSocket                   string
 	XCookie                   []byte
 	XPid                      uint32 // the nested server's host pid (AttachDisplay)
+	ClipKeep                  bool   // a copy from it survives a paste
 
 	Server  *busserver.Server
 	Desktop *desktop.Desktop
@@ -342,6 +343,9 @@ func readOpts(sb *Sandbox, opts map[string]dbus.Variant) {
 	}
 	if v, ok := opts[control.OptClipboardMaxImage].Value().(uint64); ok && v > 0 && v < 1<<40 {
 		sb.ClipMaxImage = int64(v)
+	}
+	if v, ok := opts[control.OptClipboardKeep].Value().(bool); ok {
+		sb.ClipKeep = v
 	}
 	if v, ok := opts[control.OptResumed].Value().(bool); ok {
 		sb.Resumed = v

@@ -53,7 +53,7 @@ func (b *Broker) clipDomain(key string) (clipboard.Domain, *dbus.Error) {
 		ID: sb.ID, Name: sb.DisplayName,
 		Display: clipboard.Display{Socket: sb.XSocket, Cookie: sb.XCookie},
 		Copy:    sb.ClipCopy, Paste: sb.ClipPaste,
-		MaxText: sb.ClipMaxText, MaxImg: sb.ClipMaxImage,
+		MaxText: sb.ClipMaxText, MaxImg: sb.ClipMaxImage, Keep: sb.ClipKeep,
 	}, nil
 }
 

@@ -36,6 +36,9 @@ type Domain struct {
 	Display         Display
 	Copy, Paste     string // policies
 	MaxText, MaxImg int64  // 0: the defaults
+	// Keep: a copy from this domain is not wiped by a paste, only by the
+	// timeout or Clear.
+	Keep bool
 }
 
 func (d Domain) caps() (int64, int64) {
@@ -101,6 +104,7 @@ type Clipboard struct {
 	mu      sync.Mutex
 	content *Content
 	info    Info
+	keep    bool // the copy's source asked to keep it after a paste
 	wipe    *time.Timer
 	gen     uint64            // bumps at every new copy, so that an old timer wipes nothing
 	owners  map[string]*Owner // the offers Airlock made, per destination domain
@@ -167,7 +171,7 @@ func (c *Clipboard) Copy(src Domain) (Info, error) {
 	}
 	info := Info{Kind: content.Kind, Size: content.Size(), Source: src.Name, Copied: time.Now()}
 	c.mu.Lock()
-	c.content, c.info = content, info
+	c.content, c.info, c.keep = content, info, src.Keep
 	c.gen++
 	gen := c.gen
 	if c.wipe != nil {
@@ -239,7 +243,7 @@ func (c *Clipboard) Paste(dst Domain) (Info, error) {
 		old.Close()
 	}
 	c.owners[dst.ID] = o
-	if !c.opts.KeepAfterPaste && c.gen == gen && c.content != nil {
+	if !c.opts.KeepAfterPaste && !c.keep && c.gen == gen && c.content != nil {
 		// Wiped after one paste: a second destination needs a second
 		// copy, so one user action moves content once.
 		c.content, c.info = nil, Info{}

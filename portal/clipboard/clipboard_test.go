@@ -167,3 +167,28 @@ func TestFloodDoesNotSlowOthers(t *testing.T) {
 		t.Errorf("Airlock's clipboard holds %+v", got)
 	}
 }
+
+// TestKeepAfterPaste: a source whose profile keeps its copies can be pasted
+// twice; the timeout still wipes it.
+func TestKeepAfterPaste(t *testing.T) {
+	a, b, c := startX(t), startX(t), startX(t)
+	a.set(t, "clipboard", "UTF8_STRING", []byte("kept"))
+	cb := New(quiet(), Options{})
+	defer cb.Close()
+	src := domain("a", a)
+	src.Keep = true
+	if _, err := cb.Copy(src); err != nil {
+		t.Fatal(err)
+	}
+	for id, x := range map[string]*xserver{"b": b, "c": c} {
+		if _, err := cb.Paste(domain(id, x)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := x.get(t, "clipboard", "UTF8_STRING"); err != nil || string(got) != "kept" {
+			t.Errorf("reads %q, %v", got, err)
+		}
+	}
+	if _, ok := cb.Show(); !ok {
+		t.Error("a kept copy was wiped by a paste")
+	}
+}

@@ -48,6 +48,8 @@ const (
 	// a profile can only lower).
 	OptClipboardMaxText  = "clipboard_max_text"
 	OptClipboardMaxImage = "clipboard_max_image"
+	// OptClipboardKeep: b, a copy from this sandbox survives a paste.
+	OptClipboardKeep = "clipboard_keep"
 	// OptResumed: b, the sandbox already runs and its broker died: its
 	// document view went with that broker (see Resume).
 	OptResumed = "resumed"
