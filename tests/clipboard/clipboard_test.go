@@ -24,7 +24,7 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 // TestClipboardCrossing: content crosses between sandboxes and the host only
 // through `airlock clipboard copy` then `paste`, typed, capped and wiped.
 func TestClipboardCrossing(t *testing.T) {
-	s := newSession(t, "AIRLOCK_CLIPBOARD_TIMEOUT=10s")
+	s := newSession(t, "AIRLOCK_CLIPBOARD_TIMEOUT=20s")
 	base := harness.Get(t)
 	jpegPath := filepath.Join(base.UserDir(t), "photo.jpg")
 	base.WriteUserFile(t, jpegPath, string(jpegWithExif(t)), 0o644)
@@ -118,6 +118,23 @@ func TestClipboardCrossing(t *testing.T) {
 		}
 		if !strings.Contains(s.portalLog(), "Pasted 13 B of text from clipa into clipb") {
 			t.Errorf("no notification in the log:\n%s", s.portalLog())
+		}
+		// Over the cap with the keys: nothing crosses, and the
+		// notification says why.
+		a.do(t, fmt.Sprintf("big %d", 2<<20))
+		s.press(t, wa, "ctrl+shift+c")
+		deadline := time.Now().Add(60 * time.Second)
+		for !strings.Contains(s.portalLog(), `summary="Nothing copied from clipa" body="text of`) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no refusal notification:\n%s", s.portalLog())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if !strings.Contains(s.portalLog(), "over the cap of 1048576 bytes") {
+			t.Error("the notification does not say why")
+		}
+		if show := s.must(t, "clipboard", "show"); !strings.Contains(show, "empty") {
+			t.Errorf("after a refused copy, show says %q", show)
 		}
 	})
 
