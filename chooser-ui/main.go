@@ -15,10 +15,10 @@ import (
 	"syscall"
 	"time"
 
+	"airlock/chooser-ui/clipboard"
 	"airlock/chooser-ui/filechooser"
 	"airlock/chooser-ui/newfile"
 	"airlock/chooser-ui/openuri"
-	"airlock/chooser-ui/clipboard"
 	"airlock/chooser-ui/protocol"
 )
 
@@ -94,6 +94,10 @@ func main() {
 	}
 	if req.Mode == protocol.ModeNewFile {
 		respond(newfile.Run(&req, filechooser.Icon(req.SandboxIcon)))
+		return
+	}
+	if req.Mode == protocol.ModeNotice {
+		respond(clipboard.Notice(&req, filechooser.Icon(req.SandboxIcon)))
 		return
 	}
 	if req.Mode == protocol.ModeClipboard {

@@ -25,3 +25,17 @@ func Run(r *protocol.Request, icon string) protocol.Response {
 		return protocol.Response{Response: protocol.ResponseCancelled}
 	}
 }
+
+// NoticeRole is the notice's WM_WINDOW_ROLE.
+const NoticeRole = "airlock-notice"
+
+// NoticeSeconds is how long a notice stays.
+const NoticeSeconds = 4
+
+// Notice shows what moved (or why nothing did) for NoticeSeconds, drawn by
+// Airlock at the top right of the host screen, and answers when it is gone.
+func Notice(r *protocol.Request, icon string) protocol.Response {
+	n := r.Notice
+	gtk.Notice(NoticeTitle(), icon, NoticeRole, protocol.Clean(n.Summary, 200), protocol.Clean(n.Body, 400), NoticeSeconds*1000)
+	return protocol.Response{Response: protocol.ResponseSuccess}
+}

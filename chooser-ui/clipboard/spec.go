@@ -44,3 +44,6 @@ func Size(n int64) string {
 	}
 	return fmt.Sprintf("%d B", n)
 }
+
+// NoticeTitle is the title of Airlock's clipboard notices.
+func NoticeTitle() string { return i18n.T("Airlock clipboard") }

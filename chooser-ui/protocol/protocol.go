@@ -19,6 +19,10 @@ const (
 	// ModeClipboard asks whether clipboard content may cross between two
 	// domains (Request.Clipboard); the answer is in Response.Answer.
 	ModeClipboard = "clipboard"
+	// ModeNotice shows a short message drawn by Airlock (Request.Notice)
+	// for a few seconds, without taking the focus; it answers when the
+	// message is gone.
+	ModeNotice = "notice"
 )
 
 // Answers of a ModeNewFile dialog: the words of Airlock's buttons.
@@ -108,6 +112,14 @@ type Request struct {
 	OpenURI *OpenURI `json:"open_uri,omitempty"` // open-uri only: what to open
 
 	Clipboard *Clipboard `json:"clipboard,omitempty"` // clipboard only: what would cross
+	Notice    *Notice    `json:"notice,omitempty"`    // notice only: what to say
+}
+
+// Notice is a ModeNotice message: Airlock's own words (trusted), cleaned
+// and capped anyway.
+type Notice struct {
+	Summary string `json:"summary"`
+	Body    string `json:"body"`
 }
 
 // Clipboard is what a ModeClipboard dialog asks about: content of Kind

@@ -45,6 +45,10 @@ func Validate(r *Request) error {
 		if err := validateClipboard(r); err != nil {
 			return err
 		}
+	case ModeNotice:
+		if r.Notice == nil || Clean(r.Notice.Summary, 0) == "" || len(r.Notice.Summary) > MaxStringBytes || len(r.Notice.Body) > MaxStringBytes {
+			return errors.New("a notice needs a summary of at most 4096 bytes")
+		}
 	case ModeSave, ModeSaveFiles:
 		if r.Multiple {
 			return fmt.Errorf("multiple selection is not possible in mode %q", r.Mode)
@@ -60,6 +64,9 @@ func Validate(r *Request) error {
 	}
 	if r.NewFile != nil && r.Mode != ModeNewFile {
 		return fmt.Errorf("a new file is only for mode %q", ModeNewFile)
+	}
+	if r.Notice != nil && r.Mode != ModeNotice {
+		return fmt.Errorf("a notice is only for mode %q", ModeNotice)
 	}
 	if r.Clipboard != nil && r.Mode != ModeClipboard {
 		return fmt.Errorf("a clipboard crossing is only for mode %q", ModeClipboard)

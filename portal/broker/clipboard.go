@@ -229,10 +229,19 @@ func humanSize(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// notifyClipboard tells the user what moved, through the host's
-// notification server when there is one; the audit log has it anyway.
+// notifyClipboard tells the user what moved: a notice Airlock draws on the
+// host display (airlock-chooser), and the host's notification server when
+// there is one; the audit log has it anyway.
 func (b *Broker) notifyClipboard(summary, body string) {
 	b.log.Info("clipboard notification", "summary", summary, "body", body)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		req := protocol.Request{Mode: protocol.ModeNotice, SandboxName: "Airlock", Notice: &protocol.Notice{Summary: summary, Body: body}}
+		if _, err := b.dialog(ctx, req); err != nil {
+			b.log.Debug("no clipboard notice", "err", err)
+		}
+	}()
 	if b.notes == nil {
 		return
 	}

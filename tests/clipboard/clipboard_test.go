@@ -116,6 +116,8 @@ func TestClipboardCrossing(t *testing.T) {
 		if got := b.do(t, "get clipboard"); got != "got "+b64("by-the-keys-2") {
 			t.Errorf("B reads %q after the keys", got)
 		}
+		// Airlock draws the notice on the host display.
+		s.waitWindow(t, "Airlock clipboard")
 		if !strings.Contains(s.portalLog(), "Pasted 13 B of text from clipa into clipb") {
 			t.Errorf("no notification in the log:\n%s", s.portalLog())
 		}

@@ -321,19 +321,24 @@ func (s *session) background(t *testing.T, args ...string) <-chan harness.Result
 // focuses it and presses keys.
 func (s *session) answer(t *testing.T, title, keys string) {
 	t.Helper()
+	wid := s.waitWindow(t, title)
+	if out, _ := s.x.Host("xdotool", "search", "--onlyvisible", "--class", "^airlock-chooser$"); !strings.Contains(out, wid) {
+		t.Fatalf("the question %q is not airlock-chooser's", title)
+	}
+	s.press(t, wid, keys)
+}
+
+// waitWindow waits for a visible window titled title on the host display.
+func (s *session) waitWindow(t *testing.T, title string) string {
+	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		out, _ := s.x.Host("xdotool", "search", "--onlyvisible", "--class", "^airlock-chooser$")
+		out, _ := s.x.Host("xdotool", "search", "--onlyvisible", "--name", "^"+regexp.QuoteMeta(title)+"$")
 		if ids := strings.Fields(out); len(ids) == 1 {
-			name, _ := s.x.Host("xdotool", "getwindowname", ids[0])
-			if strings.TrimSpace(name) != title {
-				t.Fatalf("question titled %q, want %q", strings.TrimSpace(name), title)
-			}
-			s.press(t, ids[0], keys)
-			return
+			return ids[0]
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no question %q\nportal log:\n%s", title, s.portalLog())
+			t.Fatalf("no window %q\nportal log:\n%s", title, s.portalLog())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
