@@ -31,13 +31,13 @@ static void airlock_notice_run(const char *title, const char *icon, const char *
 	pango_attr_list_unref(bold);
 	gtk_label_set_xalign(GTK_LABEL(l1), 0);
 	gtk_label_set_max_width_chars(GTK_LABEL(l1), 60);
-	gtk_label_set_line_wrap(GTK_LABEL(l1), TRUE);
+	gtk_label_set_ellipsize(GTK_LABEL(l1), PANGO_ELLIPSIZE_END);
 	gtk_box_pack_start(GTK_BOX(box), l1, FALSE, FALSE, 0);
 	if (body[0] != 0) {
 		GtkWidget *l2 = gtk_label_new(body);
 		gtk_label_set_xalign(GTK_LABEL(l2), 0);
 		gtk_label_set_max_width_chars(GTK_LABEL(l2), 60);
-		gtk_label_set_line_wrap(GTK_LABEL(l2), TRUE);
+		gtk_label_set_ellipsize(GTK_LABEL(l2), PANGO_ELLIPSIZE_END);
 		gtk_box_pack_start(GTK_BOX(box), l2, FALSE, FALSE, 0);
 	}
 	GtkWidget *frame = gtk_frame_new(NULL);
@@ -45,8 +45,12 @@ static void airlock_notice_run(const char *title, const char *icon, const char *
 	gtk_container_add(GTK_CONTAINER(w), frame);
 	atk_object_set_name(gtk_widget_get_accessible(w), summary);
 	gtk_widget_show_all(w);
-	gint ww, wh;
-	gtk_window_get_size(GTK_WINDOW(w), &ww, &wh);
+	// Labels are ellipsized, never wrapped (a wrapping label asks for its
+	// height at its narrowest width): the popup takes its natural size.
+	GtkRequisition nat;
+	gtk_widget_get_preferred_size(w, NULL, &nat);
+	gtk_window_resize(GTK_WINDOW(w), nat.width, nat.height);
+	gint ww = nat.width;
 	GdkDisplay *dpy = gtk_widget_get_display(w);
 	GdkMonitor *mon = gdk_display_get_primary_monitor(dpy);
 	if (mon == NULL)
