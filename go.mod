@@ -14,4 +14,4 @@ require (
 	github.com/hanwen/go-fuse/v2 v2.12.1
 )
 
-require github.com/jezek/xgb v1.1.1 // indirect
+require github.com/jezek/xgb v1.1.1

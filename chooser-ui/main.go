@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"airlock/chooser-ui/clipboard"
 	"airlock/chooser-ui/filechooser"
 	"airlock/chooser-ui/newfile"
 	"airlock/chooser-ui/openuri"
@@ -93,6 +94,14 @@ func main() {
 	}
 	if req.Mode == protocol.ModeNewFile {
 		respond(newfile.Run(&req, filechooser.Icon(req.SandboxIcon)))
+		return
+	}
+	if req.Mode == protocol.ModeNotice {
+		respond(clipboard.Notice(&req, filechooser.Icon(req.SandboxIcon)))
+		return
+	}
+	if req.Mode == protocol.ModeClipboard {
+		respond(clipboard.Run(&req, filechooser.Icon(req.SandboxIcon)))
 		return
 	}
 	if req.Mode == protocol.ModeOpenURI {

@@ -175,6 +175,8 @@ func run(log *slog.Logger, replace bool) error {
 		return fmt.Errorf("%s is already running (use --replace to take over)", control.BusName)
 	}
 	log.Info("airlock-portal ready", "name", control.BusName, "pid", os.Getpid())
+	// Only the broker that owns the name grabs the clipboard keys.
+	b.StartClipboardKeys()
 	go b.Run(ctx)
 	select {
 	case <-ctx.Done():

@@ -9,7 +9,7 @@ GO_WANTED=go1.26.8
 # Debian packages: the sandbox's runtime (Xephyr, xauth), the real components
 # the tests drive (dbus-daemon, Xvfb, GTK, zenity, xdotool), and the anchors
 # the benchmarks compare against (bubblewrap, xdg-dbus-proxy).
-AIRLOCK_PACKAGES="ca-certificates git gcc pkg-config libgtk-3-dev xvfb xserver-xephyr xauth
+AIRLOCK_PACKAGES="ca-certificates git gcc pkg-config libgtk-3-dev xvfb xserver-xephyr xauth xclip
  x11-utils x11-apps x11-xserver-utils xdotool imagemagick dbus dbus-x11 libglib2.0-bin python3-gi python3-dbus
  gir1.2-gtk-3.0 gir1.2-gtk-4.0 zenity bubblewrap xdg-dbus-proxy iproute2 procps psmisc fuse3 at-spi2-core python3-pyatspi gettext"
 

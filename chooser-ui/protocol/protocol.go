@@ -16,6 +16,13 @@ const (
 	// sandbox passed to the OpenURI portal, in a host application
 	// (Request.OpenURI); the answer is in Response.Answer.
 	ModeOpenURI = "open-uri"
+	// ModeClipboard asks whether clipboard content may cross between two
+	// domains (Request.Clipboard); the answer is in Response.Answer.
+	ModeClipboard = "clipboard"
+	// ModeNotice shows a short message drawn by Airlock (Request.Notice)
+	// for a few seconds, without taking the focus; it answers when the
+	// message is gone.
+	ModeNotice = "notice"
 )
 
 // Answers of a ModeNewFile dialog: the words of Airlock's buttons.
@@ -25,6 +32,9 @@ const (
 	// Answers of a ModeOpenURI dialog.
 	AnswerOpen     = "open"
 	AnswerDontOpen = "dont-open"
+	// Answers of a ModeClipboard dialog.
+	AnswerAllow  = "allow"
+	AnswerRefuse = "refuse"
 )
 
 // Response codes, as in org.freedesktop.portal.Request.Response.
@@ -100,6 +110,27 @@ type Request struct {
 
 	NewFile *NewFile `json:"new_file,omitempty"` // new-file only: the file to ask about
 	OpenURI *OpenURI `json:"open_uri,omitempty"` // open-uri only: what to open
+
+	Clipboard *Clipboard `json:"clipboard,omitempty"` // clipboard only: what would cross
+	Notice    *Notice    `json:"notice,omitempty"`    // notice only: what to say
+}
+
+// Notice is a ModeNotice message: Airlock's own words (trusted), cleaned
+// and capped anyway.
+type Notice struct {
+	Summary string `json:"summary"`
+	Body    string `json:"body"`
+}
+
+// Clipboard is what a ModeClipboard dialog asks about: content of Kind
+// ("text" or "image") and Size bytes moving from Source to Destination
+// (trusted names: a sandbox's profile name, "host", or Airlock's
+// clipboard). Never the content.
+type Clipboard struct {
+	Source      string `json:"source"`
+	Destination string `json:"destination"`
+	Kind        string `json:"kind"`
+	Size        int64  `json:"size"`
 }
 
 // OpenURI is what a ModeOpenURI dialog asks about: a link (URI) or a

@@ -41,6 +41,14 @@ func Validate(r *Request) error {
 		if err := validateOpenURI(r); err != nil {
 			return err
 		}
+	case ModeClipboard:
+		if err := validateClipboard(r); err != nil {
+			return err
+		}
+	case ModeNotice:
+		if r.Notice == nil || Clean(r.Notice.Summary, 0) == "" || len(r.Notice.Summary) > MaxStringBytes || len(r.Notice.Body) > MaxStringBytes {
+			return errors.New("a notice needs a summary of at most 4096 bytes")
+		}
 	case ModeSave, ModeSaveFiles:
 		if r.Multiple {
 			return fmt.Errorf("multiple selection is not possible in mode %q", r.Mode)
@@ -56,6 +64,12 @@ func Validate(r *Request) error {
 	}
 	if r.NewFile != nil && r.Mode != ModeNewFile {
 		return fmt.Errorf("a new file is only for mode %q", ModeNewFile)
+	}
+	if r.Notice != nil && r.Mode != ModeNotice {
+		return fmt.Errorf("a notice is only for mode %q", ModeNotice)
+	}
+	if r.Clipboard != nil && r.Mode != ModeClipboard {
+		return fmt.Errorf("a clipboard crossing is only for mode %q", ModeClipboard)
 	}
 	if r.OpenURI != nil && r.Mode != ModeOpenURI {
 		return fmt.Errorf("a link to open is only for mode %q", ModeOpenURI)
@@ -272,6 +286,26 @@ func validatePath(p string) error {
 	}
 	if !filepath.IsAbs(p) || filepath.Clean(p) != p {
 		return fmt.Errorf("path %q is not absolute and clean", p)
+	}
+	return nil
+}
+
+// validateClipboard checks a ModeClipboard request: both sides named, a
+// known kind, and nothing of a file chooser.
+func validateClipboard(r *Request) error {
+	c := r.Clipboard
+	switch {
+	case c == nil:
+		return errors.New("no clipboard crossing to ask about")
+	case r.Multiple || r.Directory || r.ShowReadOnly || len(r.Files) > 0 || r.CurrentFile != "" ||
+		len(r.Filters) > 0 || r.CurrentFilter != nil || len(r.Choices) > 0 || r.NewFile != nil || r.OpenURI != nil:
+		return fmt.Errorf("file chooser options are not possible in mode %q", r.Mode)
+	case Clean(c.Source, 0) == "" || Clean(c.Destination, 0) == "" || len(c.Source) > MaxStringBytes || len(c.Destination) > MaxStringBytes:
+		return errors.New("a clipboard crossing needs both sides")
+	case c.Kind != "text" && c.Kind != "image":
+		return fmt.Errorf("unknown clipboard content kind %q", c.Kind)
+	case c.Size < 0:
+		return fmt.Errorf("negative size %d", c.Size)
 	}
 	return nil
 }

@@ -55,6 +55,7 @@ type Client struct {
 	// again after a broker crash (resume.go).
 	regMu   sync.Mutex
 	regArgs []any
+	display []any // AttachDisplay's arguments (nil: none)
 
 	// kept holds the sandbox's bus while the broker serves it, so that a
 	// broker crash closes none of its sockets (resume.go).
@@ -117,19 +118,35 @@ func (b *Client) Register(p *profile.Profile, id, name, a11yInside string) (stri
 		dn = name
 	}
 	opts := map[string]dbus.Variant{
-		control.OptDisplayName:      dbus.MakeVariant(dn),
-		control.OptIcon:             dbus.MakeVariant(p.Icon),
-		control.OptBusNames:         dbus.MakeVariant(p.RelayedNames()),
-		control.OptDefaultGrant:     dbus.MakeVariant(p.DefaultGrant),
-		control.OptPersistentGrants: dbus.MakeVariant(p.PersistentGrants),
-		control.OptA11yBus:          dbus.MakeVariant(a11yInside),
-		control.OptNativeGrants:     dbus.MakeVariant(p.Grants == profile.GrantsNative),
-		control.OptOpenURI:          dbus.MakeVariant(p.OpenURI),
+		control.OptDisplayName:       dbus.MakeVariant(dn),
+		control.OptIcon:              dbus.MakeVariant(p.Icon),
+		control.OptBusNames:          dbus.MakeVariant(p.RelayedNames()),
+		control.OptDefaultGrant:      dbus.MakeVariant(p.DefaultGrant),
+		control.OptPersistentGrants:  dbus.MakeVariant(p.PersistentGrants),
+		control.OptA11yBus:           dbus.MakeVariant(a11yInside),
+		control.OptNativeGrants:      dbus.MakeVariant(p.Grants == profile.GrantsNative),
+		control.OptOpenURI:           dbus.MakeVariant(p.OpenURI),
+		control.OptClipboardCopy:     dbus.MakeVariant(p.ClipboardCopy),
+		control.OptClipboardPaste:    dbus.MakeVariant(p.ClipboardPaste),
+		control.OptClipboardMaxText:  dbus.MakeVariant(uint64(p.ClipboardMaxText)),
+		control.OptClipboardMaxImage: dbus.MakeVariant(uint64(p.ClipboardMaxImage)),
+		control.OptClipboardKeep:     dbus.MakeVariant(p.ClipboardKeep),
 	}
 	b.regMu.Lock()
 	b.regArgs = []any{id, name, p.Name, opts}
 	b.regMu.Unlock()
 	return b.c.Register(ctx, id, name, p.Name, opts)
+}
+
+// AttachDisplay registers the sandbox's nested X server with the broker,
+// and remembers it for a resume.
+func (b *Client) AttachDisplay(id, socket string, cookie []byte, pid int) error {
+	ctx, cancel := callCtx()
+	defer cancel()
+	b.regMu.Lock()
+	b.display = []any{id, socket, append([]byte(nil), cookie...), uint32(pid)}
+	b.regMu.Unlock()
+	return b.c.AttachDisplay(ctx, id, socket, cookie, uint32(pid))
 }
 
 // Grant makes a host file visible inside and returns its inside path.

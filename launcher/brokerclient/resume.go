@@ -146,6 +146,14 @@ func (b *Client) resumeOnce(id, dead string) (*os.File, <-chan struct{}, error) 
 		<-done
 		return nil, nil, err
 	}
+	b.regMu.Lock()
+	disp := b.display
+	b.regMu.Unlock()
+	if len(disp) == 4 {
+		if err := b.c.AttachDisplay(ctx, disp[0].(string), disp[1].(string), disp[2].([]byte), disp[3].(uint32)); err != nil {
+			b.log.Warn("the new airlock-portal cannot reach the sandbox's display: its clipboard stays its own", "sandbox_id", id, "err", err)
+		}
+	}
 	return mine, done, nil
 }
 

@@ -48,7 +48,9 @@ func usage() string {
 		"  airlock profile show NAME|FILE\n" +
 		"  airlock grant [--rw] ID|NAME PATH\n" +
 		"  airlock grants [ID|NAME]\n" +
-		"  airlock revoke ID|NAME DOC\n")
+		"  airlock revoke ID|NAME DOC\n" +
+		"  airlock clipboard copy|paste ID|NAME|host\n" +
+		"  airlock clipboard show|clear\n")
 }
 
 func errorf(format string, args ...any) {
@@ -76,6 +78,8 @@ func Main(args []string) int {
 		return cmdGrants(args[1:])
 	case "revoke":
 		return cmdRevoke(args[1:])
+	case "clipboard":
+		return cmdClipboard(args[1:])
 	case "profile":
 		if len(args) == 3 && args[1] == "show" {
 			return cmdProfileShow(args[2])

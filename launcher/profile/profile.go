@@ -176,10 +176,35 @@ type Profile struct {
 	// file in a host application (the OpenURI portal): "ask" (each time,
 	// in a dialog Airlock draws) or "none" (refused).
 	OpenURI string `toml:"open_uri"`
+	// ClipboardCopy and ClipboardPaste are the clipboard policy per
+	// direction: copy takes this sandbox's CLIPBOARD into Airlock's
+	// clipboard, paste offers Airlock's clipboard to it. "allow" (the
+	// user's action is the consent), "ask" (a dialog Airlock draws) or
+	// "none".
+	ClipboardCopy  string `toml:"clipboard_copy"`
+	ClipboardPaste string `toml:"clipboard_paste"`
+	// ClipboardMaxText and ClipboardMaxImage lower the broker's caps
+	// (bytes; 1 MiB of text, 16 MiB of image).
+	ClipboardMaxText  int64 `toml:"clipboard_max_text"`
+	ClipboardMaxImage int64 `toml:"clipboard_max_image"`
+	// ClipboardKeep keeps a copy made from this sandbox in Airlock's
+	// clipboard after it was pasted, until the timeout (default: wiped
+	// after one paste).
+	ClipboardKeep bool `toml:"clipboard_keep"`
 }
 
 // maxPackages bounds the packages key.
 const maxPackages = 8
+
+// Clipboard policies and caps.
+const (
+	ClipboardNone  = "none"
+	ClipboardAsk   = "ask"
+	ClipboardAllow = "allow"
+
+	MaxClipboardText  = 1 << 20
+	MaxClipboardImage = 16 << 20
+)
 
 // Bounds of max_open_files: below the minimum toolkits fail to start; the
 // maximum is the kernel's default fs.nr_open.
@@ -212,6 +237,11 @@ func Defaults() Profile {
 		MaxOpenFiles: DefaultOpenFiles,
 		FileDialog:   FileDialogAirlock,
 		OpenURI:      OpenURIAsk,
+
+		ClipboardCopy:     ClipboardAllow,
+		ClipboardPaste:    ClipboardAllow,
+		ClipboardMaxText:  MaxClipboardText,
+		ClipboardMaxImage: MaxClipboardImage,
 	}
 }
 
@@ -424,6 +454,21 @@ func (p *Profile) validate() error {
 	}
 	if err := oneOf("open_uri", p.OpenURI, OpenURIAsk, OpenURINone); err != nil {
 		return err
+	}
+	if err := oneOf("clipboard_copy", p.ClipboardCopy, ClipboardNone, ClipboardAsk, ClipboardAllow); err != nil {
+		return err
+	}
+	if err := oneOf("clipboard_paste", p.ClipboardPaste, ClipboardNone, ClipboardAsk, ClipboardAllow); err != nil {
+		return err
+	}
+	// A profile may lower the caps, never raise them: the broker holds the
+	// content in memory and re-encodes images, so the caps bound what one
+	// sandbox can make it spend.
+	if p.ClipboardMaxText < 1 || p.ClipboardMaxText > MaxClipboardText {
+		return bad("clipboard_max_text", "%d is not between %d and %d", p.ClipboardMaxText, 1, MaxClipboardText)
+	}
+	if p.ClipboardMaxImage < 1 || p.ClipboardMaxImage > MaxClipboardImage {
+		return bad("clipboard_max_image", "%d is not between %d and %d", p.ClipboardMaxImage, 1, MaxClipboardImage)
 	}
 	switch p.Grants {
 	case GrantsPrivate:

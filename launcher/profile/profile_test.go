@@ -53,6 +53,8 @@ TOR_SKIP_LAUNCH = "1"
 		Env:          map[string]string{"TOR_SKIP_LAUNCH": "1"},
 		DefaultGrant: GrantReadWrite, PersistentGrants: true, Grants: GrantsNative, BusNames: []string{"org.example.Foo"},
 		InputMethod: InputMethodIBus, MaxOpenFiles: 4096, FileDialog: FileDialogApp, OpenURI: OpenURINone,
+		ClipboardCopy: ClipboardAllow, ClipboardPaste: ClipboardAllow,
+		ClipboardMaxText: MaxClipboardText, ClipboardMaxImage: MaxClipboardImage,
 	}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("got %+v\nwant %+v", p, want)
@@ -95,6 +97,10 @@ func TestParseErrors(t *testing.T) {
 		{"bad display", "display = \"wayland-raw\"\n", 1, "display", "is not one of"},
 		{"bad default_grant", "default_grant = \"all\"\n", 1, "default_grant", "is not one of"},
 		{"bad open_uri", "open_uri = \"always\"\n", 1, "open_uri", "is not one of"},
+		{"bad clipboard_copy", "\nclipboard_copy = \"yes\"\n", 2, "clipboard_copy", `"yes" is not one of none, ask, allow`},
+		{"bad clipboard_paste", "clipboard_paste = \"never\"\n", 1, "clipboard_paste", "is not one of"},
+		{"clipboard_max_text too high", "clipboard_max_text = 2000000\n", 1, "clipboard_max_text", "is not between 1 and 1048576"},
+		{"clipboard_max_image zero", "clipboard_max_image = 0\n", 1, "clipboard_max_image", "is not between"},
 		{"bad tor_socks", "tor_socks = \"localhost\"\n", 1, "tor_socks", "HOST:PORT"},
 		{"bad tor_socks port", "tor_socks = \"127.0.0.1:x9\"\n", 1, "tor_socks", "bad port"},
 		{"bad screen", "xephyr_screen = \"10x10\"\n", 1, "xephyr_screen", "WIDTHxHEIGHT"},

@@ -241,6 +241,14 @@ func (s *Sandbox) startXephyr(runtimeIn string) ([]string, error) {
 	s.bind(OpBind, sock, "/tmp/.X11-unix/X0", false)
 	s.bind(OpROBind, auth, runtimeIn+"/Xauthority", false)
 	s.log.Info("nested display started", "xephyr_pid", cmd.Process.Pid, "width", w, "height", h)
+	if s.opts.Broker != nil {
+		// The broker reads and sets this display's clipboard as an X
+		// client of its own, on the host side of the socket: the
+		// sandbox's clipboard crosses only through it (portal/clipboard).
+		if err := s.opts.Broker.AttachDisplay(s.plan.ID, sock, cookie, cmd.Process.Pid); err != nil {
+			s.log.Warn("the sandbox's clipboard stays its own: the broker cannot reach its display", "err", err)
+		}
+	}
 	if s.opts.Profile.WindowManager == profile.WMAirlock {
 		s.startWM(sock, auth)
 	}

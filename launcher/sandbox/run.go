@@ -41,6 +41,10 @@ type Broker interface {
 	A11yBus() string
 	// InputMethodRunning says whether the host session runs IBus.
 	InputMethodRunning() bool
+	// AttachDisplay registers the sandbox's nested X server (its host-side
+	// socket and cookie) for the broker's clipboard.
+	// xephyrPid is the nested server's host pid.
+	AttachDisplay(id, socket string, cookie []byte, xephyrPid int) error
 	// Grant makes a host file visible inside and returns its inside path.
 	Grant(id, hostPath string, writable bool) (inside string, err error)
 	// ReadOnlyFiles lists the sandbox's read-only file grants so far (host
@@ -78,9 +82,10 @@ func (DryRunBroker) InputMethodRunning() bool { return true }
 func (DryRunBroker) Grant(_, hostPath string, _ bool) (string, error) {
 	return filepath.Join("/run/user", strconv.Itoa(os.Getuid()), "doc", PlaceholderDocID, filepath.Base(hostPath)), nil
 }
-func (DryRunBroker) ReadOnlyFiles(string) map[string]string { return nil }
-func (DryRunBroker) AttachBus(string, int, *os.File) error  { return errors.New("a dry run has no bus") }
-func (DryRunBroker) Unregister(string)                      {}
+func (DryRunBroker) ReadOnlyFiles(string) map[string]string          { return nil }
+func (DryRunBroker) AttachBus(string, int, *os.File) error           { return errors.New("a dry run has no bus") }
+func (DryRunBroker) Unregister(string)                               {}
+func (DryRunBroker) AttachDisplay(string, string, []byte, int) error { return nil }
 
 // Sandbox is a prepared run.
 type Sandbox struct {

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"airlock/portal/busserver"
+	"airlock/portal/clipboard"
 	"airlock/portal/control"
 	"airlock/portal/desktop"
 	"airlock/portal/docstore"
@@ -58,6 +59,15 @@ type Sandbox struct {
 
 	DocView string // host path of its document view ("" without a store)
 
+	// Clipboard: the profile's policy per direction and caps, and its
+	// nested display (AttachDisplay; "" before or without one).
+	ClipCopy, ClipPaste       string
+	ClipMaxText, ClipMaxImage int64
+	XSocket                   string
+	XCookie                   []byte
+	XPid                      uint32 // the nested server's host pid (AttachDisplay)
+	ClipKeep                  bool   // a copy from it survives a paste
+
 	Server  *busserver.Server
 	Desktop *desktop.Desktop
 	Notes   *notification.Portal
@@ -76,6 +86,7 @@ type Broker struct {
 	dialog   filechooser.Dialog // the session's one chooser pool
 	folders  *filechooser.Folders
 	notes    *notification.Hub // nil without a host bus
+	clip     *clipboard.Clipboard
 
 	// mu guards the fields below.
 	mu        sync.Mutex
@@ -96,6 +107,7 @@ func New(log *slog.Logger, host *dbus.Conn, settings desktop.SettingsSource, reg
 	}
 	b := &Broker{log: log, uid: os.Getuid(), host: host, settings: settings, grants: reg, dialog: dialog,
 		folders: filechooser.NewFolders(), sandboxes: map[string]*Sandbox{}, idle: make(chan struct{})}
+	b.clip = clipboard.New(log, b.clipboardOptions())
 	if host != nil {
 		b.notes = notification.NewHub(host, log)
 	}
@@ -325,9 +337,74 @@ func readOpts(sb *Sandbox, opts map[string]dbus.Variant) {
 	if v, ok := opts[control.OptPid].Value().(uint32); ok {
 		sb.Pid = v
 	}
+	// Any word but "allow" and "ask" refuses: an unknown policy fails
+	// closed.
+	sb.ClipCopy, sb.ClipPaste = clipPolicy(opts[control.OptClipboardCopy]), clipPolicy(opts[control.OptClipboardPaste])
+	if v, ok := opts[control.OptClipboardMaxText].Value().(uint64); ok && v > 0 && v < 1<<40 {
+		sb.ClipMaxText = int64(v)
+	}
+	if v, ok := opts[control.OptClipboardMaxImage].Value().(uint64); ok && v > 0 && v < 1<<40 {
+		sb.ClipMaxImage = int64(v)
+	}
+	if v, ok := opts[control.OptClipboardKeep].Value().(bool); ok {
+		sb.ClipKeep = v
+	}
 	if v, ok := opts[control.OptResumed].Value().(bool); ok {
 		sb.Resumed = v
 	}
+}
+
+func clipPolicy(v dbus.Variant) string {
+	if v.Signature().String() == "" {
+		return "allow" // an older launcher: the default
+	}
+	switch s, _ := v.Value().(string); s {
+	case "allow", "ask":
+		return s
+	}
+	return "none"
+}
+
+// AttachDisplay records the sandbox's nested X server, which the broker
+// reaches as an X client for the clipboard.
+func (o controlObject) AttachDisplay(sender dbus.Sender, id, socket string, cookie []byte, pid uint32) *dbus.Error {
+	b := o.b
+	sb, derr := b.ownSandbox(sender, id)
+	if derr != nil {
+		return derr
+	}
+	if err := checkXSocket(socket, b.uid); err != nil {
+		return failed("bad display socket: %v", err)
+	}
+	// MIT-MAGIC-COOKIE-1 is 16 bytes.
+	if len(cookie) != 16 {
+		return failed("bad display cookie: %d bytes, want 16", len(cookie))
+	}
+	b.mu.Lock()
+	sb.XSocket, sb.XCookie, sb.XPid = socket, append([]byte(nil), cookie...), pid
+	b.mu.Unlock()
+	b.log.Info("sandbox display attached", "sandbox", sb.DisplayName, "sandbox_id", sb.ID, "socket", socket)
+	return nil
+}
+
+// checkXSocket insists on an absolute path to a unix socket that this user
+// owns (a launcher runs as the broker's user; anything else was not made by
+// it).
+func checkXSocket(path string, uid int) error {
+	if !strings.HasPrefix(path, "/") || len(path) > 107 {
+		return fmt.Errorf("%q is not an absolute socket path", path)
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
+		return fmt.Errorf("%s is not a socket", path)
+	}
+	if int(st.Uid) != uid {
+		return fmt.Errorf("%s belongs to uid %d", path, st.Uid)
+	}
+	return nil
 }
 
 func validID(id string) bool {
@@ -532,6 +609,8 @@ func (b *Broker) remove(id string) {
 		sb.IBus.Close()
 	}
 	b.grants.RemoveSandbox(id)
+	// What Airlock offered on its display goes; a copy made from it stays.
+	b.clip.Forget(id)
 	b.log.Info("sandbox ended", "sandbox", sb.DisplayName, "sandbox_id", sb.ID)
 	b.checkIdle()
 }
@@ -547,6 +626,7 @@ func (b *Broker) Close() {
 	for _, id := range ids {
 		b.remove(id)
 	}
+	b.clip.Close()
 }
 
 // Run serves host bus signals until ctx ends.

@@ -39,6 +39,17 @@ const (
 	OptA11yBus          = "a11y_bus"          // s: the accessibility bus address inside, when the launcher bound it
 	OptNativeGrants     = "native_grants"     // b: read-only file grants are bound natively by the launcher
 	OptOpenURI          = "open_uri"          // s: "ask" or "none" (the OpenURI portal); absent: "ask"
+	// Clipboard policy of the profile, per direction: s, "none", "ask" or
+	// "allow" (absent: "allow"). Copy is from this sandbox into Airlock's
+	// clipboard, paste from it into this sandbox.
+	OptClipboardCopy  = "clipboard_copy"
+	OptClipboardPaste = "clipboard_paste"
+	// Caps of the profile: t, bytes (absent or 0: the broker's caps, which
+	// a profile can only lower).
+	OptClipboardMaxText  = "clipboard_max_text"
+	OptClipboardMaxImage = "clipboard_max_image"
+	// OptClipboardKeep: b, a copy from this sandbox survives a paste.
+	OptClipboardKeep = "clipboard_keep"
 	// OptResumed: b, the sandbox already runs and its broker died: its
 	// document view went with that broker (see Resume).
 	OptResumed = "resumed"
@@ -233,6 +244,50 @@ func (c *Client) Grants(ctx context.Context, id string) ([]grant.Grant, error) {
 func (c *Client) Revoke(ctx context.Context, id, doc string) (native bool, err error) {
 	err = c.obj.CallWithContext(ctx, Interface+".Revoke", 0, id, doc).Store(&native)
 	return native, err
+}
+
+// AttachDisplay tells the broker where the sandbox's nested X server listens
+// (its host-side socket path) and its cookie: the broker reaches the
+// sandbox's clipboard there, as an X client the sandbox cannot see.
+func (c *Client) AttachDisplay(ctx context.Context, id, socket string, cookie []byte, pid uint32) error {
+	return c.obj.CallWithContext(ctx, Interface+".AttachDisplay", 0, id, socket, cookie, pid).Err
+}
+
+// ClipboardDomainHost names the host display as a clipboard domain.
+const ClipboardDomainHost = "host"
+
+// ClipboardInfo describes Airlock's clipboard, never its content.
+type ClipboardInfo struct {
+	Kind   string // "text" or "image"; "" when empty
+	Size   uint64
+	Source string
+}
+
+// ClipboardCopy copies domain's (a sandbox id or "host") CLIPBOARD into
+// Airlock's clipboard.
+func (c *Client) ClipboardCopy(ctx context.Context, domain string) (ClipboardInfo, error) {
+	var i ClipboardInfo
+	err := c.obj.CallWithContext(ctx, Interface+".ClipboardCopy", 0, domain).Store(&i.Kind, &i.Size)
+	return i, err
+}
+
+// ClipboardPaste offers Airlock's clipboard on domain's CLIPBOARD.
+func (c *Client) ClipboardPaste(ctx context.Context, domain string) (ClipboardInfo, error) {
+	var i ClipboardInfo
+	err := c.obj.CallWithContext(ctx, Interface+".ClipboardPaste", 0, domain).Store(&i.Kind, &i.Size, &i.Source)
+	return i, err
+}
+
+// ClipboardShow describes Airlock's clipboard.
+func (c *Client) ClipboardShow(ctx context.Context) (ClipboardInfo, error) {
+	var i ClipboardInfo
+	err := c.obj.CallWithContext(ctx, Interface+".ClipboardShow", 0).Store(&i.Kind, &i.Size, &i.Source)
+	return i, err
+}
+
+// ClipboardClear wipes Airlock's clipboard.
+func (c *Client) ClipboardClear(ctx context.Context) error {
+	return c.obj.CallWithContext(ctx, Interface+".ClipboardClear", 0).Err
 }
 
 // Unregister tells the broker the sandbox ended (it also notices by itself
