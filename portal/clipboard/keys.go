@@ -166,33 +166,36 @@ func (k *Keys) Run(press func(Press)) error {
 		if !ok {
 			continue
 		}
-		win := k.focusedTop()
-		press(Press{Action: act, Window: win, Pid: k.pidOf(win)})
+		win, pid := k.focusedOwner()
+		press(Press{Action: act, Window: win, Pid: pid})
 	}
 }
 
 // Close releases the grabs.
 func (k *Keys) Close() { k.c.Close() }
 
-// focusedTop is the top-level window (a child of the root) holding the
-// focus, or 0.
-func (k *Keys) focusedTop() xproto.Window {
+// focusedOwner is the window holding the focus and the pid of the process
+// that made it: the focused window itself, or the nearest of its ancestors
+// whose maker the server knows (0, 0 for none). Not the child of the root:
+// on a desktop whose window manager reparents, that is the manager's frame,
+// and a sandbox's Xephyr window inside it would count as the host's.
+func (k *Keys) focusedOwner() (xproto.Window, uint32) {
 	f, err := replyWithin(func() (*xproto.GetInputFocusReply, error) { return xproto.GetInputFocus(k.c).Reply() })
 	if err != nil || f.Focus == xproto.WindowNone || f.Focus == 1 /* PointerRoot */ || f.Focus == k.root {
-		return 0
+		return 0, 0
 	}
 	w := f.Focus
-	for i := 0; i < 64; i++ {
+	for i := 0; i < 64 && w != 0 && w != k.root; i++ {
+		if pid := k.pidOf(w); pid != 0 {
+			return w, pid
+		}
 		t, err := replyWithin(func() (*xproto.QueryTreeReply, error) { return xproto.QueryTree(k.c, w).Reply() })
 		if err != nil {
-			return 0
-		}
-		if t.Parent == k.root || t.Parent == 0 {
-			return w
+			return 0, 0
 		}
 		w = t.Parent
 	}
-	return 0
+	return 0, 0
 }
 
 // pidOf asks the host X server which process made window w. The server
