@@ -57,7 +57,7 @@ title() { xdotool getwindowname "$w"; }
 until_title() { for i in $(seq 300); do title | grep -q "$1" && return 0; sleep 0.1; done; echo "== timeout waiting for title $1: $(title)"; cat /tmp/gedit.log; exit 1; }
 gedit --standalone >/tmp/gedit.log 2>&1 &
 w=$(xdotool search --sync --onlyvisible --class gedit | head -1)
-`+pressOpenUntilTold+`
+` + pressOpenUntilTold + `
 until_title '^report.txt '; echo "== opened $(title)"
 xdotool windowfocus --sync "$w"; xdotool key --clearmodifiers ctrl+End; xdotool type --delay 20 " EDITED"
 until_title '^\*report.txt '
@@ -130,7 +130,7 @@ mkdir -p /tmp/lo-profile/user; cat >/tmp/lo-profile/user/registrymodifications.x
 XCU
 soffice --writer --norestore -env:UserInstallation=file:///tmp/lo-profile >/tmp/lo.log 2>&1 &
 w=$(xdotool search --sync --onlyvisible --name 'LibreOffice Writer$' | head -1)
-`+pressOpenUntilTold+`
+` + pressOpenUntilTold + `
 until_title '^memo.fodt - '
 w=$(xdotool search --onlyvisible --name '^memo.fodt - ' | head -1); echo "== opened"
 xdotool windowfocus --sync "$w"; sleep 1; xdotool key --clearmodifiers ctrl+Home; xdotool type --delay 30 "Typed in Writer. "
@@ -233,7 +233,7 @@ title() { xdotool getwindowname "$w"; }
 until_title() { for i in $(seq 1200); do title | grep -q "$1" && return 0; sleep 0.1; done; echo "== timeout waiting for title $1: $(title)"; cat /tmp/evince.log; exit 1; }
 evince >/tmp/evince.log 2>&1 &
 w=$(xdotool search --sync --onlyvisible --class evince | head -1)
-`+pressOpenUntilTold+`
+` + pressOpenUntilTold + `
 until_title '^paper.pdf'; echo "== opened"
 xdotool windowfocus --sync "$w"; xdotool key --clearmodifiers ctrl+s; echo "== save a copy"
 read x; xdotool windowfocus --sync "$w"; xdotool key --clearmodifiers ctrl+w; wait; echo "== end"`
@@ -284,7 +284,7 @@ title() { xdotool getwindowname "$w"; }
 until_title() { for i in $(seq 1200); do title | grep -q "$1" && return 0; sleep 0.1; done; echo "== timeout waiting for title $1: $(title)"; cat /tmp/te.log; exit 1; }
 gnome-text-editor --standalone >/tmp/te.log 2>&1 &
 w=$(xdotool search --sync --onlyvisible --class gnome-text-editor | head -1)
-`+pressOpenUntilTold+`
+` + pressOpenUntilTold + `
 until_title '^report.txt'; echo "== opened $(title)"
 xdotool windowfocus --sync "$w"; sleep 1; xdotool key --clearmodifiers ctrl+End; xdotool type --delay 30 " EDITED"
 sleep 1; echo "== modified $(title)"; xdotool key --clearmodifiers ctrl+s; echo "== saved"
