@@ -54,7 +54,7 @@ func (s *session) firstDialog(t *testing.T, a *app, title string) string {
 // open ("*" first while modified).
 const geditOwnDialogs = `export GSETTINGS_BACKEND=memory NO_AT_BRIDGE=1 G_MESSAGES_DEBUG=airlock-gtkdialog
 title() { xdotool getwindowname "$w"; }
-until_title() { for i in $(seq 300); do title | grep -q "$1" && return 0; sleep 0.1; done; echo "== timeout waiting for title $1: $(title)"; cat /tmp/gedit.log; exit 1; }
+until_title() { for i in $(seq 1200); do title | grep -q "$1" && return 0; sleep 0.1; done; echo "== timeout waiting for title $1: $(title)"; cat /tmp/gedit.log; exit 1; }
 gedit --standalone >/tmp/gedit.log 2>&1 &
 w=$(xdotool search --sync --onlyvisible --class gedit | head -1)
 ` + pressOpenUntilTold + `
