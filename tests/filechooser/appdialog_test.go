@@ -1,7 +1,6 @@
 package filechooser_test
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -198,32 +197,6 @@ func TestWriterOwnDialogsUseAirlockChooser(t *testing.T) {
 	}
 }
 
-// minimalPDF is a one-page PDF whose page says "Airlock" (xref offsets
-// computed by pdfDoc).
-func minimalPDF() string {
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-		"<< /Length 44 >>\nstream\nBT /F1 24 Tf 50 100 Td (Airlock) Tj ET\nendstream",
-		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-	}
-	var b strings.Builder
-	b.WriteString("%PDF-1.4\n")
-	offsets := make([]int, len(objs))
-	for i, o := range objs {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	return b.String()
-}
-
 // evinceDialogs runs in the sandbox with the shipped document-viewer
 // profile: evince (GtkFileChooserNative, which reaches the portal itself
 // with GTK_USE_PORTAL=1) opens a host PDF with Ctrl+O, then saves a copy
@@ -246,7 +219,7 @@ func TestEvinceOpensAndSavesCopy(t *testing.T) {
 	needBins(t, "evince")
 	t.Parallel()
 	s := newSession(t, true)
-	pdf := minimalPDF()
+	pdf := onePagePDF("Airlock")
 	dir := hostFiles(t, map[string]string{"paper.pdf": pdf})
 	a := s.sandbox(t, []string{"--profile", "document-viewer", "--name", "viewer"}, "/bin/sh", "-c", evinceDialogs)
 	t.Cleanup(func() {
