@@ -33,11 +33,7 @@ type session struct {
 
 func needBins(t *testing.T, bins ...string) {
 	t.Helper()
-	for _, b := range bins {
-		if _, err := exec.LookPath(b); err != nil {
-			t.Skipf("%s is not installed", b)
-		}
-	}
+	harness.NeedBins(t, bins...)
 }
 
 // newSession: a private session bus (so a broker of its own), runtime dir

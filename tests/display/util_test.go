@@ -27,11 +27,7 @@ import (
 
 func needBins(t *testing.T, bins ...string) {
 	t.Helper()
-	for _, b := range bins {
-		if _, err := exec.LookPath(b); err != nil {
-			t.Skipf("%s is not installed", b)
-		}
-	}
+	harness.NeedBins(t, bins...)
 }
 
 var uniqN struct {

@@ -242,11 +242,7 @@ func (a *app) waitOutput(t *testing.T, re string) []string {
 
 func needBins(t *testing.T, bins ...string) {
 	t.Helper()
-	for _, b := range bins {
-		if _, err := exec.LookPath(b); err != nil {
-			t.Skipf("%s is not installed", b)
-		}
-	}
+	harness.NeedBins(t, bins...)
 }
 
 // xdo runs xdotool on the host display and fails the test when it fails.

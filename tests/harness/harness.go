@@ -354,3 +354,19 @@ func readEnviron(pid int) string {
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
 	return strings.ReplaceAll(string(b), "\x00", "\n")
 }
+
+// NeedBins skips the test when a program it drives is not installed, on a
+// developer's machine. Under CI (CI set, as .ci/run does) it fails instead:
+// tests/lib.sh installs every program the suite drives there, and a test
+// skipped in CI would never run at all.
+func NeedBins(t testing.TB, bins ...string) {
+	t.Helper()
+	for _, b := range bins {
+		if _, err := exec.LookPath(b); err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("%s is not installed (tests/lib.sh installs it): %v", b, err)
+			}
+			t.Skipf("%s is not installed", b)
+		}
+	}
+}

@@ -296,11 +296,7 @@ func kv(out string) map[string]string {
 
 func needBins(t *testing.T, bins ...string) {
 	t.Helper()
-	for _, b := range bins {
-		if _, err := exec.LookPath(b); err != nil {
-			t.Skipf("%s is not installed", b)
-		}
-	}
+	harness.NeedBins(t, bins...)
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
