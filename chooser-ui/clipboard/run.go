@@ -14,16 +14,7 @@ func Run(r *protocol.Request, icon string) protocol.Response {
 	s := Describe(r)
 	q := gtk.NewCautiousQuestion(s.Title, icon, WindowRole, s.Primary, s.Secondary, s.Refuse, s.Allow)
 	defer q.Destroy()
-	switch q.Run(r.TimeoutSeconds) {
-	case gtk.AnswerYes:
-		return protocol.Response{Response: protocol.ResponseSuccess, Answer: protocol.AnswerAllow}
-	case gtk.AnswerNo:
-		return protocol.Response{Response: protocol.ResponseSuccess, Answer: protocol.AnswerRefuse}
-	case gtk.AnswerTimeout:
-		return protocol.Response{Response: protocol.ResponseOther, Error: "timed out"}
-	default:
-		return protocol.Response{Response: protocol.ResponseCancelled}
-	}
+	return q.Run(r.TimeoutSeconds).Response(protocol.AnswerAllow, protocol.AnswerRefuse)
 }
 
 // NoticeRole is the notice's WM_WINDOW_ROLE.

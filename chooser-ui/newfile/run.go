@@ -14,14 +14,5 @@ func Run(r *protocol.Request, icon string) protocol.Response {
 	s := Describe(r, gtk.FormatSize(r.NewFile.Size))
 	q := gtk.NewQuestion(s.Title, icon, WindowRole, s.Primary, s.Secondary, s.Discard, s.Keep)
 	defer q.Destroy()
-	switch q.Run(r.TimeoutSeconds) {
-	case gtk.AnswerYes:
-		return protocol.Response{Response: protocol.ResponseSuccess, Answer: protocol.AnswerKeep}
-	case gtk.AnswerNo:
-		return protocol.Response{Response: protocol.ResponseSuccess, Answer: protocol.AnswerDiscard}
-	case gtk.AnswerTimeout:
-		return protocol.Response{Response: protocol.ResponseOther, Error: "timed out"}
-	default:
-		return protocol.Response{Response: protocol.ResponseCancelled}
-	}
+	return q.Run(r.TimeoutSeconds).Response(protocol.AnswerKeep, protocol.AnswerDiscard)
 }

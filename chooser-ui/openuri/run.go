@@ -14,14 +14,5 @@ func Run(r *protocol.Request, icon string) protocol.Response {
 	s := Describe(r)
 	q := gtk.NewCautiousQuestion(s.Title, icon, WindowRole, s.Primary, s.Secondary, s.DontOpen, s.Open)
 	defer q.Destroy()
-	switch q.Run(r.TimeoutSeconds) {
-	case gtk.AnswerYes:
-		return protocol.Response{Response: protocol.ResponseSuccess, Answer: protocol.AnswerOpen}
-	case gtk.AnswerNo:
-		return protocol.Response{Response: protocol.ResponseSuccess, Answer: protocol.AnswerDontOpen}
-	case gtk.AnswerTimeout:
-		return protocol.Response{Response: protocol.ResponseOther, Error: "timed out"}
-	default:
-		return protocol.Response{Response: protocol.ResponseCancelled}
-	}
+	return q.Run(r.TimeoutSeconds).Response(protocol.AnswerOpen, protocol.AnswerDontOpen)
 }
