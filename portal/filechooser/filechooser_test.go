@@ -23,6 +23,7 @@ import (
 	"airlock/portal/docpath"
 	"airlock/portal/grant"
 	"airlock/portal/grants"
+	"airlock/portal/ratelimit"
 )
 
 // fakeGrants records grants; inside paths follow the document store's shape.
@@ -363,7 +364,7 @@ func TestQtCurrentFileName(t *testing.T) {
 	h := startWith(t, func(r protocol.Request) (protocol.Response, error) {
 		return protocol.Response{Response: 1}, nil
 	}, func(p *Portal) {
-		p.gate.burst, p.gate.tokens = 100, 100 // many dialogs in a row here
+		p.gate.bucket = ratelimit.New(100, DialogEvery) // many dialogs in a row here
 	})
 	for _, c := range []struct{ current, name, want string }{
 		{"/home/user/report.txt\x00", "", "report.txt"},
@@ -563,7 +564,7 @@ func TestRiskyNamesNeedConfirmation(t *testing.T) {
 		defer mu.Unlock()
 		return protocol.Response{Response: 0, Paths: paths, RiskConfirmed: confirmed, ReadOnly: readOnly}, nil
 	}, func(p *Portal) {
-		p.gate.burst, p.gate.tokens = 100, 100 // many dialogs in a row here
+		p.gate.bucket = ratelimit.New(100, DialogEvery) // many dialogs in a row here
 	})
 	files := dbus.MakeVariant([][]byte{[]byte("photo1.jpg\x00"), []byte(".bash_aliases\x00")})
 	set(false, dir)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"airlock/portal/ratelimit"
 )
 
 // How often one sandbox may put a chooser on the host display. A review's
@@ -31,21 +33,18 @@ var (
 // dialogGate is one sandbox's turn-taking and rate limit for choosers.
 type dialogGate struct {
 	now       func() time.Time
-	burst     int
-	every     time.Duration
 	maxQueued int
 
 	// mu guards the fields below.
 	mu      sync.Mutex
-	tokens  float64
-	last    time.Time // when tokens was last refilled
-	busy    bool      // a dialog holds the turn
+	bucket  ratelimit.Bucket
+	busy    bool // a dialog holds the turn
 	queue   []chan struct{}
 	refused int // requests refused since the last one admitted
 }
 
 func newDialogGate() *dialogGate {
-	return &dialogGate{now: time.Now, burst: DialogBurst, every: DialogEvery, maxQueued: MaxQueued, tokens: DialogBurst}
+	return &dialogGate{now: time.Now, maxQueued: MaxQueued, bucket: ratelimit.New(DialogBurst, DialogEvery)}
 }
 
 // admit takes a request in. turn is closed when its dialog may show. On
@@ -55,15 +54,8 @@ func (g *dialogGate) admit() (turn chan struct{}, first bool, ended int, err err
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.now()
-	if !g.last.IsZero() && g.every > 0 {
-		g.tokens += float64(now.Sub(g.last)) / float64(g.every)
-		if g.tokens > float64(g.burst) {
-			g.tokens = float64(g.burst)
-		}
-	}
-	g.last = now
 	switch {
-	case g.tokens < 1:
+	case !g.bucket.Has(now):
 		err = errRateLimited
 	case g.busy && len(g.queue) >= g.maxQueued:
 		err = errQueueFull
@@ -72,7 +64,7 @@ func (g *dialogGate) admit() (turn chan struct{}, first bool, ended int, err err
 		g.refused++
 		return nil, g.refused == 1, 0, err
 	}
-	g.tokens--
+	g.bucket.Take(now)
 	ended, g.refused = g.refused, 0
 	turn = make(chan struct{})
 	if g.busy {

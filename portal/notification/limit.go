@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"airlock/portal/ratelimit"
 )
 
 // Default rate of one sandbox's notifications, through the portal and the
@@ -18,15 +20,14 @@ const (
 // Limiter is one sandbox's token bucket. Over it, a notification is refused
 // and one line is logged per burst of refusals, not one per refusal.
 type Limiter struct {
-	burst float64
+	burst int
 	rate  float64
 	log   *slog.Logger
 	now   func() time.Time
 
 	// mu guards the fields below.
 	mu       sync.Mutex
-	tokens   float64
-	last     time.Time
+	bucket   ratelimit.Bucket
 	refusing bool // refusing since the bucket was last full: one flood
 }
 
@@ -36,7 +37,11 @@ func NewLimiter(burst int, rate float64, log *slog.Logger) *Limiter {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Limiter{burst: float64(burst), rate: rate, log: log, now: time.Now, tokens: float64(burst)}
+	var every time.Duration // 0: never refilled
+	if rate > 0 {
+		every = time.Duration(float64(time.Second) / rate)
+	}
+	return &Limiter{burst: burst, rate: rate, log: log, now: time.Now, bucket: ratelimit.New(burst, every)}
 }
 
 // Allow takes a token, or reports that the sandbox is over its rate.
@@ -44,26 +49,18 @@ func (l *Limiter) Allow() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	if !l.last.IsZero() {
-		l.tokens += now.Sub(l.last).Seconds() * l.rate
-		if l.tokens > l.burst {
-			l.tokens = l.burst
-		}
-	}
-	l.last = now
 	// A flood ends when the sandbox has been quiet long enough to fill the
 	// bucket again; the trickle it gets through meanwhile (one a second)
 	// is part of the same flood and logs nothing new.
-	if l.tokens >= l.burst {
+	if l.bucket.Full(now) {
 		l.refusing = false
 	}
-	if l.tokens >= 1 {
-		l.tokens--
+	if l.bucket.Take(now) {
 		return true
 	}
 	if !l.refusing {
 		l.refusing = true
-		l.log.Warn("too many notifications: refusing them until the sandbox slows down", "burst", int(l.burst), "per_second", l.rate)
+		l.log.Warn("too many notifications: refusing them until the sandbox slows down", "burst", l.burst, "per_second", l.rate)
 	}
 	return false
 }

@@ -27,6 +27,7 @@ import (
 	"airlock/portal/busserver"
 	"airlock/portal/desktop"
 	"airlock/portal/grant"
+	"airlock/portal/ratelimit"
 )
 
 // Interface and Version of the portal served (xdg-desktop-portal's
@@ -108,8 +109,7 @@ type Portal struct {
 	// mu guards the fields below.
 	mu      sync.Mutex
 	waiting int
-	tokens  float64
-	last    time.Time // when tokens was last refilled
+	bucket  ratelimit.Bucket
 }
 
 // Install serves the portal on d's bus. open nil: HostOpener.
@@ -117,7 +117,7 @@ func Install(d *desktop.Desktop, sb Sandbox, reg Grants, dialog Dialog, open Ope
 	if open == nil {
 		open = HostOpener(log)
 	}
-	p := &Portal{d: d, sb: sb, reg: reg, dialog: dialog, open: open, log: log.With("sandbox", sb.Name, "sandbox_id", sb.ID), tokens: dialogBurst}
+	p := &Portal{d: d, sb: sb, reg: reg, dialog: dialog, open: open, log: log.With("sandbox", sb.Name, "sandbox_id", sb.ID), bucket: ratelimit.New(dialogBurst, dialogEvery)}
 	d.AddInterface(Interface, Version, map[string]busserver.Handler{
 		"OpenURI":       p.openURI,
 		"OpenFile":      func(c *busserver.Call) ([]any, error) { return p.openFD(c, false) },
@@ -202,21 +202,15 @@ func (p *Portal) openFD(c *busserver.Call, dir bool) ([]any, error) {
 // their Yes opens target.
 func (p *Portal) ask(c *busserver.Call, opts map[string]dbus.Variant, o protocol.OpenURI, target string, logKV ...any) ([]any, error) {
 	p.mu.Lock()
-	now := time.Now()
-	if !p.last.IsZero() {
-		p.tokens = min(dialogBurst, p.tokens+float64(now.Sub(p.last))/float64(dialogEvery))
-	}
-	p.last = now
 	switch {
 	case p.waiting >= maxWaiting:
 		p.mu.Unlock()
 		return nil, portalErr("org.freedesktop.DBus.Error.LimitsExceeded", "too many questions waiting: answer them first")
-	case p.tokens < 1:
+	case !p.bucket.Take(time.Now()):
 		p.mu.Unlock()
 		p.log.Info("open request refused: too many in a short time")
 		return nil, portalErr("org.freedesktop.DBus.Error.LimitsExceeded", "too many requests to open in a short time: try again later")
 	}
-	p.tokens--
 	p.waiting++
 	p.mu.Unlock()
 	r, err := p.d.NewRequestFor(c, opts)
