@@ -8,6 +8,7 @@ import (
 
 	"github.com/godbus/dbus/v5"
 
+	"airlock/portal/busserver"
 	"airlock/portal/ibus"
 	"airlock/portal/notification"
 )
@@ -112,22 +113,9 @@ func (r *hostRelay) Call(ctx context.Context, msg *dbus.Message) (*dbus.Message,
 			body = n.Args()
 		}
 	}
-	call := r.conn.Object(dest, path).CallWithContext(ctx, method, 0, body...)
-	out := &dbus.Message{Headers: map[dbus.HeaderField]dbus.Variant{}}
-	var de dbus.Error
-	switch {
-	case call.Err == nil:
-		out.Type = dbus.TypeMethodReply
-		out.Body = call.Body
-	case errors.As(call.Err, &de):
-		out.Type = dbus.TypeError
-		out.Headers[dbus.FieldErrorName] = dbus.MakeVariant(de.Name)
-		out.Body = de.Body
-	default:
-		return nil, call.Err
-	}
-	if len(out.Body) > 0 {
-		out.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(out.Body...))
+	out, err := busserver.ReplyOf(r.conn.Object(dest, path).CallWithContext(ctx, method, 0, body...))
+	if err != nil {
+		return nil, err
 	}
 	if dest == "org.freedesktop.Notifications" && member == "GetCapabilities" && out.Type == dbus.TypeMethodReply && len(out.Body) == 1 {
 		// Announce only what passes the filter, so that a client does

@@ -36,6 +36,8 @@ import (
 	"sync"
 
 	"github.com/godbus/dbus/v5"
+
+	"airlock/portal/busserver"
 )
 
 // Name is ibus-portal's name on the session bus.
@@ -416,24 +418,8 @@ func (r *Relay) call(ctx context.Context, dest string, path dbus.ObjectPath, met
 	if err != nil {
 		return nil, nil, err
 	}
-	call := conn.Object(dest, path).CallWithContext(ctx, method, 0, body...)
-	out := &dbus.Message{Headers: map[dbus.HeaderField]dbus.Variant{}}
-	var de dbus.Error
-	switch {
-	case call.Err == nil:
-		out.Type = dbus.TypeMethodReply
-		out.Body = call.Body
-	case errors.As(call.Err, &de):
-		out.Type = dbus.TypeError
-		out.Headers[dbus.FieldErrorName] = dbus.MakeVariant(de.Name)
-		out.Body = de.Body
-	default:
-		return conn, nil, call.Err
-	}
-	if len(out.Body) > 0 {
-		out.Headers[dbus.FieldSignature] = dbus.MakeVariant(dbus.SignatureOf(out.Body...))
-	}
-	return conn, out, nil
+	out, err := busserver.ReplyOf(conn.Object(dest, path).CallWithContext(ctx, method, 0, body...))
+	return conn, out, err
 }
 
 // hostConn returns the sandbox's connection to the host bus, opening it.
