@@ -155,11 +155,11 @@ func TestSandboxCannotListenOrInject(t *testing.T) {
 	hcmd.Env = append(withBridge(hcmd.Env), x.Env()...)
 	host := startHostProc(t, hcmd, "host window")
 	host.out.waitLine(t, "shown", func() string { return "" })
-	win, err := x.Host("xdotool", "search", "--sync", "--onlyvisible", "--name", "^Host window$")
-	if err != nil {
-		t.Fatalf("xdotool search: %v %s", err, win)
+	wins := x.Windows("--sync", "--onlyvisible", "--name", "^Host window$")
+	if len(wins) == 0 {
+		t.Fatal("xdotool search found no host window")
 	}
-	win = strings.Fields(win)[0]
+	win := wins[0]
 	typeHost := func(text string) {
 		t.Helper()
 		if out, err := x.Host("xdotool", "windowfocus", "--sync", win); err != nil {

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -228,10 +229,9 @@ func (a *app) end(t *testing.T) {
 // xephyrWindow is the host window of a sandbox's nested display.
 func (s *session) xephyrWindow(t *testing.T, name string) string {
 	t.Helper()
-	out, err := s.x.Host("xdotool", "search", "--name", "^"+regexp.QuoteMeta(name+" (Airlock sandbox)")+"$")
-	ids := strings.Fields(out)
-	if err != nil || len(ids) != 1 {
-		t.Fatalf("xdotool search for %s's window: %v %q", name, err, out)
+	ids := s.x.Windows("--name", "^"+regexp.QuoteMeta(name+" (Airlock sandbox)")+"$")
+	if len(ids) != 1 {
+		t.Fatalf("xdotool search for %s's window found %q", name, ids)
 	}
 	return ids[0]
 }
@@ -318,7 +318,7 @@ func (s *session) background(t *testing.T, args ...string) <-chan harness.Result
 func (s *session) answer(t *testing.T, title, keys string) {
 	t.Helper()
 	wid := s.waitWindow(t, title)
-	if out, _ := s.x.Host("xdotool", "search", "--onlyvisible", "--class", "^airlock-chooser$"); !strings.Contains(out, wid) {
+	if !slices.Contains(s.x.Windows("--onlyvisible", "--class", "^airlock-chooser$"), wid) {
 		t.Fatalf("the question %q is not airlock-chooser's", title)
 	}
 	s.press(t, wid, keys)
@@ -329,8 +329,7 @@ func (s *session) waitWindow(t *testing.T, title string) string {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		out, _ := s.x.Host("xdotool", "search", "--onlyvisible", "--name", "^"+regexp.QuoteMeta(title)+"$")
-		if ids := strings.Fields(out); len(ids) == 1 {
+		if ids := s.x.Windows("--onlyvisible", "--name", "^"+regexp.QuoteMeta(title)+"$"); len(ids) == 1 {
 			return ids[0]
 		}
 		if time.Now().After(deadline) {

@@ -258,8 +258,7 @@ func xdo(t *testing.T, x *harness.Xvfb, args ...string) string {
 // chooserWindows lists the visible windows of airlock-chooser on the host
 // display (the dialog, and GTK's overwrite confirmation when it is up).
 func chooserWindows(x *harness.Xvfb) []string {
-	out, _ := x.Host("xdotool", "search", "--onlyvisible", "--class", "^airlock-chooser$") // exit 1 when none
-	return strings.Fields(out)
+	return x.Windows("--onlyvisible", "--class", "^airlock-chooser$")
 }
 
 // waitChooser polls (xdotool --sync polls only twice a second) until n

@@ -31,14 +31,35 @@ func (x *Xvfb) Env() []string {
 }
 
 // Host runs an X client (xdotool, import, xwininfo) on the display as the
-// test's own user and returns its combined output.
+// test's own user and returns what it printed on stdout. What it printed on
+// stderr is only in the error: X clients warn there while windows come and go
+// (xdotool search: "XGetWindowProperty[_NET_WM_DESKTOP] failed"), and a
+// warning read as output would count as a window or spoil a title.
 func (x *Xvfb) Host(name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), x.Env()...)
-	out, err := cmd.CombinedOutput()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		err = fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, bytes.TrimSpace(stderr.Bytes()))
+	}
 	return string(out), err
+}
+
+// Windows lists the window ids that xdotool search prints for args (none
+// when it finds none).
+func (x *Xvfb) Windows(args ...string) []string {
+	out, _ := x.Host("xdotool", append([]string{"search"}, args...)...) // exit 1 when none
+	var ids []string
+	for _, f := range strings.Fields(out) {
+		if _, err := strconv.ParseUint(f, 10, 32); err == nil {
+			ids = append(ids, f)
+		}
+	}
+	return ids
 }
 
 // displayTaken reports whether display n has a server, or the leftovers of

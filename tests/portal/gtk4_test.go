@@ -85,8 +85,7 @@ func TestGTK4FileChooserNative(t *testing.T) {
 // display, or "". It looks for the chooser's own window class: any other
 // window (the sandbox's Xephyr, a transient one) is not the dialog.
 func chooserWindow(x *harness.Xvfb, sandboxName string) string {
-	out, _ := x.Host("xdotool", "search", "--onlyvisible", "--class", "^airlock-chooser$")
-	for _, w := range strings.Fields(out) {
+	for _, w := range x.Windows("--onlyvisible", "--class", "^airlock-chooser$") {
 		title, err := x.Host("xdotool", "getwindowname", w)
 		if err == nil && strings.Contains(title, sandboxName) {
 			return w
