@@ -27,13 +27,17 @@ func Warm() { gtk.Warm() }
 func WaitRequest(fd int) { gtk.WaitReadable(fd) }
 
 // Run shows the dialog for a validated request and returns the user's
-// answer. It must run on the main OS thread after Init.
+// answer. It must run on the main OS thread after Init, once per process:
+// the dialog is left to the process's exit.
 func Run(r *protocol.Request) protocol.Response {
 	s := Describe(r)
 	icon := pickIcon(r.SandboxIcon)
 
 	d := gtk.NewFileChooserDialog(s.Title, s.Action, s.Cancel, s.Accept)
-	defer d.Destroy()
+	// Not destroyed: the process prints the answer and exits, and the X
+	// server drops the window with the connection. Destroying a
+	// GtkFileChooserDialog first put its teardown between the user's
+	// Escape and the application's Response (tests/bench/RESULTS.md).
 	d.SetWindow(icon, WindowRole)
 	d.SetAccessible(s.Title, s.Secondary)
 	// Airlock's area first: its switch and the names to be written; then
