@@ -23,7 +23,7 @@ func (o controlObject) Grant(sender dbus.Sender, id, path string, writable bool)
 	if err != nil {
 		return grant.Grant{}, failed("%v", err)
 	}
-	b.log.Info("granted", "sandbox_id", id, "host_path", g.HostPath, "doc", g.DocID, "writable", g.Writable, "dir", g.Dir, "by", "user")
+	b.log.Info("granted", "sandbox", b.nameOf(id), "sandbox_id", id, "host_path", g.HostPath, "doc", g.DocID, "writable", g.Writable, "dir", g.Dir, "by", "user")
 	return g, nil
 }
 
@@ -44,11 +44,17 @@ func (o controlObject) Revoke(sender dbus.Sender, id, doc string) (native bool, 
 	if !b.callerOK(sender) {
 		return false, accessDenied("caller is not uid %d", b.uid)
 	}
+	host := ""
+	for _, g := range b.grants.Grants(id) {
+		if g.DocID == doc {
+			host = g.HostPath
+		}
+	}
 	native, err := b.grants.Revoke(id, doc)
 	if err != nil {
 		return native, failed("%v", err)
 	}
-	b.log.Info("revoked", "sandbox_id", id, "doc", doc, "native", native)
+	b.log.Info("revoked", "sandbox", b.nameOf(id), "sandbox_id", id, "doc", doc, "host_path", host, "native", native)
 	return native, nil
 }
 
@@ -74,4 +80,12 @@ func (l launcherBinder) Bind(g grant.Grant) error {
 
 func (l launcherBinder) Unbind(g grant.Grant) error {
 	return l.call("Unbind", l.sb.ID, g.Inside)
+}
+
+// nameOf is a sandbox's name for the log ("" once it has ended).
+func (b *Broker) nameOf(id string) string {
+	if sb := b.Lookup(id); sb != nil {
+		return sb.DisplayName
+	}
+	return ""
 }
