@@ -242,6 +242,13 @@ func cmdRun(args []string) int {
 	sb, err := sandbox.Prepare(opts)
 	if err != nil {
 		errorf("%v", err)
+		// The nested display's server is confined in user namespaces of
+		// its own, made before the sandbox's (Prepare).
+		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOSPC) {
+			if advice := usernsAdvice("/", executable()); advice != "" {
+				fmt.Fprintln(stderr, advice)
+			}
+		}
 		return exitFailed
 	}
 	if br != nil {

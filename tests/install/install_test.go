@@ -39,6 +39,17 @@ var (
 	installErr  error
 )
 
+// TestMain removes the install once every test used it.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, d := range []string{installed.prefix, installed.stage, installed.build} {
+		if d != "" {
+			os.RemoveAll(d)
+		}
+	}
+	os.Exit(code)
+}
+
 // mkdirPublic makes a folder every user can read (the sandbox runs as the
 // test user, the build as root).
 func mkdirPublic(pattern string) (string, error) {
