@@ -654,3 +654,29 @@ default_grant = "rw"
 		t.Errorf("airlock run --files all: %v", r)
 	}
 }
+
+// TestUsernsRestrictedAdvice: where the kernel refuses the sandbox its user
+// namespace, airlock run says which setting does and what to do. A user
+// namespace of the test's own, whose user.max_user_namespaces it sets to 0
+// (a per-namespace limit: the machine's is untouched), is a real such
+// system: the clone of the sandbox fails with ENOSPC there.
+func TestUsernsRestrictedAdvice(t *testing.T) {
+	harness.NeedBins(t, "unshare", "setpriv")
+	l := install(t)
+	e := harness.Get(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := e.Command(ctx, "unshare", "--user", "--map-current-user", "--keep-caps", "/bin/sh", "-c",
+		`echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --inh-caps=-all --ambient-caps=-all "$0" run -- /bin/true`,
+		filepath.Join(l.prefix, "bin", "airlock"))
+	cmd.Env = []string{"PATH=" + l.prefix + "/bin:/usr/bin:/bin", "HOME=" + e.Home, "XDG_RUNTIME_DIR=" + e.UserDir(t), "XDG_CONFIG_HOME=" + e.UserDir(t), "LANG=C.UTF-8"}
+	r := harness.RunCmd(cmd)
+	if r.Code != 125 {
+		t.Fatalf("airlock run where no user namespace may be made: %v", r)
+	}
+	for _, want := range []string{"user.max_user_namespaces = 0", "sudo sysctl -w user.max_user_namespaces=15000", "/etc/sysctl.d/50-airlock.conf"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("the advice lacks %q: %v", want, r)
+		}
+	}
+}
