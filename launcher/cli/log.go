@@ -187,7 +187,8 @@ var (
 // or name).
 func (e *event) about(key string) bool {
 	for _, k := range idKeys {
-		if v := e.get(k); v != "" && strings.HasPrefix(v, key) {
+		// An id prefix as airlock ps shows it; a short key is a name.
+		if v := e.get(k); v != "" && (v == key || len(key) >= 4 && strings.HasPrefix(v, key)) {
 			return true
 		}
 	}
