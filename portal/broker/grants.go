@@ -23,7 +23,7 @@ func (o controlObject) Grant(sender dbus.Sender, id, path string, writable bool)
 	if err != nil {
 		return grant.Grant{}, failed("%v", err)
 	}
-	b.log.Info("granted", "sandbox", b.nameOf(id), "sandbox_id", id, "host_path", g.HostPath, "doc", g.DocID, "writable", g.Writable, "dir", g.Dir, "by", "user")
+	b.log.Info("granted", "sandbox_id", id, "host_path", g.HostPath, "doc", g.DocID, "writable", g.Writable, "dir", g.Dir, "by", "user")
 	return g, nil
 }
 
@@ -54,7 +54,7 @@ func (o controlObject) Revoke(sender dbus.Sender, id, doc string) (native bool, 
 	if err != nil {
 		return native, failed("%v", err)
 	}
-	b.log.Info("revoked", "sandbox", b.nameOf(id), "sandbox_id", id, "doc", doc, "host_path", host, "native", native)
+	b.log.Info("revoked", "sandbox_id", id, "doc", doc, "host_path", host, "native", native)
 	return native, nil
 }
 
@@ -80,12 +80,4 @@ func (l launcherBinder) Bind(g grant.Grant) error {
 
 func (l launcherBinder) Unbind(g grant.Grant) error {
 	return l.call("Unbind", l.sb.ID, g.Inside)
-}
-
-// nameOf is a sandbox's name for the log ("" once it has ended).
-func (b *Broker) nameOf(id string) string {
-	if sb := b.Lookup(id); sb != nil {
-		return sb.DisplayName
-	}
-	return ""
 }
