@@ -278,8 +278,15 @@ func shownPath(p, home string) string {
 func Icon(name string) string { return pickIcon(name) }
 
 func pickIcon(name string) string {
-	if name != "" && gtk.HasIcon(name) {
-		return name
+	// The profile's icon, or its symbolic variant: Debian's Adwaita ships
+	// many icons only as -symbolic. The key stands in only when neither is
+	// in the theme.
+	if name != "" {
+		for _, n := range []string{name, name + "-symbolic"} {
+			if gtk.HasIcon(n) {
+				return n
+			}
+		}
 	}
 	for _, f := range fallbackIcons {
 		if gtk.HasIcon(f) {
