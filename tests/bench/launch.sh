@@ -17,4 +17,4 @@ cd /
 log "unpinned"
 as_user "$AIRLOCK_BUILD/launchbench" -runs "${RUNS:-100}" -warmup "${WARMUP:-10}" -airlock "$AIRLOCK_BUILD/airlock"
 log "pinned to CPU 0"
-as_user taskset -c 0 "$AIRLOCK_BUILD/launchbench" -runs "${RUNS:-100}" -warmup "${WARMUP:-10}" -airlock "$AIRLOCK_BUILD/airlock" | sed 's/^SUMMARY launch /SUMMARY launch-pinned /; s/^SUMMARY rss-init /SUMMARY rss-init-pinned /'
+as_user taskset -c 0 "$AIRLOCK_BUILD/launchbench" -runs "${RUNS:-100}" -warmup "${WARMUP:-10}" -airlock "$AIRLOCK_BUILD/airlock" | sed -E 's/^SUMMARY ([^ ]+)/SUMMARY \1-pinned/'
