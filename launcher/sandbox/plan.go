@@ -176,6 +176,12 @@ type Plan struct {
 	// root and keeps the thread that binds read-only grants into the
 	// running sandbox (only with a broker to ask for them).
 	NativeGrants bool `json:"native_grants,omitempty"`
+	// Reaper is the host path of airlock-reaper (reaper.go): init opens it
+	// before leaving the host's tree and execs it, with the application's
+	// command, once the sandbox is built and its privileges are dropped.
+	// Empty: init stays the reaper (and always with NativeGrants, whose
+	// mounter thread lives in init).
+	Reaper string `json:"reaper,omitempty"`
 	// MaxOpenFiles is the application's RLIMIT_NOFILE, soft and hard, set
 	// by init before it starts the application (0: init's own, unchanged).
 	MaxOpenFiles uint64 `json:"max_open_files,omitempty"`
@@ -212,6 +218,9 @@ func (p *Plan) String() string {
 	}
 	if p.MaxOpenFiles > 0 {
 		fmt.Fprintf(&b, "rlimit nofile %d (soft and hard)\n", p.MaxOpenFiles)
+	}
+	if p.Reaper != "" {
+		fmt.Fprintf(&b, "reaper %s (exec'd by init once the sandbox is built)\n", p.Reaper)
 	}
 	fmt.Fprintf(&b, "cwd %s\n", p.Cwd)
 	for _, e := range p.Env {

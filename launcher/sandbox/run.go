@@ -328,6 +328,9 @@ func Prepare(o Options) (sb *Sandbox, err error) {
 	s.plan.BusSocket = s.opts.Broker != nil
 	s.plan.NativeGrants = s.plan.BusSocket && p.Grants == profile.GrantsNative
 	s.plan.Handshake = s.plan.BusSocket || s.plan.TorListener
+	if !s.plan.NativeGrants {
+		s.plan.Reaper = FindReaper()
+	}
 	if s.plan.BusSocket {
 		env = append(env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+runtimeIn+"/bus")
 		if p.InputMethod == profile.InputMethodIBus {
