@@ -23,6 +23,7 @@ func main() {
 	runs := flag.Int("runs", 100, "measured runs per command")
 	warmup := flag.Int("warmup", 10, "unmeasured runs first")
 	airlock := flag.String("airlock", "airlock", "airlock binary")
+	before := flag.String("before", "", "another airlock binary (an earlier revision), measured in the same run")
 	flag.Parse()
 	if os.Geteuid() == 0 {
 		fmt.Fprintln(os.Stderr, "launchbench: run as an ordinary user")
@@ -37,7 +38,17 @@ func main() {
 		{"bwrap, /etc bound once", bwrapArgs(true, "/bin/true")},
 		{"airlock run", []string{*airlock, "run", "--", "/bin/true"}},
 	}
+	if *before != "" {
+		cmds = append(cmds, struct {
+			name string
+			argv []string
+		}{"airlock run, before", []string{*before, "run", "--", "/bin/true"}})
+	}
 	times := make([][]time.Duration, len(cmds))
+	// CPU time (user + system) of each launch, its reaped descendants
+	// included (wait4's rusage): less disturbed than wall time when other
+	// work shares the machine.
+	cpu := make([][]time.Duration, len(cmds))
 	// Interleaved, so that a change in machine load hits every command alike.
 	for i := 0; i < *warmup+*runs; i++ {
 		for j, c := range cmds {
@@ -50,6 +61,7 @@ func main() {
 			}
 			if i >= *warmup {
 				times[j] = append(times[j], time.Since(start))
+				cpu[j] = append(cpu[j], cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 			}
 		}
 	}
@@ -61,10 +73,24 @@ func main() {
 		med[j] = t[len(t)/2]
 		fmt.Printf("  %-24s %8.2f ms  (%.2f..%.2f)\n", c.name, ms(med[j]), ms(t[len(t)/10]), ms(t[len(t)*9/10]))
 	}
+	fmt.Printf("CPU time (user + system) per launch, median\n")
+	cmed := make([]time.Duration, len(cmds))
+	for j, c := range cmds {
+		t := cpu[j]
+		sort.Slice(t, func(a, b int) bool { return t[a] < t[b] })
+		cmed[j] = t[len(t)/2]
+		fmt.Printf("  %-24s %8.2f ms\n", c.name, ms(cmed[j]))
+	}
 	// SUMMARY lines: tests/bench/run_all.sh collects them into one table
 	// (figure, airlock, anchor, ratio).
 	fmt.Printf("SUMMARY launch airlock=%.2fms bwrap=%.2fms ratio=%.2fx (bwrap with the same per-entry /etc binds)\n", ms(med[3]), ms(med[1]), float64(med[3])/float64(med[1]))
 	fmt.Printf("SUMMARY launch-flatpak airlock=%.2fms bwrap=%.2fms ratio=%.2fx (bwrap with /etc bound once, as Flatpak binds its runtime's; goal <= 1.0x)\n", ms(med[3]), ms(med[2]), float64(med[3])/float64(med[2]))
+
+	fmt.Printf("SUMMARY launch-cpu airlock=%.2fms bwrap=%.2fms ratio=%.2fx (CPU time per launch, against bwrap with /etc bound once)\n", ms(cmed[3]), ms(cmed[2]), float64(cmed[3])/float64(cmed[2]))
+	if *before != "" {
+		fmt.Printf("SUMMARY launch-cpu-before-after airlock=%.2fms before=%.2fms ratio=%.2fx\n", ms(cmed[3]), ms(cmed[4]), float64(cmed[3])/float64(cmed[4]))
+		fmt.Printf("SUMMARY launch-before-after airlock=%.2fms before=%.2fms ratio=%.2fx (this airlock against -before, same run)\n", ms(med[3]), ms(med[4]), float64(med[3])/float64(med[4]))
+	}
 
 	// Memory while an application runs: the sandbox's pid 1 and the
 	// host-side process that supervises it (bwrap's monitor), VmRSS and
@@ -75,6 +101,10 @@ func main() {
 	fmt.Println("memory while the application runs, KiB: VmRSS / Pss")
 	fmt.Printf("  %-24s init %6d / %6d   host side %6d / %6d\n", "bwrap", b.initRSS, b.initPss, b.hostRSS, b.hostPss)
 	fmt.Printf("  %-24s init %6d / %6d   host side %6d / %6d\n", "airlock", a.initRSS, a.initPss, a.hostRSS, a.hostPss)
+	if *before != "" {
+		o := memOf(append([]string{*before, "run", "--"}, "/bin/sleep", "3"))
+		fmt.Printf("  %-24s init %6d / %6d   host side %6d / %6d\n", "airlock, before", o.initRSS, o.initPss, o.hostRSS, o.hostPss)
+	}
 	fmt.Printf("SUMMARY rss-pair airlock=%dKiB bwrap=%dKiB ratio=%.2fx (VmRSS, host side + pid 1; goal <= 2x)\n", a.hostRSS+a.initRSS, b.hostRSS+b.initRSS, float64(a.hostRSS+a.initRSS)/float64(max(b.hostRSS+b.initRSS, 1)))
 	// Init is non-dumpable, but the user owns the sandbox's user namespace
 	// and so may read its smaps_rollup (ptrace_may_access).
