@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -77,4 +78,39 @@ func TestEtcView(t *testing.T) {
 		t.Error("a world-writable view folder was used")
 	}
 	os.Chmod(filepath.Dir(cur), 0o700)
+}
+
+// BenchmarkEtcViewCheck is what every launch pays for the view: reading
+// its stamps and comparing them with the host's (go test -bench EtcView).
+func BenchmarkEtcViewCheck(b *testing.B) {
+	rt := b.TempDir()
+	b.Setenv("XDG_RUNTIME_DIR", rt)
+	a := Account{UID: os.Getuid(), GID: os.Getgid(), Name: "someone", Home: "/home/someone"}
+	b.Cleanup(func() { removeTree(filepath.Join(rt, "airlock")) })
+	if _, err := currentEtcView(a); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := currentEtcView(a); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEtcViewBuild is what a launch pays once /etc changed.
+func BenchmarkEtcViewBuild(b *testing.B) {
+	rt := b.TempDir()
+	b.Setenv("XDG_RUNTIME_DIR", rt)
+	b.Cleanup(func() { removeTree(filepath.Join(rt, "airlock")) })
+	root, err := etcViewRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		a := Account{UID: os.Getuid(), GID: os.Getgid(), Name: "someone", Home: "/home/" + strconv.Itoa(i)}
+		if _, err := buildEtcView(root, a); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
