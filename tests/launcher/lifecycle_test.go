@@ -2,8 +2,10 @@ package launcher_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -139,6 +141,11 @@ func TestNothingLeftBehind(t *testing.T) {
 	}
 	if n := len(e.ProcessesOf("/bin/sleep " + marker)); n != 2 {
 		t.Fatalf("%d background children running, want 2", n)
+	}
+	// Pid 1 is airlock-reaper (built beside airlock by the harness), which
+	// init exec'd once the sandbox was built, not a resident Go init.
+	if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", rec.Pid)); err != nil || filepath.Base(exe) != "airlock-reaper" {
+		t.Errorf("the sandbox's pid 1 runs %q (%v), want airlock-reaper", exe, err)
 	}
 	sb.stdin.Close()
 	if r := sb.wait(t); r.Code != 5 {
