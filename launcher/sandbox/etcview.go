@@ -223,12 +223,15 @@ func buildEtcView(root string, a Account) (string, error) {
 	}
 	cur := filepath.Join(root, "current")
 	head := etcViewVersion + "\t" + name + "\t" + accountSum(a) + "\n"
-	if err := os.WriteFile(cur+".tmp"+RandomHex(4), []byte(head+stamps.String()), 0o600); err != nil {
+	// Written whole, then renamed: a launcher reading it sees the old list
+	// or the new one.
+	tmpCur := cur + ".tmp" + RandomHex(4)
+	if err := os.WriteFile(tmpCur, []byte(head+stamps.String()), 0o600); err != nil {
 		return "", err
 	}
-	matches, _ := filepath.Glob(cur + ".tmp*")
-	for _, m := range matches {
-		os.Rename(m, cur)
+	if err := os.Rename(tmpCur, cur); err != nil {
+		os.Remove(tmpCur)
+		return "", err
 	}
 	pruneEtcViews(root, name)
 	return dir, privateDir(dir, 0)
