@@ -5,7 +5,7 @@
 # unpinned, and with everything on CPU 0 (taskset), because waking a process
 # on this VM's other vCPU costs from ~60 us to far more from one minute to the
 # next, and a launch that hands work between processes pays it several times.
-# BEFORE=/path/to/airlock adds an earlier airlock binary to the same run (its
+# LAUNCH_BEFORE=/path/to/airlock adds an earlier airlock binary to the same run (its
 # airlock-reaper, if any, beside it). Besides wall time it prints the CPU
 # time of each launch (user + system, its reaped processes included), which
 # other work on the machine disturbs less.
@@ -20,7 +20,7 @@ chmod 755 "$AIRLOCK_BUILD/launchbench"
 cd /
 log "unpinned"
 before=()
-[ -n "${BEFORE:-}" ] && before=(-before "$BEFORE")
+[ -n "${LAUNCH_BEFORE:-}" ] && before=(-before "$LAUNCH_BEFORE")
 as_user "$AIRLOCK_BUILD/launchbench" -runs "${RUNS:-100}" -warmup "${WARMUP:-10}" -airlock "$AIRLOCK_BUILD/airlock" "${before[@]}"
 log "pinned to CPU 0"
 as_user taskset -c 0 "$AIRLOCK_BUILD/launchbench" -runs "${RUNS:-100}" -warmup "${WARMUP:-10}" -airlock "$AIRLOCK_BUILD/airlock" "${before[@]}" | sed -E 's/^SUMMARY ([^ ]+)/SUMMARY \1-pinned/'
