@@ -49,7 +49,7 @@ for f in "${scripts[@]}"; do
 done
 
 # One row per comparison. A SUMMARY line is "FIGURE [WORDS] key=value ...
-# (comment)": the words before the first key=value name the figure; the
+# (comment)": what comes before Airlock's value names the figure; the
 # value of the first key that is "airlock" or starts with "airlock-" (or is
 # "flood") is Airlock's, the first other key but a ratio is the anchor's.
 # A line with several "ratio-NAME=" keys gives one row per NAME, NAME's value
@@ -71,8 +71,14 @@ BEGIN {
 	n = split(line, w, " ")
 	fig = ""; nk = 0
 	delete key; delete val
+	# Words and key=value pairs before the Airlock value name the figure
+	# (broker-rss sandboxes=5, dbus-throughput callers=8).
+	first = 0
+	for (i = 1; i <= n && !first; i++) if (w[i] ~ /^(airlock|airlock-[A-Za-z0-9_.-]*|flood)=/) first = i
 	for (i = 1; i <= n; i++) {
-		if (w[i] ~ /^[A-Za-z0-9_.-]+=/) {
+		if (i < first) {
+			fig = fig (fig == "" ? "" : " ") w[i]
+		} else if (w[i] ~ /^[A-Za-z0-9_.-]+=/) {
 			nk++; key[nk] = substr(w[i], 1, index(w[i], "=") - 1); val[nk] = substr(w[i], index(w[i], "=") + 1)
 			sub(/;$/, "", val[nk])
 		} else if (nk == 0) {
@@ -99,11 +105,14 @@ BEGIN {
 		row(fig, a, b, r, note (note != "" && extra != "" ? "; " : "") extra)
 		next
 	}
+	# Several ratios are each against native where there is a native key.
+	for (j = 1; j <= nk; j++) if (key[j] ~ /^native/) { b = key[j] "=" val[j]; break }
 	for (i = 1; i <= nk; i++) {
 		if (key[i] !~ /^ratio-/) continue
 		name = substr(key[i], 7)
 		v = ""
 		for (j = 1; j <= nk; j++) if (key[j] == name) v = key[j] "=" val[j]
+		for (j = 1; j <= nk && v == ""; j++) if (key[j] !~ /^ratio/ && index(key[j], name)) v = key[j] "=" val[j]
 		row(fig " (" name ")", v, b, val[i], note)
 	}
 }' "$summary"
