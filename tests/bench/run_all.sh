@@ -71,12 +71,12 @@ BEGIN {
 	n = split(line, w, " ")
 	fig = ""; nk = 0
 	delete key; delete val
-	# Words and key=value pairs before the Airlock value name the figure
+	# Words, and key=count pairs, before the Airlock value name the figure
 	# (broker-rss sandboxes=5, dbus-throughput callers=8).
 	first = 0
 	for (i = 1; i <= n && !first; i++) if (w[i] ~ /^(airlock|airlock-[A-Za-z0-9_.-]*|flood)=/) first = i
 	for (i = 1; i <= n; i++) {
-		if (i < first) {
+		if (i < first && (w[i] !~ /=/ || w[i] ~ /^[A-Za-z0-9_.-]+=[0-9]+$/)) {
 			fig = fig (fig == "" ? "" : " ") w[i]
 		} else if (w[i] ~ /^[A-Za-z0-9_.-]+=/) {
 			nk++; key[nk] = substr(w[i], 1, index(w[i], "=") - 1); val[nk] = substr(w[i], index(w[i], "=") + 1)
