@@ -372,7 +372,13 @@ func Prepare(o Options) (sb *Sandbox, err error) {
 		}
 	}
 	ident := rootIdentity{acct: acct, hostname: p.Hostname, machineID: RandomHex(16), bootID: randomUUID(), shareNet: s.plan.ShareNet, gtkDialog: gtkDialog}
-	if o.DryRun {
+	// A profile's bind into /etc needs its mount point made there, which
+	// the read-only view cannot take: such a sandbox gets the host's
+	// entries bound one by one, as before the view.
+	etcBinds := slices.ContainsFunc(s.binds, func(b Op) bool { return b.Dst == "/etc" || strings.HasPrefix(b.Dst, "/etc/") })
+	if etcBinds {
+		log.Info("a profile path lies in /etc: its entries are bound one by one")
+	} else if o.DryRun {
 		ident.etcView = PlaceholderEtcView
 	} else if v, err := currentEtcView(acct); err == nil {
 		ident.etcView = v
