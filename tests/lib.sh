@@ -9,7 +9,7 @@ GO_WANTED=go1.26.8
 # Debian packages: the sandbox's runtime (Xephyr, xauth), the real components
 # the tests drive (dbus-daemon, Xvfb, GTK, zenity, xdotool), and the anchors
 # the benchmarks compare against (bubblewrap, xdg-dbus-proxy).
-AIRLOCK_PACKAGES="ca-certificates git gcc pkg-config libgtk-3-dev xvfb xserver-xephyr xauth xclip
+AIRLOCK_PACKAGES="ca-certificates git gcc libc6-dev musl-tools pkg-config libgtk-3-dev xvfb xserver-xephyr xauth xclip
  x11-utils x11-apps x11-xserver-utils xdotool imagemagick dbus dbus-x11 libglib2.0-bin python3-gi python3-dbus
  gir1.2-gtk-3.0 gir1.2-gtk-4.0 zenity bubblewrap xdg-dbus-proxy iproute2 procps psmisc fuse3 at-spi2-core python3-pyatspi gettext"
 
@@ -98,6 +98,18 @@ build_gtkdialog() {
 		-o "$1/libairlock-gtkdialog.so" "$AIRLOCK_ROOT/launcher/gtkdialog/gtkdialog.c"
 }
 
+# build_reaper builds airlock-reaper (launcher/reaper/reaper.c), the small
+# static pid 1 that init execs once the sandbox is built, into folder $1,
+# beside the airlock binary that looks for it there. The same command as
+# tests/harness and meson.build.
+# With musl (musl-tools) it is 30 KB and 36 KB resident; with glibc's
+# static libc 770 KB and 700 KB resident.
+build_reaper() {
+	local cc=gcc
+	command -v musl-gcc >/dev/null 2>&1 && cc=musl-gcc
+	"$cc" -static -Os -Wall -Wextra -Werror -o "$1/airlock-reaper" "$AIRLOCK_ROOT/launcher/reaper/reaper.c"
+}
+
 # build_airlock builds every binary into $AIRLOCK_BUILD, world-readable so
 # that an ordinary user can run them from a root-owned checkout.
 build_airlock() {
@@ -105,9 +117,15 @@ build_airlock() {
 	(cd "$AIRLOCK_ROOT" && for c in launcher:airlock portal:airlock-portal chooser-ui:airlock-chooser; do
 		pkg=${c%%:*} bin=${c##*:}
 		[ -d "$pkg" ] && ls "$pkg"/*.go >/dev/null 2>&1 || continue
-		go build -buildvcs=false -o "$AIRLOCK_BUILD/$bin" "./$pkg" || return 1
+		# The launcher static (CGO_ENABLED=0: it has no C code; only the
+		# net package would pull in libc): a launch starts it twice (the
+		# launcher, then init), and the dynamic loader's work doubled the
+		# start-up on this machine (tests/bench/RESULTS.md, Launch).
+		cgo=1; [ "$bin" = airlock ] && cgo=0
+		CGO_ENABLED=$cgo go build -buildvcs=false -o "$AIRLOCK_BUILD/$bin" "./$pkg" || return 1
 	done)
 	build_gtkdialog "$AIRLOCK_BUILD" || return 1
+	build_reaper "$AIRLOCK_BUILD" || return 1
 	chmod 755 "$AIRLOCK_BUILD" "$AIRLOCK_BUILD"/*
 }
 

@@ -20,6 +20,14 @@ const testHome = "/home/airlock-plan-test"
 // dryRun runs `airlock run --dry-run --json ARGS...` and decodes the plan.
 func dryRun(t *testing.T, args ...string) *sandbox.Plan {
 	t.Helper()
+	p := dryRunPlan(t, args...)
+	checkInvariants(t, p)
+	return p
+}
+
+// dryRunPlan is dryRun without the invariants' check.
+func dryRunPlan(t *testing.T, args ...string) *sandbox.Plan {
+	t.Helper()
 	var out, errs bytes.Buffer
 	stdout, stderr = &out, &errs
 	t.Cleanup(func() { stdout, stderr = os.Stdout, os.Stderr })
@@ -30,7 +38,6 @@ func dryRun(t *testing.T, args ...string) *sandbox.Plan {
 	if err := json.Unmarshal(out.Bytes(), &p); err != nil {
 		t.Fatalf("cannot decode the plan: %v\n%s", err, out.String())
 	}
-	checkInvariants(t, &p)
 	return &p
 }
 
@@ -109,7 +116,26 @@ func checkInvariants(t *testing.T, p *sandbox.Plan) {
 		t.Errorf("/usr: got %v, want ro-bind /usr /usr", o)
 	}
 	// Generated identity: never the host's.
-	if o, _ := find(p, "/etc/machine-id"); o.Kind != sandbox.OpFile || !regexp.MustCompile(`^[0-9a-f]{32}\n$`).MatchString(o.Data) {
+	// /etc is one view prepared per session (its per-sandbox files are
+	// links into /run/airlock/etc), or the host's entries bound one by one.
+	idDir := "/etc"
+	if p.Etc != nil {
+		idDir = "/run/airlock/etc"
+		if o, _ := find(p, "/etc"); o.Kind != sandbox.OpROBind || o.Src != sandbox.PlaceholderEtcView {
+			t.Errorf("/etc: got %v, want ro-bind of the view", o)
+		}
+		for _, e := range p.Etc.Copies {
+			if !slices.Contains(sandbox.EtcEntries(), e) {
+				t.Errorf("the /etc view copies %s, not an allowed entry", e)
+			}
+		}
+		for _, l := range []string{"machine-id", "hostname", "hosts", "resolv.conf"} {
+			if p.Etc.Links[l] != idDir+"/"+l {
+				t.Errorf("/etc/%s: links to %q, want %s/%s", l, p.Etc.Links[l], idDir, l)
+			}
+		}
+	}
+	if o, _ := find(p, idDir+"/machine-id"); o.Kind != sandbox.OpFile || !regexp.MustCompile(`^[0-9a-f]{32}\n$`).MatchString(o.Data) {
 		t.Errorf("/etc/machine-id: got %v, want a generated file", o)
 	} else if host, err := os.ReadFile("/etc/machine-id"); err == nil && string(host) == o.Data {
 		t.Errorf("/etc/machine-id is the host's")
@@ -122,8 +148,14 @@ func checkInvariants(t *testing.T, p *sandbox.Plan) {
 	if o, _ := find(p, "/proc/cmdline"); o.Kind != sandbox.OpROBindData || strings.Contains(o.Data, "root=") {
 		t.Errorf("/proc/cmdline: got %v, want a neutral one", o)
 	}
-	if o, _ := find(p, "/etc/passwd"); o.Kind != sandbox.OpFile || strings.Count(o.Data, "\n") != 2 || !strings.Contains(o.Data, "\nnobody:") {
-		t.Errorf("/etc/passwd: got %v, want the user and nobody only", o)
+	passwd := ""
+	if p.Etc != nil {
+		passwd = p.Etc.Files["passwd"]
+	} else if o, _ := find(p, "/etc/passwd"); o.Kind == sandbox.OpFile {
+		passwd = o.Data
+	}
+	if strings.Count(passwd, "\n") != 2 || !strings.Contains(passwd, "\nnobody:") {
+		t.Errorf("/etc/passwd: got %q, want the user and nobody only", passwd)
 	}
 	etc := sandbox.EtcEntries()
 	for i, o := range ops {
@@ -147,6 +179,12 @@ func checkInvariants(t *testing.T, p *sandbox.Plan) {
 		// /sys but the CPU topology; no device but the minimal set and the
 		// GPU when granted.
 		switch {
+		case o.Dst == "/etc" && p.Etc != nil:
+			// The view, checked above.
+		case o.Dst == "/run/airlock/etc/resolv.conf":
+			if !p.ShareNet {
+				t.Errorf("op %d %v: resolv.conf without net = host", i, o)
+			}
 		case under(o.Dst, "/etc"):
 			e := strings.TrimPrefix(o.Dst, "/etc/")
 			if !slices.Contains(etc, e) && !(e == "resolv.conf" && p.ShareNet) {
@@ -251,7 +289,7 @@ func TestDryRunProfiles(t *testing.T) {
 				}
 			}
 			for _, o := range p.Ops {
-				if strings.HasSuffix(o.Dst, "/pulse/native") || strings.HasSuffix(o.Dst, "/pipewire-0") || o.Dst == "/etc/resolv.conf" || o.Dst == "/dev/dri" {
+				if strings.HasSuffix(o.Dst, "/pulse/native") || strings.HasSuffix(o.Dst, "/pipewire-0") || o.Dst == "/etc/resolv.conf" || o.Dst == "/run/airlock/etc/resolv.conf" || o.Dst == "/dev/dri" {
 					t.Errorf("%v: not granted by profile %s", o, c.profile)
 				}
 			}
@@ -296,7 +334,7 @@ func TestDryRunFlags(t *testing.T) {
 			}
 		}},
 		{"net host", []string{"--net", "host"}, func(t *testing.T, p *sandbox.Plan) {
-			o, _ := find(p, "/etc/resolv.conf")
+			o, _ := find(p, "/run/airlock/etc/resolv.conf")
 			if !p.ShareNet || p.TorListener || o.Kind != sandbox.OpROBind {
 				t.Errorf("share %v tor %v resolv.conf %v", p.ShareNet, p.TorListener, o)
 			}
@@ -470,5 +508,27 @@ func TestDryRunExposedPaths(t *testing.T) {
 	}
 	if w := writableBinds(p); len(w) != 2 {
 		t.Errorf("writable binds %q, want the document store and %s", w, rw)
+	}
+}
+
+// A profile path in /etc cannot be a mount point in the read-only /etc view:
+// such a plan binds the host's entries one by one.
+func TestDryRunEtcPathWithoutView(t *testing.T) {
+	planEnv(t)
+	// /etc itself is there on every Linux machine, and no sandbox sees it.
+	prof := filepath.Join(t.TempDir(), "etcpath.toml")
+	if err := os.WriteFile(prof, []byte("expose_ro = [\"/etc/apt\"]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// (A host path in /etc is outside checkInvariants' allowed entries.)
+	p := dryRunPlan(t, "--profile", prof, "--", "/bin/true")
+	if p.Etc != nil {
+		t.Errorf("plan uses the /etc view with a profile path in /etc")
+	}
+	if o, _ := find(p, "/etc"); o.Kind != "" {
+		t.Errorf("/etc bound whole: %v", o)
+	}
+	if o, _ := find(p, "/etc/apt"); o.Kind != sandbox.OpROBind {
+		t.Errorf("/etc/apt: %v, want the profile's ro-bind", o)
 	}
 }

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -22,26 +21,7 @@ const (
 
 // FindGtkDialogLib returns the host path of the library, "" when it is not
 // installed: $AIRLOCK_LIBDIR, beside the binary, then PREFIX/lib/airlock.
-func FindGtkDialogLib() string {
-	var dirs []string
-	if d := os.Getenv("AIRLOCK_LIBDIR"); d != "" {
-		dirs = append(dirs, d)
-	}
-	if exe, err := os.Executable(); err == nil {
-		d := filepath.Dir(exe)
-		dirs = append(dirs, d, filepath.Join(d, "..", "lib", "airlock"))
-	}
-	dirs = append(dirs, "/usr/local/lib/airlock", "/usr/lib/airlock")
-	for _, d := range dirs {
-		p := filepath.Join(d, GtkDialogLib)
-		if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
-			if real, err := filepath.EvalSymlinks(p); err == nil {
-				return real
-			}
-		}
-	}
-	return ""
-}
+func FindGtkDialogLib() string { return findHelper(GtkDialogLib) }
 
 // gtkBookmarks is GTK's bookmarks file (~/.config/gtk-3.0/bookmarks, read
 // by GTK 3 and 4 file dialogs) listing folders: one file:// URI and a label

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -132,6 +134,8 @@ const (
 	PlaceholderXephyrScreen = "<xephyr_screen-capped-to-host-screen>"
 	PlaceholderHostCookie   = "<host-display-cookie>"
 	PlaceholderX11Auth      = "<untrusted-xauthority>"
+	// The /etc view (etcview.go), which a dry run does not prepare.
+	PlaceholderEtcView = "<etc-view-of-this-session>"
 )
 
 // Plan is everything init needs, decided on the host side: the root file
@@ -176,6 +180,16 @@ type Plan struct {
 	// root and keeps the thread that binds read-only grants into the
 	// running sandbox (only with a broker to ask for them).
 	NativeGrants bool `json:"native_grants,omitempty"`
+	// Etc says what the folder bound at /etc holds when it is a view
+	// prepared once per session (etcview.go); nil when the host's entries
+	// are bound one by one.
+	Etc *EtcView `json:"etc,omitempty"`
+	// Reaper is the host path of airlock-reaper (reaper.go): init opens it
+	// before leaving the host's tree and execs it, with the application's
+	// command, once the sandbox is built and its privileges are dropped.
+	// Empty: init stays the reaper (and always with NativeGrants, whose
+	// mounter thread lives in init).
+	Reaper string `json:"reaper,omitempty"`
 	// MaxOpenFiles is the application's RLIMIT_NOFILE, soft and hard, set
 	// by init before it starts the application (0: init's own, unchanged).
 	MaxOpenFiles uint64 `json:"max_open_files,omitempty"`
@@ -191,6 +205,17 @@ type Plan struct {
 	WM *Plan `json:"window_manager,omitempty"`
 }
 
+// EtcView describes the sandbox's /etc view.
+type EtcView struct {
+	// Copies are the host's /etc entries it copies when they exist.
+	Copies []string `json:"copies"`
+	// Files are the files it generates, with their content.
+	Files map[string]string `json:"files"`
+	// Links are its links to this sandbox's own files, which init writes
+	// in /run/airlock/etc (see the ops).
+	Links map[string]string `json:"links"`
+}
+
 // String is the plan as `airlock run --dry-run` prints it: one op per line,
 // then what init does after the root is built.
 func (p *Plan) String() string {
@@ -198,6 +223,16 @@ func (p *Plan) String() string {
 	fmt.Fprintf(&b, "# sandbox %s (profile %s), uid %d gid %d\n", p.Name, p.Profile, p.UID, p.GID)
 	for _, o := range p.Ops {
 		b.WriteString(o.String() + "\n")
+	}
+	if p.Etc != nil {
+		b.WriteString("# /etc: copies of the host's /etc/{" + strings.Join(p.Etc.Copies, ",") + "}")
+		for _, f := range slices.Sorted(maps.Keys(p.Etc.Files)) {
+			b.WriteString(", " + f + " " + strconv.Quote(p.Etc.Files[f]))
+		}
+		for _, l := range slices.Sorted(maps.Keys(p.Etc.Links)) {
+			b.WriteString(", " + l + " -> " + p.Etc.Links[l])
+		}
+		b.WriteString("\n")
 	}
 	if p.NativeGrants {
 		b.WriteString("host-view (started before the root, for native read-only grants)\n")
@@ -212,6 +247,9 @@ func (p *Plan) String() string {
 	}
 	if p.MaxOpenFiles > 0 {
 		fmt.Fprintf(&b, "rlimit nofile %d (soft and hard)\n", p.MaxOpenFiles)
+	}
+	if p.Reaper != "" {
+		fmt.Fprintf(&b, "reaper %s (exec'd by init once the sandbox is built)\n", p.Reaper)
 	}
 	fmt.Fprintf(&b, "cwd %s\n", p.Cwd)
 	for _, e := range p.Env {
@@ -267,6 +305,9 @@ type rootIdentity struct {
 	// gtkDialog is the host path of the file-dialog library (gtkdialog.go),
 	// bound at gtkDialogDir; "" for none.
 	gtkDialog string
+	// etcView is the host folder bound at /etc (etcview.go); "" binds the
+	// host's entries one by one instead.
+	etcView string
 }
 
 // hostPaths resolves the host paths of the system's ops: one lstat per
@@ -339,23 +380,40 @@ func systemOps(id rootIdentity) []Op {
 	for _, d := range []string{"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"} {
 		ops = h.linkOrBind(ops, d, true)
 	}
-	for _, e := range etcEntries {
-		ops = h.linkOrBind(ops, "/etc/"+e, false)
+	// The per-sandbox files of /etc: in it, or, with a view, where the
+	// view's links point.
+	perSandbox := "/etc"
+	if id.etcView != "" {
+		// The prepared view (etcview.go): one mount.
+		ops = append(ops, Op{Kind: OpROBind, Src: id.etcView, Dst: "/etc"})
+		perSandbox = etcRunDir
+	} else {
+		for _, e := range etcEntries {
+			ops = h.linkOrBind(ops, "/etc/"+e, false)
+		}
+		for _, f := range etcAccountFiles(a) {
+			ops = append(ops, Op{Kind: OpFile, Dst: "/etc/" + f[0], Mode: 0o644, Data: f[1]})
+		}
 	}
-	if id.shareNet {
-		// Often a link (systemd-resolved, NetworkManager): its target.
-		ops = h.bind(ops, "/etc/resolv.conf")
-	}
-	ops = append(ops,
-		// Only the user and nobody: the host's account list is not the
-		// sandbox's business.
-		Op{Kind: OpFile, Dst: "/etc/passwd", Mode: 0o644, Data: fmt.Sprintf("%s:x:%d:%d:%s:%s:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n", a.Name, a.UID, a.GID, a.Name, a.Home)},
-		Op{Kind: OpFile, Dst: "/etc/group", Mode: 0o644, Data: fmt.Sprintf("%s:x:%d:\nnogroup:x:65534:\n", a.Name, a.GID)},
+	idFiles := []Op{
 		// A fresh machine id per sandbox: the host's would link this
 		// application's traces to every other on the machine.
-		Op{Kind: OpFile, Dst: "/etc/machine-id", Mode: 0o644, Data: id.machineID + "\n"},
-		Op{Kind: OpFile, Dst: "/etc/hostname", Mode: 0o644, Data: id.hostname + "\n"},
-		Op{Kind: OpFile, Dst: "/etc/hosts", Mode: 0o644, Data: fmt.Sprintf("127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n", id.hostname)},
+		{Kind: OpFile, Dst: perSandbox + "/machine-id", Mode: 0o644, Data: id.machineID + "\n"},
+		{Kind: OpFile, Dst: perSandbox + "/hostname", Mode: 0o644, Data: id.hostname + "\n"},
+		{Kind: OpFile, Dst: perSandbox + "/hosts", Mode: 0o644, Data: fmt.Sprintf("127.0.0.1\tlocalhost %s\n::1\tlocalhost ip6-localhost ip6-loopback\n", id.hostname)},
+	}
+	if id.shareNet {
+		// Often a link (systemd-resolved, NetworkManager): its target,
+		// bound as it is now (a bind or a copy alike miss a later
+		// replacement by rename: RESULTS.md, Launch).
+		if real, err := filepath.EvalSymlinks("/etc/resolv.conf"); err == nil {
+			idFiles = append(idFiles, Op{Kind: OpROBind, Src: real, Dst: perSandbox + "/resolv.conf"})
+		}
+	}
+	if id.etcView == "" {
+		ops = append(ops, idFiles...)
+	}
+	ops = append(ops,
 		// hidepid=invisible (Linux 5.8): a process the application may not
 		// ptrace is not listed at all. That hides init (non-dumpable) and
 		// the host-view process of native grants, whose
@@ -397,6 +455,11 @@ func systemOps(id rootIdentity) []Op {
 		// The amnesic, writable places.
 		Op{Kind: OpTmpfs, Dst: "/tmp", Mode: 0o1777},
 		Op{Kind: OpTmpfs, Dst: "/run", Mode: 0o755},
+	)
+	if id.etcView != "" {
+		ops = append(ops, idFiles...)
+	}
+	ops = append(ops,
 		Op{Kind: OpTmpfs, Dst: runtimeDir, Mode: 0o700},
 		Op{Kind: OpTmpfs, Dst: a.Home, Mode: 0o700},
 	)

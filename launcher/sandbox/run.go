@@ -101,6 +101,10 @@ type Sandbox struct {
 	// while they are empty (removeNewDirs).
 	newDirs []string
 
+	// etcView names the /etc view the sandbox binds, for its record
+	// (pruneEtcViews keeps it while the sandbox runs).
+	etcView string
+
 	// ctlMu guards ctl, init's control socket while the application runs
 	// (nil before and after): one request and its answer at a time.
 	ctlMu sync.Mutex
@@ -328,6 +332,9 @@ func Prepare(o Options) (sb *Sandbox, err error) {
 	s.plan.BusSocket = s.opts.Broker != nil
 	s.plan.NativeGrants = s.plan.BusSocket && p.Grants == profile.GrantsNative
 	s.plan.Handshake = s.plan.BusSocket || s.plan.TorListener
+	if !s.plan.NativeGrants {
+		s.plan.Reaper = FindReaper()
+	}
 	if s.plan.BusSocket {
 		env = append(env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+runtimeIn+"/bus")
 		if p.InputMethod == profile.InputMethodIBus {
@@ -365,6 +372,29 @@ func Prepare(o Options) (sb *Sandbox, err error) {
 		}
 	}
 	ident := rootIdentity{acct: acct, hostname: p.Hostname, machineID: RandomHex(16), bootID: randomUUID(), shareNet: s.plan.ShareNet, gtkDialog: gtkDialog}
+	// A profile's bind into /etc needs its mount point made there, which
+	// the read-only view cannot take: such a sandbox gets the host's
+	// entries bound one by one, as before the view.
+	etcBinds := slices.ContainsFunc(s.binds, func(b Op) bool { return b.Dst == "/etc" || strings.HasPrefix(b.Dst, "/etc/") })
+	if etcBinds {
+		log.Info("a profile path lies in /etc: its entries are bound one by one")
+	} else if o.DryRun {
+		ident.etcView = PlaceholderEtcView
+	} else if v, err := currentEtcView(acct); err == nil {
+		ident.etcView = v
+	} else {
+		log.Warn("cannot prepare the /etc view: the host's entries are bound one by one", "err", err)
+	}
+	if ident.etcView != "" {
+		s.etcView = etcViewName(ident.etcView)
+		s.plan.Etc = &EtcView{Copies: EtcEntries(), Files: map[string]string{}, Links: map[string]string{}}
+		for _, f := range etcAccountFiles(acct) {
+			s.plan.Etc.Files[f[0]] = f[1]
+		}
+		for _, l := range etcLinks {
+			s.plan.Etc.Links[l] = etcRunDir + "/" + l
+		}
+	}
 	s.plan.Ops = append(append(systemOps(ident), s.binds...),
 		// The root folder itself is read-only: only the tmpfs mounts below
 		// it (/tmp, $HOME, /run/user/UID, /dev/shm) and writable binds take
@@ -625,7 +655,7 @@ func (s *Sandbox) Run() (code int, err error) {
 	}
 	tick, _ := processStartTick(pid)
 	rec := &Record{ID: s.plan.ID, Name: s.plan.Name, Profile: s.plan.Profile, Pid: pid, StartTick: tick,
-		Launcher: os.Getpid(), Started: time.Now(), Command: s.opts.Args}
+		Launcher: os.Getpid(), Started: time.Now(), Command: s.opts.Args, EtcView: s.etcView}
 	if p, err := writeRecord(rec); err == nil {
 		defer func() {
 			if err := os.Remove(p); err != nil {

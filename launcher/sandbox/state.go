@@ -26,6 +26,8 @@ type Record struct {
 	Launcher  int       `json:"launcher"`   // host pid of the airlock run process
 	Started   time.Time `json:"started"`
 	Command   []string  `json:"command"`
+	// EtcView is the /etc view it binds (etcview.go), kept while it runs.
+	EtcView string `json:"etc_view,omitempty"`
 }
 
 func stateDir() (string, error) {

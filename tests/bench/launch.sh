@@ -5,6 +5,10 @@
 # unpinned, and with everything on CPU 0 (taskset), because waking a process
 # on this VM's other vCPU costs from ~60 us to far more from one minute to the
 # next, and a launch that hands work between processes pays it several times.
+# LAUNCH_BEFORE=/path/to/airlock adds an earlier airlock binary to the same run (its
+# airlock-reaper, if any, beside it). Besides wall time it prints the CPU
+# time of each launch (user + system, its reaped processes included), which
+# other work on the machine disturbs less.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 ensure_packages
@@ -15,6 +19,8 @@ ensure_user
 chmod 755 "$AIRLOCK_BUILD/launchbench"
 cd /
 log "unpinned"
-as_user "$AIRLOCK_BUILD/launchbench" -runs "${RUNS:-100}" -warmup "${WARMUP:-10}" -airlock "$AIRLOCK_BUILD/airlock"
+before=()
+[ -n "${LAUNCH_BEFORE:-}" ] && before=(-before "$LAUNCH_BEFORE")
+as_user "$AIRLOCK_BUILD/launchbench" -runs "${RUNS:-100}" -warmup "${WARMUP:-10}" -airlock "$AIRLOCK_BUILD/airlock" "${before[@]}"
 log "pinned to CPU 0"
-as_user taskset -c 0 "$AIRLOCK_BUILD/launchbench" -runs "${RUNS:-100}" -warmup "${WARMUP:-10}" -airlock "$AIRLOCK_BUILD/airlock" | sed 's/^SUMMARY launch /SUMMARY launch-pinned /; s/^SUMMARY rss-init /SUMMARY rss-init-pinned /'
+as_user taskset -c 0 "$AIRLOCK_BUILD/launchbench" -runs "${RUNS:-100}" -warmup "${WARMUP:-10}" -airlock "$AIRLOCK_BUILD/airlock" "${before[@]}" | sed -E 's/^SUMMARY ([^ ]+)/SUMMARY \1-pinned/'

@@ -110,7 +110,9 @@ func setup() (*Env, error) {
 	}
 	os.Chmod(e.BinDir, 0o755)
 	e.Bin = filepath.Join(e.BinDir, "airlock")
-	if err := e.goBuild("./launcher", e.Bin, false); err != nil {
+	// Static, as tests/lib.sh and meson.build build it: no dynamic loader
+	// at each of a launch's two start-ups (RESULTS.md, Launch).
+	if err := e.goBuild("./launcher", e.Bin, true); err != nil {
 		return nil, err
 	}
 	e.Portal = filepath.Join(e.BinDir, "airlock-portal")
@@ -128,10 +130,12 @@ func setup() (*Env, error) {
 	}
 	// The file-dialog library the launcher finds beside its binary: built
 	// by the same shell function as the suite's build (tests/lib.sh).
-	if b, err := exec.Command("bash", "-c", `. "$1/tests/lib.sh" && build_gtkdialog "$2"`, "-", root, e.BinDir).CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build_gtkdialog: %v: %s", err, b)
+	// So is the reaper init execs (airlock-reaper).
+	if b, err := exec.Command("bash", "-c", `. "$1/tests/lib.sh" && build_gtkdialog "$2" && build_reaper "$2"`, "-", root, e.BinDir).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("build_gtkdialog, build_reaper: %v: %s", err, b)
 	}
 	os.Chmod(filepath.Join(e.BinDir, "libairlock-gtkdialog.so"), 0o755)
+	os.Chmod(filepath.Join(e.BinDir, "airlock-reaper"), 0o755)
 	e.RuntimeDir = filepath.Join(os.TempDir(), fmt.Sprintf("airlock-test-runtime-%d", e.UID))
 	if err := os.MkdirAll(e.RuntimeDir, 0o700); err != nil {
 		return nil, err

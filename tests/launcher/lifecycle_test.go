@@ -2,8 +2,10 @@ package launcher_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -140,12 +142,19 @@ func TestNothingLeftBehind(t *testing.T) {
 	if n := len(e.ProcessesOf("/bin/sleep " + marker)); n != 2 {
 		t.Fatalf("%d background children running, want 2", n)
 	}
+	// Pid 1 is airlock-reaper (built beside airlock by the harness), which
+	// init exec'd once the sandbox was built, not a resident Go init.
+	if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", rec.Pid)); err != nil || filepath.Base(exe) != "airlock-reaper" {
+		t.Errorf("the sandbox's pid 1 runs %q (%v), want airlock-reaper", exe, err)
+	}
 	sb.stdin.Close()
 	if r := sb.wait(t); r.Code != 5 {
 		t.Errorf("want exit 5, got %v", r)
 	}
 	assertGone(t, e, rt, name, rec.ID, "sleep "+marker, before)
-	if ents, _ := os.ReadDir(rt + "/airlock"); len(ents) != 1 || ents[0].Name() != "sandboxes" {
+	// The session's /etc view (launcher/sandbox/etcview.go) stays for the
+	// next sandbox; nothing else may.
+	if ents, _ := os.ReadDir(rt + "/airlock"); len(ents) != 2 || ents[0].Name() != "etc" || ents[1].Name() != "sandboxes" {
 		t.Errorf("left in the runtime folder: %v", ents)
 	}
 }
