@@ -375,6 +375,18 @@ func systemOps(id rootIdentity) []Op {
 	h := hostPaths{}
 	ops := []Op{{Kind: OpTmpfs, Dst: "/", Mode: 0o755}}
 	ops = h.bind(ops, "/usr")
+	// The host's applications stay out of sight, as a Flatpak application
+	// sees only its runtime's: GLib's g_app_info_launch_default_for_uri
+	// (gio/gappinfo.c) tries a handler it finds in applications/ first and
+	// asks the OpenURI portal only when there is none, so a link would open
+	// in a browser inside this sandbox, unasked, instead of on the host
+	// after the user's answer in Airlock's dialog (and the host's list of
+	// installed applications is one more trait of the machine).
+	for _, d := range []string{"/usr/share/applications", "/usr/local/share/applications"} {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			ops = append(ops, Op{Kind: OpTmpfs, Dst: d, Mode: 0o755, NoExec: true}, Op{Kind: OpRemountRO, Dst: d})
+		}
+	}
 	// Merged /usr: /bin, /lib, ... are links; on an unmerged system they
 	// are folders, bound read-only like /usr.
 	for _, d := range []string{"/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"} {

@@ -231,3 +231,20 @@ bus_names = ["org.example.Thing"]
 		t.Errorf("profile show of a bad profile: %v", r)
 	}
 }
+
+// TestHostApplicationsHidden: the sandbox sees no desktop entries of the
+// host's applications, so GLib's "open this link" finds no local handler
+// and goes to the OpenURI portal (gio/gappinfo.c tries local handlers
+// first), and the list of installed applications does not leave the host.
+func TestHostApplicationsHidden(t *testing.T) {
+	t.Parallel()
+	host, err := os.ReadDir("/usr/share/applications")
+	if err != nil || len(host) == 0 {
+		t.Fatalf("the host's /usr/share/applications is empty or missing (%v): nothing to hide", err)
+	}
+	e := harness.Get(t)
+	r := e.Run(t, "run", "--", "/bin/sh", "-c", `ls -A /usr/share/applications; echo "n=$(ls -A /usr/share/applications | wc -l)"; if touch /usr/share/applications/x.desktop 2>/dev/null; then echo writable; fi`)
+	if r.Code != 0 || r.Stdout != "n=0\n" {
+		t.Errorf("/usr/share/applications inside: %v (host has %d entries)", r, len(host))
+	}
+}
