@@ -123,7 +123,7 @@ func install(t *testing.T) layout {
 // files every install must hold, relative to the prefix.
 var wantFiles = []string{
 	"bin/airlock", "bin/airlock-portal", "bin/airlock-chooser",
-	"lib/airlock/libairlock-gtkdialog.so",
+	"lib/airlock/libairlock-gtkdialog.so", "lib/airlock/airlock-reaper",
 	"share/airlock/profiles/default.toml", "share/airlock/profiles/text-editor.toml",
 	"share/locale/de/LC_MESSAGES/airlock.mo",
 	"share/dbus-1/services/org.airlock.Portal.service",
@@ -299,6 +299,9 @@ func TestInstalledLookups(t *testing.T) {
 	r = runAs(env, bin, "run", "--dry-run", "--profile", "text-editor", "--", "/bin/true")
 	if want := "ro-bind " + filepath.Join(l.prefix, "lib", "airlock", "libairlock-gtkdialog.so") + " "; r.Code != 0 || !strings.Contains(r.Stdout, want) {
 		t.Errorf("installed airlock does not bind its file-dialog library (%q): %v", want, r)
+	}
+	if want := "reaper " + filepath.Join(l.prefix, "lib", "airlock", "airlock-reaper") + " "; !strings.Contains(r.Stdout, want) {
+		t.Errorf("installed airlock does not use its installed reaper (%q): %v", want, r)
 	}
 	r = runAs(append(env, "LANGUAGE=de"), bin)
 	if !strings.HasPrefix(r.Stderr, "Aufruf:") {
