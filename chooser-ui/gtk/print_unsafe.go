@@ -2,6 +2,8 @@ package gtk
 
 /*
 #cgo pkg-config: gtk+-3.0 gtk+-unix-print-3.0
+#cgo LDFLAGS: -lm
+#include <math.h>
 #include <stdlib.h>
 #include <gtk/gtk.h>
 #include <gtk/gtkunixprint.h>
@@ -83,8 +85,8 @@ static void airlock_print_set_page_setup(GtkWidget *d, const char *name, double 
 		if (name != NULL && name[0] != '\0')
 			paper = gtk_paper_size_new(name);
 		if (paper == NULL || gtk_paper_size_is_custom(paper) ||
-				gtk_paper_size_get_width(paper, GTK_UNIT_MM) != width ||
-				gtk_paper_size_get_height(paper, GTK_UNIT_MM) != height) {
+				fabs(gtk_paper_size_get_width(paper, GTK_UNIT_MM) - width) > 0.5 ||
+				fabs(gtk_paper_size_get_height(paper, GTK_UNIT_MM) - height) > 0.5) {
 			if (paper != NULL)
 				gtk_paper_size_free(paper);
 			paper = gtk_paper_size_new_custom("custom", "custom", width, height, GTK_UNIT_MM);

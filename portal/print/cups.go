@@ -98,7 +98,9 @@ func lpOptions(r *protocol.PrintResult) []string {
 	if media == "" {
 		media = r.PageSetup.Name
 	}
-	if mediaName.MatchString(media) {
+	// A custom size has no name CUPS knows ("custom" made its filters
+	// crop to NaN): the printer's default paper then.
+	if mediaName.MatchString(media) && !strings.HasPrefix(strings.ToLower(media), "custom") {
 		o = append(o, "media="+media)
 	}
 	switch r.Settings["duplex"] {

@@ -281,25 +281,21 @@ func (p *Portal) print(c *busserver.Call) ([]any, error) {
 				return
 			}
 		}
-		r.Respond(p.printJob(r, choice, jobTitle, doc, size), nil)
+		r.Respond(p.printJob(choice, jobTitle, doc, size), nil)
 	}()
 	return []any{r.Path}, nil
 }
 
 // printJob sanitises the document and submits it; the code answers the
 // application.
-func (p *Portal) printJob(r *desktop.Request, choice protocol.PrintResult, title string, doc *os.File, size int64) uint32 {
+func (p *Portal) printJob(choice protocol.PrintResult, title string, doc *os.File, size int64) uint32 {
 	p.jobs.Lock()
 	defer p.jobs.Unlock()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		select {
-		case <-r.Closed():
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	// Not tied to the request: the user pressed Print, and GTK's portal
+	// client does not wait for the Response (it exits once Print
+	// returned its handle, which closes the request). The job goes on;
+	// the sanitiser and lp have their own time limits.
+	ctx := context.Background()
 	if err := p.cfg.CUPS.Available(ctx, choice.Printer); err != nil {
 		p.audit(choice.Printer, 0, size, "failed: "+err.Error())
 		return desktop.ResponseOther
