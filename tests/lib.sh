@@ -30,6 +30,12 @@ AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES firefox-esr python3-pyqt5 qt5-xdgdesktopport
 # (tests/portal/ibus_test.go).
 AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES ibus ibus-gtk3 ibus-gtk4 gir1.2-ibus-1.0 python3-pyqt5"
 
+# Printing (tests/print, tests/bench/print.sh): a private cupsd with a
+# cups-pdf queue, lp/lpstat for the broker, the sanitisers' qpdf and
+# Ghostscript, poppler's pdftotext/pdfinfo/pdftoppm to read the output, GTK's
+# print dialog headers (libgtk-3-dev).
+AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES cups cups-client cups-bsd printer-driver-cups-pdf qpdf poppler-utils ghostscript"
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 ensure_packages() {

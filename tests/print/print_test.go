@@ -255,8 +255,9 @@ func TestEvince(t *testing.T) {
 	doc := filepath.Join(e.UserDir(t), "granted.pdf")
 	makePDF(t, doc, map[string]string{"Author": "SECRET-AUTHOR-e1"}, text)
 	sh := `export GSETTINGS_BACKEND=memory NO_AT_BRIDGE=1
-evince --standalone "$1" >/tmp/evince.log 2>&1 &
-w=$(xdotool search --sync --onlyvisible --class evince | head -1)
+evince "$1" >/tmp/evince.log 2>&1 &
+for i in $(seq 300); do w=$(xdotool search --onlyvisible --class evince 2>/dev/null | head -1); [ -n "$w" ] && break; sleep 0.2; done
+[ -n "$w" ] || { echo "== no evince window"; cat /tmp/evince.log; exit 1; }
 xdotool windowfocus --sync "$w"; sleep 2
 xdotool key --clearmodifiers ctrl+p
 echo "== asked"
