@@ -127,6 +127,7 @@ for kind in rewrite raster; do
 		done
 		S[$kind-a-$n]=$(printf '%s\n' "${a[@]}" | median)
 		S[$kind-h-$n]=$(printf '%s\n' "${h[@]}" | median)
+		log "$kind, $n page(s): sandboxed ${S[$kind-a-$n]} ms, host ${S[$kind-h-$n]} ms (medians of $RUNS)"
 	done
 done
 perpage() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) / 9 }'; }
@@ -140,7 +141,7 @@ start_bus_a
 bg_user "$WORK/log/portal.log" "${X_ENV[@]}" HOME="$RUN/home-airlock" DBUS_SESSION_BUS_ADDRESS="$BUS_A" -- "$WORK/bin/airlock-portal"
 wait_name "$BUS_A" org.airlock.Portal || fail "airlock-portal did not start: $(tail -5 "$WORK/log/portal.log")"
 sleep 2
-CLIENT=("$WORK/bin/airlock" run --name bench --net none --sound none --display none --ro "$PB" --ro "$WORK/p1.pdf" -- /usr/bin/python3 "$PB" client)
+CLIENT=("$WORK/bin/airlock" run --name bench --net none --sound none --display none --ro "$PB" --ro "$WORK/p1.pdf" -- /usr/bin/python3 "$PB" client "$WORK/p1.pdf")
 log "airlock: PreparePrint -> dialog, $RUNS+1"
 A_DIALOG=$(fg_user "${X_ENV[@]}" DBUS_SESSION_BUS_ADDRESS="$BUS_A" -- /usr/bin/python3 "$PB" dialog "$RUNS" '^bench wants to print$' -- "${CLIENT[@]}" 2>"$WORK/log/a-dialog.log") ||
 	fail "airlock dialog runs failed: $(tail -5 "$WORK/log/a-dialog.log"; tail -5 "$WORK/log/portal.log")"

@@ -2,9 +2,9 @@
 """Print benchmark helper (tests/bench/print.sh). Times use CLOCK_MONOTONIC,
 which a sandbox shares with the host (no time namespace).
 
-printbench.py client                 the application: on each "prepare" line on
+printbench.py client [FILE]          the application: on each "prepare" line on
                                      stdin, PreparePrint (prints "t0 NS" first,
-                                     then "prepare: CODE"); on "print FILE",
+                                     then "prepare: CODE"); on "print",
                                      PreparePrint then Print with the token
                                      ("t-print NS" before Print, "print: CODE")
 printbench.py dialog RUNS REGEX -- CMD...
@@ -73,7 +73,7 @@ def client():
             code, res = prepare()
             if code != 0:
                 continue
-            fd = os.open(w[1], os.O_RDONLY)
+            fd = os.open(sys.argv[2], os.O_RDONLY)
             print("t-print", now(), flush=True)
             code, _ = call("Print", "(ssha{sv})", ["", "Bench", 0], {"token": GLib.Variant("u", res["token"])}, fd)
             print("print:", code, flush=True)
@@ -167,7 +167,7 @@ def main():
         ms = []
         for i in range(runs + 1):
             before = set(glob.glob(os.path.join(outdir, "*.pdf")))
-            c.send("print " + f)
+            c.send("print")
             w, _ = wait_window(regex)
             while xdo("search", "--onlyvisible", "--name", regex):
                 xdo("windowfocus", "--sync", w)
