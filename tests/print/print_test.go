@@ -1,6 +1,7 @@
 package print_test
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -275,4 +276,30 @@ wait`
 		t.Errorf("metadata reached the printer:\n%s", info)
 	}
 	s.auditLine(t, "sandbox=viewer", "result=submitted", "sanitizer=rewrite")
+}
+
+// TestPrinterGone: the printer chosen in PreparePrint is deleted before
+// Print: the job fails (response 2) with an audit line naming the printer,
+// and nothing is printed.
+func TestPrinterGone(t *testing.T) {
+	t.Parallel()
+	s := newSession(t)
+	e := harness.Get(t)
+	doc := filepath.Join(e.UserDir(t), "doc.pdf")
+	makePDF(t, doc, nil, "never printed")
+	script := userScript(t, "tests/print/testdata/portalprint.py")
+	a := s.sandbox(t, []string{"--name", "late", "--ro", script, "--ro", doc}, "/usr/bin/python3", script, "prepare-wait-print", doc)
+	wid := s.dialog(t, a, "late wants to print")
+	s.accept(t, wid)
+	a.waitOutput(t, `^prepare: 0$`)
+	s.cups.admin(t, "lpadmin", "-x", s.cups.queue)
+	if _, err := fmt.Fprintln(a.stdin, "go"); err != nil {
+		t.Fatal(err)
+	}
+	a.waitOutput(t, `^print: 2$`)
+	a.wait(t)
+	s.auditLine(t, "sandbox=late", "printer="+s.cups.queue, "the printer is not available")
+	if ents, _ := filepath.Glob(filepath.Join(s.cups.out, "*")); len(ents) != 0 {
+		t.Errorf("cups-pdf wrote %v, want nothing", ents)
+	}
 }

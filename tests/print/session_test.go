@@ -57,6 +57,7 @@ func (s *session) portalLog() string {
 type app struct {
 	s           *session
 	cmd         *exec.Cmd
+	stdin       *os.File // the write end of the application's stdin
 	out, errOut harness.SyncBuffer
 	done        chan struct{}
 	res         harness.Result
@@ -69,10 +70,17 @@ func (s *session) sandbox(t *testing.T, flags []string, command ...string) *app 
 	cmd := s.e.Airlock(ctx, append(args, command...)...)
 	a := &app{s: s, cmd: cmd, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = &a.out, &a.errOut
+	r, w, err := os.Pipe()
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	cmd.Stdin, a.stdin = r, w
 	if err := cmd.Start(); err != nil {
 		cancel()
 		t.Fatalf("cannot start %v: %v", cmd.Args, err)
 	}
+	r.Close()
 	go func() {
 		err := cmd.Wait()
 		a.res = harness.Result{Stdout: a.out.String(), Stderr: a.errOut.String()}
@@ -85,6 +93,7 @@ func (s *session) sandbox(t *testing.T, flags []string, command ...string) *app 
 		close(a.done)
 	}()
 	t.Cleanup(func() {
+		w.Close()
 		select {
 		case <-a.done:
 			cancel()

@@ -5,6 +5,8 @@ application could: whatever PDF it likes, over a descriptor.
 usage: portalprint.py prepare-print FILE   PreparePrint, then Print with the token
        portalprint.py print FILE           Print without a token (the dialog first)
        portalprint.py prepare              PreparePrint only
+       portalprint.py prepare-wait-print FILE
+                                           PreparePrint, then a line on stdin, then Print
 prints one line per step: "prepare: CODE", "print: CODE", or
 "prepare-error: MESSAGE" / "print-error: MESSAGE" when the call is refused."""
 import os
@@ -80,6 +82,11 @@ elif mode == "prepare-print":
     res = prepare()
     if res is not None:
         print("settings:", sorted(res["settings"].keys()), flush=True)
+        print_file(sys.argv[2], res["token"])
+elif mode == "prepare-wait-print":
+    res = prepare()
+    if res is not None:
+        sys.stdin.readline()
         print_file(sys.argv[2], res["token"])
 elif mode == "print":
     print_file(sys.argv[2], 0)
