@@ -19,6 +19,7 @@ import (
 	"airlock/chooser-ui/filechooser"
 	"airlock/chooser-ui/newfile"
 	"airlock/chooser-ui/openuri"
+	chooserprint "airlock/chooser-ui/print"
 	"airlock/chooser-ui/protocol"
 )
 
@@ -102,6 +103,10 @@ func main() {
 	}
 	if req.Mode == protocol.ModeClipboard {
 		respond(clipboard.Run(&req, filechooser.Icon(req.SandboxIcon)))
+		return
+	}
+	if req.Mode == protocol.ModePrint {
+		respond(chooserprint.Run(&req, filechooser.Icon(req.SandboxIcon)))
 		return
 	}
 	if req.Mode == protocol.ModeOpenURI {

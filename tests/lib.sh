@@ -35,6 +35,11 @@ AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES ibus ibus-gtk3 ibus-gtk4 gir1.2-ibus-1.0 pyt
 # launchers, apparmor_parser the AppArmor profile, man the man pages; the
 # installed bash completion runs under bash-completion.
 AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES meson ninja-build desktop-file-utils apparmor bash-completion man-db"
+# Printing (tests/print, tests/bench/print.sh): a private cupsd with a
+# cups-pdf queue, lp/lpstat for the broker, the sanitisers' qpdf and
+# Ghostscript, poppler's pdftotext/pdfinfo/pdftoppm to read the output, GTK's
+# print dialog headers (libgtk-3-dev).
+AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES cups cups-client cups-bsd printer-driver-cups-pdf qpdf poppler-utils ghostscript"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

@@ -113,6 +113,8 @@ type Request struct {
 
 	Clipboard *Clipboard `json:"clipboard,omitempty"` // clipboard only: what would cross
 	Notice    *Notice    `json:"notice,omitempty"`    // notice only: what to say
+
+	Print *Print `json:"print,omitempty"` // print only: the application's job and hints
 }
 
 // Notice is a ModeNotice message: Airlock's own words (trusted), cleaned
@@ -171,6 +173,8 @@ type Response struct {
 	// refuses a risky save path without it.
 	RiskConfirmed bool   `json:"risk_confirmed,omitempty"`
 	Error         string `json:"error,omitempty"`
+
+	Print *PrintResult `json:"print,omitempty"` // print: the printer and settings chosen (ResponseSuccess only)
 
 	Answer string `json:"answer,omitempty"` // new-file: AnswerKeep or AnswerDiscard; open-uri: AnswerOpen or AnswerDontOpen (ResponseSuccess only)
 }

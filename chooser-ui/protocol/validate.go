@@ -45,6 +45,10 @@ func Validate(r *Request) error {
 		if err := validateClipboard(r); err != nil {
 			return err
 		}
+	case ModePrint:
+		if err := validatePrint(r); err != nil {
+			return err
+		}
 	case ModeNotice:
 		if r.Notice == nil || Clean(r.Notice.Summary, 0) == "" || len(r.Notice.Summary) > MaxStringBytes || len(r.Notice.Body) > MaxStringBytes {
 			return errors.New("a notice needs a summary of at most 4096 bytes")
@@ -70,6 +74,9 @@ func Validate(r *Request) error {
 	}
 	if r.Clipboard != nil && r.Mode != ModeClipboard {
 		return fmt.Errorf("a clipboard crossing is only for mode %q", ModeClipboard)
+	}
+	if r.Print != nil && r.Mode != ModePrint {
+		return fmt.Errorf("a print job is only for mode %q", ModePrint)
 	}
 	if r.OpenURI != nil && r.Mode != ModeOpenURI {
 		return fmt.Errorf("a link to open is only for mode %q", ModeOpenURI)

@@ -131,6 +131,8 @@ func (b *Client) Register(p *profile.Profile, id, name, a11yInside string) (stri
 		control.OptClipboardMaxText:  dbus.MakeVariant(uint64(p.ClipboardMaxText)),
 		control.OptClipboardMaxImage: dbus.MakeVariant(uint64(p.ClipboardMaxImage)),
 		control.OptClipboardKeep:     dbus.MakeVariant(p.ClipboardKeep),
+		control.OptPrint:             dbus.MakeVariant(p.Print),
+		control.OptPrintSanitize:     dbus.MakeVariant(p.PrintSanitize),
 	}
 	b.regMu.Lock()
 	b.regArgs = []any{id, name, p.Name, opts}

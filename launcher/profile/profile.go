@@ -83,6 +83,13 @@ const (
 	grantsOldNative = "native"
 )
 
+// Sanitisers of print_sanitize.
+const (
+	PrintRewrite   = "rewrite"
+	PrintRasterize = "rasterize"
+	PrintNone      = "none"
+)
+
 // Policies of open_uri.
 const (
 	OpenURIAsk  = "ask"
@@ -191,6 +198,13 @@ type Profile struct {
 	// clipboard after it was pasted, until the timeout (default: wiped
 	// after one paste).
 	ClipboardKeep bool `toml:"clipboard_keep"`
+	// Print lets the application print through the Print portal (a
+	// dialog Airlock draws, every time); false refuses.
+	Print bool `toml:"print"`
+	// PrintSanitize is what the broker does to a document before CUPS
+	// gets it: "rewrite" (a new PDF, metadata gone), "rasterize" (every
+	// page an image, in a throwaway sandbox) or "none".
+	PrintSanitize string `toml:"print_sanitize"`
 }
 
 // maxPackages bounds the packages key.
@@ -242,6 +256,9 @@ func Defaults() Profile {
 		ClipboardPaste:    ClipboardAllow,
 		ClipboardMaxText:  MaxClipboardText,
 		ClipboardMaxImage: MaxClipboardImage,
+
+		Print:         true,
+		PrintSanitize: PrintRewrite,
 	}
 }
 
@@ -453,6 +470,9 @@ func (p *Profile) validate() error {
 		return err
 	}
 	if err := oneOf("open_uri", p.OpenURI, OpenURIAsk, OpenURINone); err != nil {
+		return err
+	}
+	if err := oneOf("print_sanitize", p.PrintSanitize, PrintRewrite, PrintRasterize, PrintNone); err != nil {
 		return err
 	}
 	if err := oneOf("clipboard_copy", p.ClipboardCopy, ClipboardNone, ClipboardAsk, ClipboardAllow); err != nil {

@@ -32,6 +32,8 @@ input_method = "ibus"
 max_open_files = 4096
 file_dialog = "app"
 open_uri = "none"
+print = false
+print_sanitize = "rasterize"
 
 [[persist]]
 host = "~/.local/share/airlock/tor"
@@ -55,6 +57,7 @@ TOR_SKIP_LAUNCH = "1"
 		InputMethod: InputMethodIBus, MaxOpenFiles: 4096, FileDialog: FileDialogApp, OpenURI: OpenURINone,
 		ClipboardCopy: ClipboardAllow, ClipboardPaste: ClipboardAllow,
 		ClipboardMaxText: MaxClipboardText, ClipboardMaxImage: MaxClipboardImage,
+		Print: false, PrintSanitize: PrintRasterize,
 	}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("got %+v\nwant %+v", p, want)
@@ -97,6 +100,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad display", "display = \"wayland-raw\"\n", 1, "display", "is not one of"},
 		{"bad default_grant", "default_grant = \"all\"\n", 1, "default_grant", "is not one of"},
 		{"bad open_uri", "open_uri = \"always\"\n", 1, "open_uri", "is not one of"},
+		{"bad print_sanitize", "print_sanitize = \"ocr\"\n", 1, "print_sanitize", "is not one of"},
+		{"bad print", "print = \"yes\"\n", 1, "print", ""},
 		{"bad clipboard_copy", "\nclipboard_copy = \"yes\"\n", 2, "clipboard_copy", `"yes" is not one of none, ask, allow`},
 		{"bad clipboard_paste", "clipboard_paste = \"never\"\n", 1, "clipboard_paste", "is not one of"},
 		{"clipboard_max_text too high", "clipboard_max_text = 2000000\n", 1, "clipboard_max_text", "is not between 1 and 1048576"},

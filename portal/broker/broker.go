@@ -31,6 +31,7 @@ import (
 	"airlock/portal/inhibit"
 	"airlock/portal/notification"
 	"airlock/portal/openuri"
+	portalprint "airlock/portal/print"
 	"airlock/portal/trash"
 )
 
@@ -68,6 +69,10 @@ type Sandbox struct {
 	XPid                      uint32 // the nested server's host pid (AttachDisplay)
 	ClipKeep                  bool   // a copy from it survives a paste
 
+	// Print and PrintSanitize: the profile's print and print_sanitize.
+	Print         bool
+	PrintSanitize string
+
 	Server  *busserver.Server
 	Desktop *desktop.Desktop
 	Notes   *notification.Portal
@@ -87,6 +92,9 @@ type Broker struct {
 	folders  *filechooser.Folders
 	notes    *notification.Hub // nil without a host bus
 	clip     *clipboard.Clipboard
+	// printOnce finds the launcher once; sanitizer runs print sanitisers.
+	printOnce sync.Once
+	sanitizer *portalprint.LauncherSanitizer
 
 	// mu guards the fields below.
 	mu        sync.Mutex
@@ -349,6 +357,16 @@ func readOpts(sb *Sandbox, opts map[string]dbus.Variant) {
 	if v, ok := opts[control.OptClipboardKeep].Value().(bool); ok {
 		sb.ClipKeep = v
 	}
+	// An older launcher sends neither: printing with the default
+	// sanitiser. An unknown sanitiser fails closed to "rewrite" (the
+	// print portal's own check).
+	sb.Print, sb.PrintSanitize = true, portalprint.SanitizeRewrite
+	if v, ok := opts[control.OptPrint].Value().(bool); ok {
+		sb.Print = v
+	}
+	if v, ok := opts[control.OptPrintSanitize].Value().(string); ok {
+		sb.PrintSanitize = v
+	}
 	if v, ok := opts[control.OptResumed].Value().(bool); ok {
 		sb.Resumed = v
 	}
@@ -512,6 +530,8 @@ func (b *Broker) serve(sb *Sandbox, conns []adopted) {
 	openuri.Install(sb.Desktop, openuri.Sandbox{ID: sb.ID, Name: sb.DisplayName, Icon: sb.Icon, Policy: sb.OpenURI},
 		b.grants, openuri.Dialog(b.dialog), nil, b.log)
 	trash.Install(sb.Desktop, sb.ID, sb.DisplayName, b.grants, b.log)
+	portalprint.Install(sb.Desktop, portalprint.Sandbox{ID: sb.ID, Name: sb.DisplayName, Icon: sb.Icon,
+		Allowed: sb.Print, Sanitize: sb.PrintSanitize}, b.printConfig(), b.log)
 	// Adopted before the listener is served: a new connection's unique
 	// name is then sure not to collide with a restored one.
 	for _, a := range conns {

@@ -53,6 +53,11 @@ const (
 	// OptResumed: b, the sandbox already runs and its broker died: its
 	// document view went with that broker (see Resume).
 	OptResumed = "resumed"
+	// OptPrint: b, the application may print (absent: true);
+	// OptPrintSanitize: s, "rewrite", "rasterize" or "none" (absent or
+	// unknown: "rewrite").
+	OptPrint         = "print"
+	OptPrintSanitize = "print_sanitize"
 
 	// The launcher's own object, on its connection to the host bus: the
 	// broker asks it to bind a read-only grant natively into its sandbox
