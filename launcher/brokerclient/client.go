@@ -131,6 +131,9 @@ func (b *Client) Register(p *profile.Profile, id, name, a11yInside string) (stri
 		control.OptClipboardMaxText:  dbus.MakeVariant(uint64(p.ClipboardMaxText)),
 		control.OptClipboardMaxImage: dbus.MakeVariant(uint64(p.ClipboardMaxImage)),
 		control.OptClipboardKeep:     dbus.MakeVariant(p.ClipboardKeep),
+		control.OptNetwork:           dbus.MakeVariant(p.Net),
+		control.OptDisplay:           dbus.MakeVariant(p.Display),
+		control.OptColor:             dbus.MakeVariant(p.ColorHex()),
 	}
 	b.regMu.Lock()
 	b.regArgs = []any{id, name, p.Name, opts}
