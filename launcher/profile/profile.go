@@ -121,14 +121,14 @@ type Profile struct {
 	// Path is the file it came from; not a key.
 	Path string `toml:"-"`
 
-	DisplayName string   `toml:"display_name"`
-	Description string   `toml:"description"`
-	Icon        string   `toml:"icon"`
+	DisplayName string `toml:"display_name"`
+	Description string `toml:"description"`
+	Icon        string `toml:"icon"`
 	// Color marks which windows are this sandbox's: the nested display's
 	// desktop and title, Airlock's dialogs and the grant manager. A label
 	// of Qubes OS (Labels) or "#rrggbb".
-	Color string `toml:"color"`
-	Command     []string `toml:"command"`
+	Color   string   `toml:"color"`
+	Command []string `toml:"command"`
 	// Packages names the Debian packages that provide Command, so that a
 	// missing application is answered with what to install
 	// (`airlock run` prints "sudo apt install ...").
