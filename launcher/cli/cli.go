@@ -50,7 +50,8 @@ func usage() string {
 		"  airlock grants [ID|NAME]\n" +
 		"  airlock revoke ID|NAME DOC\n" +
 		"  airlock clipboard copy|paste ID|NAME|host\n" +
-		"  airlock clipboard show|clear\n")
+		"  airlock clipboard show|clear\n" +
+		"  airlock manager\n")
 }
 
 func errorf(format string, args ...any) {
@@ -78,6 +79,8 @@ func Main(args []string) int {
 		return cmdGrants(args[1:])
 	case "revoke":
 		return cmdRevoke(args[1:])
+	case "manager":
+		return cmdManager(args[1:])
 	case "clipboard":
 		return cmdClipboard(args[1:])
 	case "profile":
