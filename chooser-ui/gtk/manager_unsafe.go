@@ -375,8 +375,8 @@ type ManagerWindow struct{ m *C.airlock_manager }
 // mnemonic.
 type ManagerWords struct {
 	Title, Sandboxes, SandboxesName, Color, Name, Profile, Network, Display, Uptime string
-	Grants, GrantsName, HostPath, Access, Since                                    string
-	AddFile, AddFolder, End, Revoke                                                string
+	Grants, GrantsName, HostPath, Access, Since                                     string
+	AddFile, AddFolder, End, Revoke                                                 string
 }
 
 // NewManagerWindow builds and shows the window. wakeFD is a pipe's read end:

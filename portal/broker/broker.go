@@ -532,7 +532,7 @@ func (b *Broker) serve(sb *Sandbox, conns []adopted) {
 	sb.Notes = notification.Install(sb.Desktop, sb.Server, notification.Sandbox{ID: sb.ID, Name: sb.DisplayName, Icon: sb.Icon}, host, limit, lg)
 	filechooser.Install(sb.Desktop, filechooser.Sandbox{
 		ID: sb.ID, Profile: sb.Profile, DisplayName: sb.DisplayName, Icon: sb.Icon,
-		ReadOnlyDefault: sb.DefaultGrant != "rw",
+		ReadOnlyDefault: sb.DefaultGrant != "rw", Color: sb.Color,
 	}, b.grants, b.dialog, b.folders, b.log)
 	inhibit.Install(sb.Desktop, lg)
 	evinced.Install(sb.Server, lg)
