@@ -328,7 +328,7 @@ static void airlock_mgr_trace(airlock_manager *m, const char *path, int which) {
 
 // A question in the manager's own window; Cancel is the default, and the
 // destructive button is never one key press away.
-static gboolean airlock_mgr_confirm(airlock_manager *m, const char *primary, const char *secondary,
+static gboolean airlock_mgr_confirm(airlock_manager *m, const char *title, const char *primary, const char *secondary,
 		const char *cancel, const char *accept) {
 	GtkWidget *d = gtk_message_dialog_new(GTK_WINDOW(m->window), GTK_DIALOG_MODAL | GTK_DIALOG_DESTROY_WITH_PARENT,
 		GTK_MESSAGE_QUESTION, GTK_BUTTONS_NONE, "%s", primary);
@@ -340,6 +340,7 @@ static gboolean airlock_mgr_confirm(airlock_manager *m, const char *primary, con
 		gtk_dialog_get_widget_for_response(GTK_DIALOG(d), GTK_RESPONSE_ACCEPT)), "destructive-action");
 	gtk_widget_grab_focus(gtk_dialog_get_widget_for_response(GTK_DIALOG(d), GTK_RESPONSE_CANCEL));
 	gtk_window_set_role(GTK_WINDOW(d), "airlock-manager-confirm");
+	gtk_window_set_title(GTK_WINDOW(d), title);
 	gint r = gtk_dialog_run(GTK_DIALOG(d));
 	gtk_widget_destroy(d);
 	return r == GTK_RESPONSE_ACCEPT;
@@ -460,7 +461,9 @@ func (w *ManagerWindow) SetStatus(text string) {
 }
 
 // Confirm asks in a modal dialog over the window; Cancel is the default.
-func (w *ManagerWindow) Confirm(primary, secondary, cancel, accept string) bool {
+func (w *ManagerWindow) Confirm(title, primary, secondary, cancel, accept string) bool {
+	ctt := C.CString(title)
+	defer C.free(unsafe.Pointer(ctt))
 	cp := C.CString(primary)
 	defer C.free(unsafe.Pointer(cp))
 	cs := C.CString(secondary)
@@ -469,7 +472,7 @@ func (w *ManagerWindow) Confirm(primary, secondary, cancel, accept string) bool 
 	defer C.free(unsafe.Pointer(cc))
 	ca := C.CString(accept)
 	defer C.free(unsafe.Pointer(ca))
-	return C.airlock_mgr_confirm(w.m, cp, cs, cc, ca) != C.FALSE
+	return C.airlock_mgr_confirm(w.m, ctt, cp, cs, cc, ca) != C.FALSE
 }
 
 // Trace appends both lists, as drawn, to the file at path (tests only).

@@ -153,7 +153,7 @@ func (m *mgr) end() {
 		return
 	}
 	primary, secondary := endQuestion(sb)
-	if m.win.Confirm(primary, secondary, i18n.T("_Cancel"), i18n.T("_End Sandbox")) {
+	if m.win.Confirm(i18n.T("End Sandbox?"), primary, secondary, i18n.T("_Cancel"), i18n.T("_End Sandbox")) {
 		m.send(protocol.ManagerAction{Action: protocol.ActionEnd, Sandbox: sb.ID})
 	}
 }

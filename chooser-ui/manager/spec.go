@@ -114,7 +114,7 @@ func words() gtk.ManagerWords {
 		Network:       i18n.T("Network"),
 		Display:       i18n.T("Display"),
 		Uptime:        i18n.T("Running for"),
-		Grants:        i18n.T("_Files the selected sandbox can see"),
+		Grants:        i18n.T("Files the selected sandbox _can see"),
 		GrantsName:    i18n.T("Files the selected sandbox can see"),
 		HostPath:      i18n.T("File or folder"),
 		Access:        i18n.T("Access"),
