@@ -3,6 +3,7 @@ package manager
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log"
 	"os"
@@ -91,6 +92,7 @@ func Main(in io.Reader, out io.Writer) int {
 			if st != nil {
 				m.st = st
 				m.win.SetStatus(st.Error)
+				m.traceStatus(st.Error)
 				m.show()
 			}
 		} else if ev&gtk.EventTick != 0 {
@@ -192,4 +194,17 @@ func (m *mgr) add(folder bool) {
 	for _, p := range paths {
 		m.send(protocol.ManagerAction{Action: protocol.ActionGrant, Sandbox: sb.ID, Path: p, Writable: writable})
 	}
+}
+
+// traceStatus appends the status line to the trace (tests only).
+func (m *mgr) traceStatus(text string) {
+	if m.trace == "" || text == "" {
+		return
+	}
+	f, err := os.OpenFile(m.trace, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "status %s\n", text)
 }

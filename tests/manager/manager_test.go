@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"image/png"
 	"io"
 	"os"
 	"os/exec"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"airlock/chooser-ui/protocol"
 	"airlock/tests/harness"
 )
 
@@ -160,7 +162,11 @@ func (s *session) waitLists(t *testing.T, what string, ok func(sb, g view) bool)
 			return sb, g
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the manager never showed %s: sandboxes %q, grants %q\nportal log:\n%s", what, sb.rows, g.rows, s.portalLog())
+			tr, _ := os.ReadFile(s.trace)
+			if len(tr) > 3000 {
+				tr = tr[len(tr)-3000:]
+			}
+			t.Fatalf("the manager never showed %s: sandboxes %q, grants %q\ntrace's end:\n%s\nportal log:\n%s", what, sb.rows, g.rows, tr, s.portalLog())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -237,6 +243,7 @@ func (s *session) keys(t *testing.T, win string, keys ...string) {
 // opened, a grant made after, revokes it by keyboard (Delete) so that the
 // sandbox reads nothing more, and ends the sandbox after asking.
 func TestManagerLiveRevokeEnd(t *testing.T) {
+	t.Parallel()
 	s := newSession(t)
 	m := s.startManager(t)
 	if sb, _ := s.lists(); len(sb.rows) != 0 {
@@ -310,5 +317,151 @@ func (s *session) endDialog(t *testing.T, key string) {
 			t.Fatalf("the question stayed after %s", key)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// colorProfile writes a profile of colour hex (display as given) and
+// returns its path.
+func (s *session) colorProfile(t *testing.T, hex, display string) string {
+	t.Helper()
+	p := filepath.Join(s.e.UserDir(t), "colored.toml")
+	s.e.WriteUserFile(t, p, fmt.Sprintf("display_name = \"Coloured\"\nnet = \"none\"\ndisplay = %q\ncolor = %q\n", display, hex), 0o644)
+	return p
+}
+
+// countColor counts the pixels of window win that are exactly hex.
+func (s *session) countColor(t *testing.T, win, hex string) int {
+	t.Helper()
+	out, err := s.x.Host("import", "-window", win, "png:-")
+	if err != nil {
+		t.Fatalf("import: %v", err)
+	}
+	img, err := png.Decode(strings.NewReader(out))
+	if err != nil {
+		t.Fatalf("import's PNG: %v", err)
+	}
+	var want [3]uint32
+	fmt.Sscanf(hex, "#%02x%02x%02x", &want[0], &want[1], &want[2])
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r>>8 == want[0] && g>>8 == want[1] && bl>>8 == want[2] {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// TestManagerHostileNamesAddColour: a sandbox's name with markup, a
+// bidirectional override and 200 characters, and a granted path with the
+// same, are drawn as plain text (cleaned, capped; every character of the
+// path visible); the profile's colour marks its row and the header of the
+// chooser the manager opens; a file added through that chooser is granted
+// read-only and readable inside.
+func TestManagerHostileNamesAddColour(t *testing.T) {
+	t.Parallel()
+	s := newSession(t)
+	m := s.startManager(t)
+	const hex = "#12ab34"
+	prof := s.colorProfile(t, hex, "none")
+	name := "<i>x</i>&amp;\u202Eexe.txt" + strings.Repeat("W", 200)
+	sh := s.startShell(t, name, "--profile", prof)
+	shown := protocol.Clean(name, protocol.MaxSandboxName)
+	sb, _ := s.waitLists(t, "the hostile sandbox", func(sb, g view) bool { return hasRow(sb, 1, shown) })
+	if r := sb.rows[0]; r[0] != hex || !strings.HasPrefix(r[1], "<i>x</i>&amp;exe.txtWWW") || strings.ContainsRune(r[1], '\u202E') {
+		t.Errorf("sandbox row %q", r)
+	}
+
+	dir := s.e.UserDir(t)
+	hostile := filepath.Join(dir, "<b>bold<i>\u202Efdp.exe")
+	s.e.WriteUserFile(t, hostile, "hostile\n", 0o644)
+	if r := s.airlock(t, "grant", sb.selected, hostile); r.Code != 0 {
+		t.Fatalf("airlock grant: %v", r)
+	}
+	want := protocol.VisibleName(hostile)
+	s.waitLists(t, "the hostile path", func(sb, g view) bool { return hasRow(g, 0, want) })
+	if !strings.HasSuffix(want, "/<b>bold<i><U+202E>fdp.exe") {
+		t.Fatalf("VisibleName(%q) = %q", hostile, want)
+	}
+
+	// Add File (Alt+F): Airlock's chooser, headed in the sandbox's colour.
+	added := filepath.Join(dir, "added.txt")
+	s.e.WriteUserFile(t, added, "added bytes\n", 0o644)
+	s.keys(t, m.win, "alt+f")
+	var dlg string
+	for deadline := time.Now().Add(60 * time.Second); dlg == ""; time.Sleep(50 * time.Millisecond) {
+		if ids := s.x.Windows("--onlyvisible", "--name", "^Add Files to"); len(ids) > 0 {
+			dlg = ids[0]
+		} else if time.Now().After(deadline) {
+			t.Fatal("no Add Files dialog")
+		}
+	}
+	// The bar is 10 pixels wide down Airlock's header.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if n := s.countColor(t, dlg, hex); n >= 200 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the chooser's header shows %d pixels of %s", n, hex)
+		}
+	}
+	s.keys(t, dlg, "ctrl+l")
+	if _, err := s.x.Host("xdotool", "type", "--clearmodifiers", "--delay", "20", added); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if tr := protocol.ReadTrace(s.trace); tr.HasEntry && tr.Entry.Text == added {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the location entry never showed %s: %+v", added, tr.Entry)
+		}
+	}
+	// A Return GTK drops while it is busy is pressed again, as the
+	// chooser's own tests do, until the dialog answers.
+	before := protocol.ReadTrace(s.trace).Responses
+	for try := 0; try < 5 && protocol.ReadTrace(s.trace).Responses == before; try++ {
+		s.keys(t, dlg, "Return")
+		for until := time.Now().Add(3 * time.Second); time.Now().Before(until) && protocol.ReadTrace(s.trace).Responses == before; {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	_, g := s.waitLists(t, "the added file", func(sb, g view) bool { return hasRow(g, 0, added) })
+	for _, r := range g.rows {
+		if r[0] == added && r[1] != "read-only" {
+			t.Errorf("added file's row %q: want read-only", r)
+		}
+	}
+	inside := ""
+	for _, l := range strings.Split(s.airlock(t, "grants", sb.selected).Stdout, "\n") {
+		if f := strings.Fields(l); len(f) == 5 && f[3] == added {
+			inside = f[4]
+		}
+	}
+	if got := sh.run(t, "cat "+inside+"; echo x > "+inside+" 2>/dev/null || echo refused"); len(got) != 2 || got[0] != "added bytes" || got[1] != "refused" {
+		t.Errorf("inside, the added file: %q", got)
+	}
+}
+
+// TestNestedDisplayColour: the profile's colour paints the nested display's
+// desktop, seen in Xephyr's window on the host, whose title names the
+// sandbox.
+func TestNestedDisplayColour(t *testing.T) {
+	t.Parallel()
+	s := newSession(t)
+	harness.NeedBins(t, "Xephyr")
+	const hex = "#c03a7e"
+	prof := s.colorProfile(t, hex, "xephyr")
+	name := fmt.Sprintf("colour-%d", time.Now().UnixNano()%100000)
+	s.startShell(t, name, "--profile", prof)
+	win := s.window(t, name+` \(Airlock sandbox\)`)
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		// Nothing runs on that display: all of it is desktop.
+		if n := s.countColor(t, win, hex); n > 10000 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("Xephyr's window shows %d pixels of %s", n, hex)
+		}
 	}
 }
