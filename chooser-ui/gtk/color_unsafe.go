@@ -34,12 +34,14 @@ func validHex(s string) bool {
 }
 
 // HeaderColor draws a bar of the sandbox's colour (#rrggbb; anything else
-// is ignored) down the left edge of Airlock's header, after AddHeader.
+// is ignored) in the margin left of Airlock's header, after AddHeader.
 func (d *FileChooserDialog) HeaderColor(hex string) {
 	if d.header == nil || !validHex(hex) {
 		return
 	}
-	cs := C.CString("* { border-left: 10px solid " + hex + "; padding-left: 8px; }")
+	// A shadow, not a border: drawn in the header's left margin, it moves
+	// nothing of the dialog's layout.
+	cs := C.CString("* { box-shadow: -10px 0 0 0 " + hex + "; }")
 	defer C.free(unsafe.Pointer(cs))
 	C.airlock_color_bar(d.header, cs)
 }
