@@ -17,8 +17,27 @@ import (
 // by their accessible names, the buttons by their labels without
 // mnemonics, and a running sandbox's name as the text of a cell, cleaned of
 // the bidirectional override its --name carried. Revoke is pressed through
-// the AT-SPI Action interface and the grant is gone from the broker.
+// the AT-SPI Action interface and the grant is gone from the broker. Once
+// in English, once in German from the compiled catalog.
 func TestManagerReadableByScreenReader(t *testing.T) {
+	for _, w := range []managerWords{
+		{"en", "Airlock: Sandboxes and Their Files", "Running sandboxes", "Files the selected sandbox can see",
+			"Add File…", "Add Folder…", "End Sandbox…", "Revoke"},
+		{"de", "Airlock: Sandboxen und ihre Dateien", "Laufende Sandboxen", "Dateien, die die gewählte Sandbox sehen kann",
+			"Datei hinzufügen …", "Ordner hinzufügen …", "Sandbox beenden …", "Entziehen"},
+	} {
+		t.Run(w.lang, func(t *testing.T) {
+			t.Parallel()
+			managerReadable(t, w)
+		})
+	}
+}
+
+type managerWords struct {
+	lang, title, sandboxes, grants, addFile, addFolder, end, revoke string
+}
+
+func managerReadable(t *testing.T, w managerWords) {
 	e := harness.Get(t)
 	need(t)
 	if e.Chooser == "" {
@@ -32,6 +51,9 @@ func TestManagerReadableByScreenReader(t *testing.T) {
 	x := e.StartXvfb(t)
 	sr := newReader(t, s)
 	env := s.WithEnv(append(x.Env(), "GIO_USE_VFS=local", "GIO_USE_VOLUME_MONITOR=unix")...)
+	if w.lang != "en" {
+		env = env.WithEnv("LANGUAGE="+w.lang, "AIRLOCK_LOCALEDIR="+localeDir(t, e, w.lang))
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -60,12 +82,12 @@ func TestManagerReadableByScreenReader(t *testing.T) {
 	defer func() { syscall.Kill(-mgr.Process.Pid, syscall.SIGTERM); mgr.Wait() }()
 
 	shown := protocol.Clean(name, protocol.MaxSandboxName)
-	nodes := sr.find(t, "airlock-manager", "frame", "Airlock: Sandboxes and Their Files",
-		"push button", "Add File…", "push button", "Add Folder…", "push button", "End Sandbox…", "push button", "Revoke")
+	nodes := sr.find(t, "airlock-manager", "frame", w.title,
+		"push button", w.addFile, "push button", w.addFolder, "push button", w.end, "push button", w.revoke)
 	var lists, cells, paths int
 	for _, n := range nodes {
 		switch {
-		case n.Name == "Running sandboxes" || n.Name == "Files the selected sandbox can see":
+		case n.Name == w.sandboxes || n.Name == w.grants:
 			lists++
 		case strings.Contains(n.Role, "cell") && n.Name == shown:
 			cells++
@@ -83,7 +105,7 @@ func TestManagerReadableByScreenReader(t *testing.T) {
 		}
 		t.Fatalf("lists %d (want 2 named), sandbox name cells %d, path cells %d (want 1 each):\n%s\nmanager:\n%s", lists, cells, paths, tree.String(), stderr.String())
 	}
-	if r := sr.run(t, "press", "airlock-manager", "push button", "Revoke"); r.Code != 0 {
+	if r := sr.run(t, "press", "airlock-manager", "push button", w.revoke); r.Code != 0 {
 		t.Fatalf("press Revoke: %v", r)
 	}
 	until(t, "the grant revoked", func() (bool, string) {
