@@ -28,7 +28,7 @@ enum {
 // Columns of the two lists. Every text column is shown through the
 // renderer's "text" property, never "markup": a sandbox's name is plain
 // text whatever it contains.
-enum { SB_ID, SB_COLOR, SB_NAME, SB_PROFILE, SB_NET, SB_DISPLAY, SB_UPTIME, SB_NCOLS };
+enum { SB_ID, SB_COLOR, SB_NAME, SB_PROFILE, SB_NET, SB_DISPLAY, SB_UPTIME, SB_SWATCH, SB_NCOLS };
 enum { G_DOC, G_PATH, G_ACCESS, G_SINCE, G_NCOLS };
 
 typedef struct {
@@ -135,12 +135,13 @@ static airlock_manager *airlock_mgr_new(char **t, int wake_fd) {
 
 	// Sandboxes.
 	m->sandboxes = gtk_list_store_new(SB_NCOLS, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING,
-		G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING);
+		G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, GDK_TYPE_PIXBUF);
 	m->sbview = GTK_TREE_VIEW(gtk_tree_view_new_with_model(GTK_TREE_MODEL(m->sandboxes)));
 	gtk_widget_set_name(GTK_WIDGET(m->sbview), "airlock-sandboxes");
-	GtkCellRenderer *swatch = gtk_cell_renderer_text_new();
-	g_object_set(swatch, "width-chars", 2, NULL);
-	GtkTreeViewColumn *cc = gtk_tree_view_column_new_with_attributes(t[3], swatch, "cell-background", SB_COLOR, NULL);
+	// The swatch: a picture filled with the colour, which a selected
+	// row's highlight does not cover (a cell's background it would).
+	GtkCellRenderer *swatch = gtk_cell_renderer_pixbuf_new();
+	GtkTreeViewColumn *cc = gtk_tree_view_column_new_with_attributes(t[3], swatch, "pixbuf", SB_SWATCH, NULL);
 	gtk_tree_view_append_column(m->sbview, cc);
 	airlock_mgr_column(m->sbview, t[4], SB_NAME, PANGO_ELLIPSIZE_END, 180);
 	airlock_mgr_column(m->sbview, t[5], SB_PROFILE, PANGO_ELLIPSIZE_END, 0);
@@ -217,9 +218,18 @@ static void airlock_mgr_begin(airlock_manager *m, int which) {
 
 static void airlock_mgr_add_sandbox(airlock_manager *m, char **v) {
 	GtkTreeIter it;
+	GdkPixbuf *swatch = NULL;
+	GdkRGBA c;
+	if (v[1][0] && gdk_rgba_parse(&c, v[1])) {
+		swatch = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, 28, 16);
+		gdk_pixbuf_fill(swatch, ((guint32)(c.red * 255 + 0.5) << 24) | ((guint32)(c.green * 255 + 0.5) << 16) |
+			((guint32)(c.blue * 255 + 0.5) << 8) | 0xff);
+	}
 	gtk_list_store_append(m->sandboxes, &it);
 	gtk_list_store_set(m->sandboxes, &it, SB_ID, v[0], SB_COLOR, v[1][0] ? v[1] : NULL, SB_NAME, v[2], SB_PROFILE, v[3],
-		SB_NET, v[4], SB_DISPLAY, v[5], SB_UPTIME, v[6], -1);
+		SB_NET, v[4], SB_DISPLAY, v[5], SB_UPTIME, v[6], SB_SWATCH, swatch, -1);
+	if (swatch != NULL)
+		g_object_unref(swatch);
 }
 
 static void airlock_mgr_add_grant(airlock_manager *m, char **v) {
@@ -300,15 +310,17 @@ static void airlock_mgr_trace(airlock_manager *m, const char *path, int which) {
 			GList *cells = gtk_cell_layout_get_cells(GTK_CELL_LAYOUT(c));
 			for (GList *l = cells; l != NULL; l = l->next) {
 				gchar *text = NULL, *bg = NULL;
-				gboolean bgset = FALSE;
-				g_object_get(l->data, "text", &text, "cell-background-set", &bgset, NULL);
-				if (bgset) {
-					GdkRGBA *rgba = NULL;
-					g_object_get(l->data, "cell-background-rgba", &rgba, NULL);
-					if (rgba != NULL) {
-						bg = g_strdup_printf("#%02x%02x%02x", (int)(rgba->red * 255 + 0.5), (int)(rgba->green * 255 + 0.5), (int)(rgba->blue * 255 + 0.5));
-						gdk_rgba_free(rgba);
+				if (GTK_IS_CELL_RENDERER_PIXBUF(l->data)) {
+					// A swatch: the colour of its first pixel.
+					GdkPixbuf *pb = NULL;
+					g_object_get(l->data, "pixbuf", &pb, NULL);
+					if (pb != NULL) {
+						const guchar *px = gdk_pixbuf_read_pixels(pb);
+						bg = g_strdup_printf("#%02x%02x%02x", px[0], px[1], px[2]);
+						g_object_unref(pb);
 					}
+				} else {
+					g_object_get(l->data, "text", &text, NULL);
 				}
 				g_string_append_printf(out, "\t%s", bg != NULL ? bg : (text != NULL ? text : ""));
 				g_free(text);
