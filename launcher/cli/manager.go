@@ -91,7 +91,11 @@ func cmdManager(args []string) int {
 		select {
 		case <-done:
 			in.Close()
-			cmd.Wait()
+			if err := cmd.Wait(); err != nil {
+				// It said why on stderr (no display, say).
+				errorf("%s", i18n.T("the manager's window ended: %v", err))
+				return exitFailed
+			}
 			return 0
 		case _, ok := <-sigs:
 			if !ok {

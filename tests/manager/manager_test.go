@@ -465,3 +465,21 @@ func TestNestedDisplayColour(t *testing.T) {
 		}
 	}
 }
+
+// TestManagerWithoutDisplay: with no display to draw on, airlock manager
+// says so and fails at once, leaving no window process behind.
+func TestManagerWithoutDisplay(t *testing.T) {
+	t.Parallel()
+	e := harness.Get(t).SessionBus(t)
+	rt := e.UserDir(t)
+	os.Chmod(rt, 0o700)
+	e = e.WithEnv("XDG_RUNTIME_DIR=" + rt)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := e.Airlock(ctx, "manager")
+	cmd.Env = append(cmd.Env, "DISPLAY=", "WAYLAND_DISPLAY=")
+	r := harness.RunCmd(cmd)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "cannot open the display") || !strings.Contains(r.Stderr, "window ended") {
+		t.Errorf("airlock manager without a display: %v", r)
+	}
+}
