@@ -108,7 +108,22 @@ func main() {
 	replace := flag.Bool("replace", false, "take over from a running airlock-portal")
 	verbose := flag.Bool("verbose", false, "log every sandbox event")
 	logFile := flag.String("log-file", "", "log to this file, rotated at 4 MiB (default: stderr, rotated when it is a file)")
+	// The D-Bus service file passes --runtime-log: a broker that the session
+	// bus starts would otherwise log into dbus-daemon's stderr, where
+	// `airlock log` cannot find it.
+	runtimeLog := flag.Bool("runtime-log", false, "log to $XDG_RUNTIME_DIR/airlock/portal.log, rotated at 4 MiB (where airlock log reads)")
 	flag.Parse()
+	if *runtimeLog && *logFile == "" {
+		p, err := control.LogFile()
+		if err == nil {
+			err = os.MkdirAll(filepath.Dir(p), 0o700)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "airlock-portal: %v\n", err)
+			os.Exit(1)
+		}
+		*logFile = p
+	}
 	level := slog.LevelInfo
 	if *verbose || os.Getenv("AIRLOCK_LOG") == "debug" {
 		level = slog.LevelDebug

@@ -30,6 +30,12 @@ AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES firefox-esr python3-pyqt5 qt5-xdgdesktopport
 # (tests/portal/ibus_test.go).
 AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES ibus ibus-gtk3 ibus-gtk4 gir1.2-ibus-1.0 python3-pyqt5"
 
+# Installing like a package (tests/install): meson and ninja build and
+# install into a temporary prefix; desktop-file-validate checks the
+# launchers, apparmor_parser the AppArmor profile, man the man pages; the
+# installed bash completion runs under bash-completion.
+AIRLOCK_PACKAGES="$AIRLOCK_PACKAGES meson ninja-build desktop-file-utils apparmor bash-completion man-db"
+
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 ensure_packages() {

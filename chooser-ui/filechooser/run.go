@@ -27,13 +27,17 @@ func Warm() { gtk.Warm() }
 func WaitRequest(fd int) { gtk.WaitReadable(fd) }
 
 // Run shows the dialog for a validated request and returns the user's
-// answer. It must run on the main OS thread after Init.
+// answer. It must run on the main OS thread after Init, once per process:
+// the dialog is left to the process's exit.
 func Run(r *protocol.Request) protocol.Response {
 	s := Describe(r)
 	icon := pickIcon(r.SandboxIcon)
 
 	d := gtk.NewFileChooserDialog(s.Title, s.Action, s.Cancel, s.Accept)
-	defer d.Destroy()
+	// Not destroyed: the process prints the answer and exits, and the X
+	// server drops the window with the connection. Destroying a
+	// GtkFileChooserDialog first put its teardown between the user's
+	// Escape and the application's Response (tests/bench/RESULTS.md).
 	d.SetWindow(icon, WindowRole)
 	d.SetAccessible(s.Title, s.Secondary)
 	// Airlock's area first: its switch and the names to be written; then
@@ -275,8 +279,15 @@ func shownPath(p, home string) string {
 func Icon(name string) string { return pickIcon(name) }
 
 func pickIcon(name string) string {
-	if name != "" && gtk.HasIcon(name) {
-		return name
+	// The profile's icon, or its symbolic variant: Debian's Adwaita ships
+	// many icons only as -symbolic. The key stands in only when neither is
+	// in the theme.
+	if name != "" {
+		for _, n := range []string{name, name + "-symbolic"} {
+			if gtk.HasIcon(n) {
+				return n
+			}
+		}
 	}
 	for _, f := range fallbackIcons {
 		if gtk.HasIcon(f) {

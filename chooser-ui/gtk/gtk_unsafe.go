@@ -348,6 +348,12 @@ static void airlock_dump_widget(GtkWidget *w, gpointer area) {
 		airlock_dump_line(a, "label", gtk_label_get_text(GTK_LABEL(w)));
 		return;
 	}
+	if (GTK_IS_IMAGE(w) && area != NULL && gtk_image_get_storage_type(GTK_IMAGE(w)) == GTK_IMAGE_ICON_NAME) {
+		const gchar *icon = NULL;
+		gtk_image_get_icon_name(GTK_IMAGE(w), &icon, NULL);
+		airlock_dump_line(a, "image", icon);
+		return;
+	}
 	if (GTK_IS_CONTAINER(w))
 		gtk_container_forall(GTK_CONTAINER(w), airlock_dump_child, area);
 }

@@ -41,7 +41,7 @@ func usage() string {
 		"  airlock run [--profile NAME|FILE] [--net none|tor|host] [--sound none|full]\n" +
 		"              [--display none|x11|xephyr] [--ro PATH]... [--rw PATH]...\n" +
 		"              [--name NAME] [--verbose] [--dry-run [--json]] [--] COMMAND [ARG...]\n" +
-		"  airlock run [--dry-run [--json]] PROFILE [FILE...]\n" +
+		"  airlock run [--dry-run [--json]] [--files ro|rw] PROFILE [FILE...]\n" +
 		"  airlock ps\n" +
 		"  airlock kill [--signal NAME|NUMBER] ID|NAME\n" +
 		"  airlock profiles\n" +
@@ -51,6 +51,7 @@ func usage() string {
 		"  airlock revoke ID|NAME DOC\n" +
 		"  airlock clipboard copy|paste ID|NAME|host\n" +
 		"  airlock clipboard show|clear\n" +
+		"  airlock log [--sandbox ID|NAME] [--since TIME]\n" +
 		"  airlock manager\n")
 }
 
@@ -83,6 +84,8 @@ func Main(args []string) int {
 		return cmdManager(args[1:])
 	case "clipboard":
 		return cmdClipboard(args[1:])
+	case "log":
+		return cmdLog(args[1:])
 	case "profile":
 		if len(args) == 3 && args[1] == "show" {
 			return cmdProfileShow(args[2])
@@ -123,6 +126,10 @@ func cmdRun(args []string) int {
 	verbose := fs.Bool("verbose", false, "log what the sandbox does")
 	dryRun := fs.Bool("dry-run", false, "print the sandbox's plan and start nothing")
 	asJSON := fs.Bool("json", false, "with --dry-run: print the plan as JSON")
+	// Desktop launchers pass --files ro: a file opened from the file
+	// manager goes in read-only, whatever the profile's default_grant
+	// (saving it back goes through the chooser), as in Oz.
+	filesMode := fs.String("files", "", "ro or rw: how FILEs after PROFILE are handed in (default: the profile's default_grant)")
 	fs.Var(&ro, "ro", "share PATH read-only (repeatable)")
 	fs.Var(&rw, "rw", "share PATH read-write (repeatable)")
 	fs.Usage = func() { fmt.Fprint(stderr, usage()) }
@@ -132,6 +139,10 @@ func cmdRun(args []string) int {
 	// A host root mapped into a sandbox is still root over every file that
 	// root owns on the host: that is not a sandbox. There is no setuid
 	// helper either; an ordinary user is all Airlock needs.
+	if *filesMode != "" && *filesMode != profile.GrantReadOnly && *filesMode != profile.GrantReadWrite {
+		errorf("%s", i18n.T("%s: %q is not one of %s", "--files", *filesMode, "ro, rw"))
+		return exitUsage
+	}
 	if os.Geteuid() == 0 && !*dryRun {
 		errorf("%s", i18n.T("refusing to run as root: start sandboxes as an ordinary user (a root mapped into a sandbox is not a sandbox)"))
 		return exitUsage
@@ -151,8 +162,12 @@ func cmdRun(args []string) int {
 		// files handed in as documents.
 		p, err = profile.Find(rest[0])
 		if err == nil {
+			mode := p.DefaultGrant
+			if *filesMode != "" {
+				mode = *filesMode
+			}
 			for _, f := range rest[1:] {
-				docs = append(docs, sandbox.Doc{Path: f, RW: p.DefaultGrant == profile.GrantReadWrite})
+				docs = append(docs, sandbox.Doc{Path: f, RW: mode == profile.GrantReadWrite})
 			}
 			if len(p.Command) == 0 {
 				errorf("%s", i18n.T("profile %s has no command: use airlock run --profile %s -- COMMAND", p.Name, p.Name))
@@ -230,6 +245,13 @@ func cmdRun(args []string) int {
 	sb, err := sandbox.Prepare(opts)
 	if err != nil {
 		errorf("%v", err)
+		// The nested display's server is confined in user namespaces of
+		// its own, made before the sandbox's (Prepare).
+		if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOSPC) {
+			if advice := usernsAdvice("/", executable()); advice != "" {
+				fmt.Fprintln(stderr, advice)
+			}
+		}
 		return exitFailed
 	}
 	if br != nil {
@@ -242,6 +264,14 @@ func cmdRun(args []string) int {
 		errorf("%v", err)
 		if code == 0 {
 			code = exitFailed
+		}
+	}
+	if code == sandbox.ExitSetup {
+		// The kernel may keep unprivileged programs from creating user
+		// namespaces (EPERM at clone, or no capabilities inside): say
+		// which setting does and what to do.
+		if advice := usernsAdvice("/", executable()); advice != "" {
+			fmt.Fprintln(stderr, advice)
 		}
 	}
 	return code
@@ -369,6 +399,12 @@ func cmdKill(args []string) int {
 
 func cmdProfiles() int {
 	m, _ := profile.List()
+	if len(m) == 0 {
+		// An uninstalled airlock (no data/profiles beside it, nothing in
+		// PREFIX/share) says where it looked rather than print an empty table.
+		errorf("%s", i18n.T("no profiles found (searched %s): install Airlock (meson install) or set AIRLOCK_DATADIR to the folder that holds profiles/", strings.Join(profile.Dirs(), ", ")))
+		return exitFailed
+	}
 	names := make([]string, 0, len(m))
 	for n := range m {
 		names = append(names, n)

@@ -79,7 +79,8 @@ func Extract(root string) ([]Message, error) {
 			}
 			return nil
 		}
-		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+		desktop := strings.HasSuffix(p, ".desktop.in")
+		if !desktop && (!strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go")) {
 			return nil
 		}
 		rel, err := filepath.Rel(root, p)
@@ -87,11 +88,19 @@ func Extract(root string) ([]Message, error) {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		f, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution)
-		if err != nil {
-			return err
+		var uses []use
+		if desktop {
+			if uses, err = extractDesktop(p, rel); err != nil {
+				return err
+			}
+		} else {
+			f, err := parser.ParseFile(fset, p, nil, parser.SkipObjectResolution)
+			if err != nil {
+				return err
+			}
+			uses = extractFile(fset, f, rel)
 		}
-		for _, e := range extractFile(fset, f, rel) {
+		for _, e := range uses {
 			if e.err != "" {
 				errs = append(errs, e.ref.String()+": "+e.err)
 				continue
@@ -117,6 +126,28 @@ func Extract(root string) ([]Message, error) {
 		msgs = append(msgs, *found[id])
 	}
 	return msgs, nil
+}
+
+// desktopKeys are the keys of a desktop entry template (data/applications/
+// *.desktop.in) that msgfmt --desktop translates, as meson's
+// i18n.merge_file does when it installs the entry.
+var desktopKeys = []string{"Name", "GenericName", "Comment"}
+
+// extractDesktop returns the translatable values of a desktop entry template.
+func extractDesktop(p, rel string) ([]use, error) {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	var uses []use
+	for i, l := range strings.Split(string(b), "\n") {
+		for _, k := range desktopKeys {
+			if v, ok := strings.CutPrefix(l, k+"="); ok && v != "" {
+				uses = append(uses, use{ref: Ref{File: rel, Line: i + 1}, msg: v})
+			}
+		}
+	}
+	return uses, nil
 }
 
 type use struct {

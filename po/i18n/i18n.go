@@ -8,6 +8,7 @@ package i18n
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -20,10 +21,17 @@ const Domain = "airlock"
 var once sync.Once
 
 // LocaleDir is where catalogs are looked up: $AIRLOCK_LOCALEDIR, else the
-// system's.
+// installed prefix's (PREFIX/share/locale beside PREFIX/bin, where meson
+// install puts them), else the system's.
 func LocaleDir() string {
 	if d := os.Getenv("AIRLOCK_LOCALEDIR"); d != "" {
 		return d
+	}
+	if exe, err := os.Executable(); err == nil {
+		d := filepath.Join(filepath.Dir(exe), "..", "share", "locale")
+		if m, _ := filepath.Glob(filepath.Join(d, "*", "LC_MESSAGES", Domain+".mo")); len(m) > 0 {
+			return filepath.Clean(d)
+		}
 	}
 	return "/usr/share/locale"
 }

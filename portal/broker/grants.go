@@ -44,11 +44,17 @@ func (o controlObject) Revoke(sender dbus.Sender, id, doc string) (native bool, 
 	if !b.callerOK(sender) {
 		return false, accessDenied("caller is not uid %d", b.uid)
 	}
+	host := ""
+	for _, g := range b.grants.Grants(id) {
+		if g.DocID == doc {
+			host = g.HostPath
+		}
+	}
 	native, err := b.grants.Revoke(id, doc)
 	if err != nil {
 		return native, failed("%v", err)
 	}
-	b.log.Info("revoked", "sandbox_id", id, "doc", doc, "native", native)
+	b.log.Info("revoked", "sandbox_id", id, "doc", doc, "host_path", host, "native", native)
 	return native, nil
 }
 

@@ -201,15 +201,14 @@ func PortalBinary() (string, error) {
 }
 
 func portalLog() (*os.File, error) {
-	d := os.Getenv("XDG_RUNTIME_DIR")
-	if d == "" {
-		return nil, errors.New("no runtime dir")
-	}
-	d = filepath.Join(d, "airlock")
-	if err := os.MkdirAll(d, 0o700); err != nil {
+	p, err := LogFile()
+	if err != nil {
 		return nil, err
 	}
-	return os.OpenFile(filepath.Join(d, "portal.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return nil, err
+	}
+	return os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 }
 
 // Register announces a sandbox before it starts. The broker answers with the

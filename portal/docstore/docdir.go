@@ -414,9 +414,9 @@ func (f *docFile) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32
 	if errno := checkRegular(fd, &st); errno != 0 {
 		return nil, 0, errno
 	}
-	var fuseFlags uint32
+	fuseFlags := openOutFlags(flags)
 	if f.keep(&st) {
-		fuseFlags = fuse.FOPEN_KEEP_CACHE
+		fuseFlags |= fuse.FOPEN_KEEP_CACHE
 	}
 	return f.handle(fd, flags), fuseFlags, 0
 }

@@ -154,8 +154,11 @@ func Mount(dir string, log *slog.Logger) (*Store, error) {
 			// nosuid, nodev: nothing granted may gain privileges or reach
 			// devices through the store.
 			Options: []string{"nosuid", "nodev"},
-			// 1 MiB requests: fewer round trips on cold reads and writes
-			// (the go-fuse default is 128 KiB).
+			// 1 MiB WRITE requests (the go-fuse default is 128 KiB). READs
+			// stay at 128 KiB whatever is asked here: the kernel offers the
+			// FUSE bdi's read_ahead_kb (128) in INIT and a server may only
+			// lower it; raising it is root's (/sys/class/bdi/0:N), see
+			// README.md.
 			MaxWrite:      1 << 20,
 			MaxReadAhead:  1 << 20,
 			MaxBackground: 64,

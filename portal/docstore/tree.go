@@ -231,9 +231,9 @@ func (n *treeNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 	if errno := checkRegular(fd, &st); errno != 0 {
 		return nil, 0, errno
 	}
-	var fuseFlags uint32
+	fuseFlags := openOutFlags(flags)
 	if n.keep(&st) {
-		fuseFlags = fuse.FOPEN_KEEP_CACHE
+		fuseFlags |= fuse.FOPEN_KEEP_CACHE
 	}
 	return newHandle(fd, g, &n.cacheState, flags), fuseFlags, 0
 }

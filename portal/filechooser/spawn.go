@@ -72,14 +72,58 @@ type chooserPool struct {
 type chooserProc struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	out    bytes.Buffer
+	out    responseWriter
 	errb   bytes.Buffer
 	exited chan struct{}
 	err    error // cmd.Wait's, once exited is closed
 }
 
+// responseWriter keeps what the chooser prints on its response channel and
+// tells when the first line is complete: the chooser prints its response as
+// one JSON line as soon as the user has answered, before GTK tears the
+// dialog down and the process exits (destroying a GtkFileChooserDialog and
+// exiting took most of the 21 ms between Escape and the application's
+// Response, tests/bench/RESULTS.md), so the broker answers from the line,
+// not from the exit.
+type responseWriter struct {
+	answered chan struct{} // closed at the first newline
+
+	// mu guards buf and n; the exec package's copying goroutine writes.
+	mu  sync.Mutex
+	buf bytes.Buffer
+	n   int // bytes still accepted
+}
+
+func (w *responseWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	had := bytes.IndexByte(w.buf.Bytes(), '\n') >= 0
+	q := p
+	if len(q) > w.n {
+		q = q[:w.n]
+	}
+	w.n -= len(q)
+	w.buf.Write(q)
+	if !had && bytes.IndexByte(w.buf.Bytes(), '\n') >= 0 {
+		close(w.answered)
+	}
+	return len(p), nil
+}
+
+// line is the first line (all of it when there is no newline).
+func (w *responseWriter) line() []byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	b := w.buf.Bytes()
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	return append([]byte(nil), b...)
+}
+
 func (d *chooserPool) start(prestart bool) (*chooserProc, error) {
 	p := &chooserProc{cmd: exec.Command(d.bin), exited: make(chan struct{})}
+	p.out = responseWriter{answered: make(chan struct{}), n: maxResponse}
 	// A neutral working folder: GTK's sidebar would show the broker's.
 	p.cmd.Dir = workDir()
 	// No OpenGL probe: a file chooser draws nothing that needs it, and
@@ -93,7 +137,7 @@ func (d *chooserPool) start(prestart bool) (*chooserProc, error) {
 		return nil, err
 	}
 	p.stdin = stdin
-	p.cmd.Stdout = &limitedWriter{w: &p.out, n: maxResponse}
+	p.cmd.Stdout = &p.out
 	p.cmd.Stderr = &limitedWriter{w: &p.errb, n: 64 << 10}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := p.cmd.Start(); err != nil {
@@ -106,8 +150,8 @@ func (d *chooserPool) start(prestart bool) (*chooserProc, error) {
 	return p, nil
 }
 
-// take returns the chooser started ahead, if it still runs, or a new one;
-// and starts the next in the background.
+// take returns the chooser started ahead, if it still runs, or a new one.
+// The caller starts the next one (refillLater).
 func (d *chooserPool) take() (*chooserProc, error) {
 	d.mu.Lock()
 	p := d.next
@@ -120,7 +164,6 @@ func (d *chooserPool) take() (*chooserProc, error) {
 		default:
 		}
 	}
-	go d.refill()
 	if p != nil {
 		return p, nil
 	}
@@ -155,12 +198,27 @@ func (d *chooserPool) run(ctx context.Context, req protocol.Request) (protocol.R
 	defer cancel()
 	p, err := d.take()
 	if err != nil {
+		go d.refill()
 		return protocol.Response{}, err
 	}
+	// The next chooser starts once this one has answered, or refillDelay
+	// after it was taken, whichever comes first: starting GTK in a new
+	// process takes about 60 ms of CPU, and on a 2-core machine it
+	// competed with the dialog being built (OpenFile to dialog on screen).
+	var once sync.Once
+	refill := func() { once.Do(func() { go d.refill() }) }
+	timer := time.AfterFunc(refillDelay, refill)
+	defer func() {
+		timer.Stop()
+		refill()
+	}()
 	start := time.Now()
 	p.stdin.Write(in)
 	p.stdin.Close()
 	select {
+	case <-p.out.answered:
+		// Answered; the process tears GTK down and exits on its own.
+		go p.reap()
 	case <-p.exited:
 	case <-ctx.Done():
 		// Closed by the application, or hung: end the dialog.
@@ -173,18 +231,37 @@ func (d *chooserPool) run(ctx context.Context, req protocol.Request) (protocol.R
 		}
 		return protocol.Response{}, fmt.Errorf("file chooser ended: %w", ctx.Err())
 	}
-	if s := strings.TrimSpace(p.errb.String()); s != "" {
-		d.log.Debug("chooser stderr", "text", s)
-	}
 	var resp protocol.Response
-	if err := json.Unmarshal(p.out.Bytes(), &resp); err != nil {
-		if p.err != nil {
-			return protocol.Response{}, fmt.Errorf("file chooser failed: %v", p.err)
+	if err := json.Unmarshal(p.out.line(), &resp); err != nil {
+		select {
+		case <-p.exited: // p.errb and p.err are final
+			if s := strings.TrimSpace(p.errb.String()); s != "" {
+				d.log.Debug("chooser stderr", "text", s)
+			}
+			if p.err != nil {
+				return protocol.Response{}, fmt.Errorf("file chooser failed: %v", p.err)
+			}
+		default:
 		}
 		return protocol.Response{}, fmt.Errorf("file chooser answered nonsense: %w", err)
 	}
 	d.log.Debug("chooser answered", "response", resp.Response, "after", time.Since(start))
 	return resp, nil
+}
+
+// refillDelay bounds how long the next chooser waits to start after one is
+// taken (see run).
+const refillDelay = 300 * time.Millisecond
+
+// reap waits for a chooser that has answered to exit; one that lingers is
+// killed. Nothing it prints after its answer is read as one.
+func (p *chooserProc) reap() {
+	select {
+	case <-p.exited:
+	case <-time.After(5 * time.Second):
+		p.cmd.Process.Kill()
+		<-p.exited
+	}
 }
 
 // workDir is the chooser's working folder: the user's home, or / when the

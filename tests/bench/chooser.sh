@@ -27,13 +27,18 @@
 # xdg-document-portal; also the RSS of the process that shows the dialog
 # while it is open (airlock-chooser; xdg-desktop-portal-gtk).
 #
-# Env: RUNS (10), AIRLOCK_USER. Everything started here is ended by PID on exit.
+# Both sides are paced alike: one OpenFile every EVERY (3.2 s), since the
+# broker answers 2 to more than 4 dialogs in a burst and then to more than
+# one per 3 s (portal/filechooser/limit.go); nobody opens dialogs faster.
+#
+# Env: RUNS (10), EVERY (3.2s), AIRLOCK_USER. Everything started here is ended by PID on exit.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 BENCH_NAME=chooser.sh
 . "$(dirname "$0")/benchlib.sh"
 
 RUNS=${RUNS:-10}
+EVERY=${EVERY:-3.2s}
 
 [ "$(id -u)" -eq 0 ] || { echo "chooser.sh: run as root (it runs everything as \$AIRLOCK_USER)" >&2; exit 2; }
 
@@ -69,7 +74,7 @@ A_IDLE=$(mem "$PORTAL_PID" $(ps -o pid= --ppid "$PORTAL_PID"))
 log "airlock: OpenFile from inside a sandbox, $RUNS+1 dialogs"
 # The chooser's window title is the trusted line "<sandbox> wants to open a
 # file", not the application's title.
-A_OUT=$(fg_user "${X_ENV[@]}" DBUS_SESSION_BUS_ADDRESS="$BUS_A" -- "$BIN" drive -runs "$RUNS" -want 1 \
+A_OUT=$(fg_user "${X_ENV[@]}" DBUS_SESSION_BUS_ADDRESS="$BUS_A" -- "$BIN" drive -runs "$RUNS" -every "$EVERY" -want 1 \
 	-window '^chooserbench wants to open a file$' -- \
 	"$WORK/bin/airlock" run --name chooserbench --net none --sound none --display none \
 	--ro "$BIN" -- "$BIN" client 2>"$WORK/log/airlock-drive.log") ||
@@ -102,7 +107,7 @@ sleep 1
 X_IDLE=$(mem "$XDP_PID" "$GTK_PID" "$DOC_PID")
 X_IDLE_PARTS="xdg-desktop-portal $(mem "$XDP_PID"), -gtk $(mem "$GTK_PID"), xdg-document-portal $(mem "$DOC_PID")"
 log "anchor: OpenFile on xdg-desktop-portal, $RUNS+1 dialogs"
-X_OUT=$(fg_user "${ANCHOR_ENV[@]}" -- "$BIN" drive -runs "$RUNS" -window '^%s$' -want 2 -- "$BIN" client \
+X_OUT=$(fg_user "${ANCHOR_ENV[@]}" -- "$BIN" drive -runs "$RUNS" -every "$EVERY" -window '^%s$' -want 2 -- "$BIN" client \
 	2>"$WORK/log/anchor-drive.log") ||
 	fail "anchor runs failed: $(tail -5 "$WORK/log/anchor-drive.log"; tail -5 "$WORK/log/GTK_PID.log")"
 echo "$X_OUT" | sed 's/^/  anchor  /'

@@ -149,6 +149,7 @@ func drive(args []string) {
 	prefix := fs.String("title", "ChooserBench", "title prefix the application passes")
 	want := fs.String("want", "1", "the Response code Escape must give")
 	chooser := fs.String("chooser", "", "no client: spawn this airlock-chooser directly for each dialog (reference: the chooser alone)")
+	every := fs.Duration("every", 0, "at least this long from one OpenFile to the next (the broker answers 2 to more than 4 dialogs in a burst, then one per 3 s: portal/filechooser/limit.go)")
 	fs.Parse(args)
 	if *chooser != "" {
 		driveChooser(*chooser, *runs, *pattern, *poll, *prefix, *want)
@@ -204,7 +205,12 @@ func drive(args []string) {
 		return ""
 	}
 	var maps, calls, escs []float64
+	var last time.Time
 	for i := 0; i <= *runs; i++ {
+		if d := time.Until(last.Add(*every)); d > 0 {
+			time.Sleep(d)
+		}
+		last = time.Now()
 		title := fmt.Sprintf("%s%d", *prefix, i)
 		name := strings.ReplaceAll(*pattern, "%s", title)
 		if _, err := io.WriteString(stdin, "open "+title+"\n"); err != nil {

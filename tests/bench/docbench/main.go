@@ -24,6 +24,7 @@ var (
 	iters   = flag.Int("n", 20000, "open+stat+close iterations")
 	dirFlag = flag.String("dir", "", "folder for the test files (default: $TMPDIR)")
 	hold    = flag.Duration("hold", 0, "after writing, keep the store mounted this long and print the paths (for perf)")
+	probe   = flag.Bool("probe-passthrough", false, "only report whether this user's FUSE server may use FUSE passthrough")
 )
 
 func main() {
@@ -52,6 +53,9 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	if *probe {
+		return probePassthrough(dir)
+	}
 	mnt := filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "airlock", "doc")
 	if os.Getenv("XDG_RUNTIME_DIR") == "" {
 		mnt = filepath.Join(dir, "mnt")
