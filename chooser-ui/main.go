@@ -17,6 +17,7 @@ import (
 
 	"airlock/chooser-ui/clipboard"
 	"airlock/chooser-ui/filechooser"
+	"airlock/chooser-ui/manager"
 	"airlock/chooser-ui/newfile"
 	"airlock/chooser-ui/openuri"
 	chooserprint "airlock/chooser-ui/print"
@@ -41,6 +42,12 @@ func main() {
 		if err := syscall.Dup3(2, 1, 0); err != nil {
 			log.Printf("cannot redirect stdout: %v", err)
 		}
+	}
+	// The grant manager (airlock manager) is a window that stays: states
+	// in on stdin, actions out on the response channel, one JSON object a
+	// line.
+	if len(os.Args) == 2 && os.Args[1] == protocol.ManagerFlag {
+		os.Exit(manager.Main(os.Stdin, out))
 	}
 	var once sync.Once
 	respond := func(r protocol.Response) {

@@ -43,6 +43,7 @@ func Run(r *protocol.Request) protocol.Response {
 	// Airlock's area first: its switch and the names to be written; then
 	// the application's own words, dimmed and introduced as its own.
 	d.AddHeader(icon, s.Title)
+	d.HeaderColor(r.SandboxColor) // the profile's colour (issue 13 item 6)
 	if s.ReadOnly != "" {
 		d.Switch(protocol.ReadOnlyChoiceID, s.ReadOnly, s.ReadOnlyDefault)
 	}

@@ -275,6 +275,14 @@ static void airlock_trace_response(GtkDialog *d, gint response, gpointer data) {
 	fflush(t->out);
 }
 
+static void airlock_trace_destroy(GtkWidget *dialog, gpointer data) {
+	airlock_trace *t = data;
+	g_source_remove(GPOINTER_TO_UINT(g_object_get_data(G_OBJECT(dialog), "airlock-trace-source")));
+	fclose(t->out);
+	g_free(t->last);
+	g_free(t);
+}
+
 static int airlock_trace_entries(GtkWidget *dialog, const char *path) {
 	FILE *f = fopen(path, "a");
 	if (f == NULL)
@@ -283,8 +291,11 @@ static int airlock_trace_entries(GtkWidget *dialog, const char *path) {
 	t->window = GTK_WINDOW(dialog);
 	t->out = f;
 	t->selected = -1;
-	g_timeout_add(20, airlock_trace_tick, t);
+	guint src = g_timeout_add(20, airlock_trace_tick, t);
 	g_signal_connect(dialog, "response", G_CALLBACK(airlock_trace_response), t);
+	// The grant manager outlives its dialogs: the tick ends with its one.
+	g_object_set_data(G_OBJECT(dialog), "airlock-trace-source", GUINT_TO_POINTER(src));
+	g_signal_connect(dialog, "destroy", G_CALLBACK(airlock_trace_destroy), t);
 	return 0;
 }
 

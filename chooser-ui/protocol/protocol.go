@@ -90,23 +90,24 @@ type Choice struct {
 
 // Request asks the chooser for one dialog.
 type Request struct {
-	Mode            string   `json:"mode"`              // ModeOpen, ModeSave, ModeSaveFiles
-	SandboxName     string   `json:"sandbox_name"`      // trusted: the profile's display name
-	SandboxIcon     string   `json:"sandbox_icon"`      // trusted: icon name
-	AppTitle        string   `json:"app_title"`         // UNTRUSTED: shown as secondary text only, cleaned and capped
-	AcceptLabel     string   `json:"accept_label"`      // UNTRUSTED: shown only as the application's hint, never as a button
-	Multiple        bool     `json:"multiple"`          // open only
-	Directory       bool     `json:"directory"`         // open only: choose folders
-	Filters         []Filter `json:"filters"`           // untrusted names, cleaned
-	CurrentFilter   *Filter  `json:"current_filter"`    // selected if equal to one of Filters, else added
-	Choices         []Choice `json:"choices"`           // untrusted labels, cleaned
-	CurrentName     string   `json:"current_name"`      // save: suggested name
-	CurrentFolder   string   `json:"current_folder"`    // absolute host path, validated by the broker
-	CurrentFile     string   `json:"current_file"`      // save: absolute host path, validated by the broker
-	Files           []string `json:"files"`             // save-files: names to save into the chosen folder
-	ShowReadOnly    bool     `json:"show_read_only"`    // open: offer the read-only switch
-	ReadOnlyDefault bool     `json:"read_only_default"` // its initial state
-	TimeoutSeconds  int      `json:"timeout_seconds"`   // respond ResponseOther after this (0 = none)
+	Mode            string   `json:"mode"`                    // ModeOpen, ModeSave, ModeSaveFiles
+	SandboxName     string   `json:"sandbox_name"`            // trusted: the profile's display name
+	SandboxIcon     string   `json:"sandbox_icon"`            // trusted: icon name
+	SandboxColor    string   `json:"sandbox_color,omitempty"` // trusted: the profile's colour, "#rrggbb" (ValidColor) or ""
+	AppTitle        string   `json:"app_title"`               // UNTRUSTED: shown as secondary text only, cleaned and capped
+	AcceptLabel     string   `json:"accept_label"`            // UNTRUSTED: shown only as the application's hint, never as a button
+	Multiple        bool     `json:"multiple"`                // open only
+	Directory       bool     `json:"directory"`               // open only: choose folders
+	Filters         []Filter `json:"filters"`                 // untrusted names, cleaned
+	CurrentFilter   *Filter  `json:"current_filter"`          // selected if equal to one of Filters, else added
+	Choices         []Choice `json:"choices"`                 // untrusted labels, cleaned
+	CurrentName     string   `json:"current_name"`            // save: suggested name
+	CurrentFolder   string   `json:"current_folder"`          // absolute host path, validated by the broker
+	CurrentFile     string   `json:"current_file"`            // save: absolute host path, validated by the broker
+	Files           []string `json:"files"`                   // save-files: names to save into the chosen folder
+	ShowReadOnly    bool     `json:"show_read_only"`          // open: offer the read-only switch
+	ReadOnlyDefault bool     `json:"read_only_default"`       // its initial state
+	TimeoutSeconds  int      `json:"timeout_seconds"`         // respond ResponseOther after this (0 = none)
 
 	NewFile *NewFile `json:"new_file,omitempty"` // new-file only: the file to ask about
 	OpenURI *OpenURI `json:"open_uri,omitempty"` // open-uri only: what to open

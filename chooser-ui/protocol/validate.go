@@ -84,6 +84,9 @@ func Validate(r *Request) error {
 	if Clean(r.SandboxName, 0) == "" {
 		return errors.New("missing sandbox name")
 	}
+	if r.SandboxColor != "" && !ValidColor(r.SandboxColor) {
+		return fmt.Errorf("invalid sandbox colour %q", r.SandboxColor)
+	}
 	if r.SandboxIcon != "" && !iconName.MatchString(r.SandboxIcon) {
 		return fmt.Errorf("invalid sandbox icon name %q", r.SandboxIcon)
 	}

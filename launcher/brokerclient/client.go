@@ -133,6 +133,9 @@ func (b *Client) Register(p *profile.Profile, id, name, a11yInside string) (stri
 		control.OptClipboardKeep:     dbus.MakeVariant(p.ClipboardKeep),
 		control.OptPrint:             dbus.MakeVariant(p.Print),
 		control.OptPrintSanitize:     dbus.MakeVariant(p.PrintSanitize),
+		control.OptNetwork:           dbus.MakeVariant(p.Net),
+		control.OptDisplay:           dbus.MakeVariant(p.Display),
+		control.OptColor:             dbus.MakeVariant(p.ColorHex()),
 	}
 	b.regMu.Lock()
 	b.regArgs = []any{id, name, p.Name, opts}

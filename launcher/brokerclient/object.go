@@ -58,3 +58,14 @@ func (o launcherObject) Unbind(sender dbus.Sender, id, inside string) *dbus.Erro
 	}
 	return nil
 }
+
+// End ends the sandbox on the user's word (airlock manager, through the
+// broker).
+func (o launcherObject) End(sender dbus.Sender, id string) *dbus.Error {
+	sb, derr := o.target(sender, id)
+	if derr != nil {
+		return derr
+	}
+	sb.End()
+	return nil
+}

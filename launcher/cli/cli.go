@@ -51,7 +51,8 @@ func usage() string {
 		"  airlock revoke ID|NAME DOC\n" +
 		"  airlock clipboard copy|paste ID|NAME|host\n" +
 		"  airlock clipboard show|clear\n" +
-		"  airlock log [--sandbox ID|NAME] [--since TIME]\n")
+		"  airlock log [--sandbox ID|NAME] [--since TIME]\n" +
+		"  airlock manager\n")
 }
 
 func errorf(format string, args ...any) {
@@ -79,6 +80,8 @@ func Main(args []string) int {
 		return cmdGrants(args[1:])
 	case "revoke":
 		return cmdRevoke(args[1:])
+	case "manager":
+		return cmdManager(args[1:])
 	case "clipboard":
 		return cmdClipboard(args[1:])
 	case "log":

@@ -73,6 +73,11 @@ func Main() {
 		logger.Error("cannot manage the nested display", "err", err)
 		os.Exit(1)
 	}
+	if len(os.Args) > 2 {
+		// The profile's colour on the nested desktop: which window is
+		// whose, around the application's windows.
+		w.SetBackground(os.Args[2])
+	}
 	if ready != nil {
 		ready.Write([]byte("ready\n"))
 		ready.Close()

@@ -106,3 +106,15 @@ func TestAtomsTable(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaceChannel: an 8-bit channel lands in a visual's mask, scaled to its width.
+func TestPlaceChannel(t *testing.T) {
+	for _, tc := range []struct{ c, mask, want uint32 }{
+		{0xab, 0xff0000, 0xab0000}, {0xab, 0x00ff00, 0x00ab00}, {0xab, 0xff, 0xab},
+		{0xff, 0xf800, 0xf800}, {0x80, 0x1f, 0x10}, {0x12, 0x3ff00000, 0x04800000},
+	} {
+		if got := place(tc.c, tc.mask); got != tc.want {
+			t.Errorf("place(%#x, %#x) = %#x, want %#x", tc.c, tc.mask, got, tc.want)
+		}
+	}
+}

@@ -128,10 +128,14 @@ type Profile struct {
 	// Path is the file it came from; not a key.
 	Path string `toml:"-"`
 
-	DisplayName string   `toml:"display_name"`
-	Description string   `toml:"description"`
-	Icon        string   `toml:"icon"`
-	Command     []string `toml:"command"`
+	DisplayName string `toml:"display_name"`
+	Description string `toml:"description"`
+	Icon        string `toml:"icon"`
+	// Color marks which windows are this sandbox's: the nested display's
+	// desktop and title, Airlock's dialogs and the grant manager. A label
+	// of Qubes OS (Labels) or "#rrggbb".
+	Color   string   `toml:"color"`
+	Command []string `toml:"command"`
 	// Packages names the Debian packages that provide Command, so that a
 	// missing application is answered with what to install
 	// (`airlock run` prints "sudo apt install ...").
@@ -207,6 +211,35 @@ type Profile struct {
 	PrintSanitize string `toml:"print_sanitize"`
 }
 
+// Labels are the colour names of the key color, those of Qubes OS, with
+// the Tango palette's shades that Qubes draws them in.
+var Labels = map[string]string{
+	"red":    "#cc0000",
+	"orange": "#f57900",
+	"yellow": "#edd400",
+	"green":  "#73d216",
+	"gray":   "#555753",
+	"blue":   "#3465a4",
+	"purple": "#75507b",
+	"black":  "#000000",
+}
+
+// DefaultColor is the label of a profile that names none.
+const DefaultColor = "gray"
+
+var colorRE = lazyRE(`^#[0-9A-Fa-f]{6}$`)
+
+// ColorHex is the profile's colour as "#rrggbb" (lowercase).
+func (p *Profile) ColorHex() string {
+	if h, ok := Labels[p.Color]; ok {
+		return h
+	}
+	if colorRE().MatchString(p.Color) {
+		return strings.ToLower(p.Color)
+	}
+	return Labels[DefaultColor]
+}
+
 // maxPackages bounds the packages key.
 const maxPackages = 8
 
@@ -242,6 +275,7 @@ func Defaults() Profile {
 		XephyrRes:     "1280x800",
 		WindowManager: WMAirlock,
 		Hostname:      "localhost",
+		Color:         DefaultColor,
 		DefaultGrant:  GrantReadOnly,
 		Grants:        GrantsRevocable,
 		// Not org.a11y.Bus: even through its filtering proxy, the
@@ -520,6 +554,9 @@ func (p *Profile) validate() error {
 	}
 	if !hostnameRE().MatchString(p.Hostname) {
 		return bad("hostname", "%q is not a valid host name", p.Hostname)
+	}
+	if _, ok := Labels[p.Color]; !ok && !colorRE().MatchString(p.Color) {
+		return bad("color", "%q is neither #rrggbb nor one of red, orange, yellow, green, gray, blue, purple, black", p.Color)
 	}
 	if len(p.DisplayName) > 80 || strings.ContainsFunc(p.DisplayName, isControl) {
 		return bad("display_name", "must be at most 80 printable characters")

@@ -34,6 +34,7 @@ file_dialog = "app"
 open_uri = "none"
 print = false
 print_sanitize = "rasterize"
+color = "purple"
 
 [[persist]]
 host = "~/.local/share/airlock/tor"
@@ -47,7 +48,7 @@ TOR_SKIP_LAUNCH = "1"
 		t.Fatal(err)
 	}
 	want := &Profile{
-		Name: "tor", Path: "/x/tor.toml", DisplayName: "Tor Browser", Description: "d", Icon: "torbrowser",
+		Name: "tor", Path: "/x/tor.toml", DisplayName: "Tor Browser", Description: "d", Icon: "torbrowser", Color: "purple",
 		Command: []string{"/usr/bin/torbrowser-launcher", "--verbose"}, Net: NetTor, TorSocks: "127.0.0.1:9150",
 		Sound: SoundFull, Display: DisplayXephyr, XephyrRes: "1024x768", WindowManager: WMAirlock, GPU: true, Hostname: "amnesia",
 		ReadOnly: []string{"~/Public"}, ReadWrite: []string{"/srv/share"},
@@ -109,6 +110,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad tor_socks", "tor_socks = \"localhost\"\n", 1, "tor_socks", "HOST:PORT"},
 		{"bad tor_socks port", "tor_socks = \"127.0.0.1:x9\"\n", 1, "tor_socks", "bad port"},
 		{"bad screen", "xephyr_screen = \"10x10\"\n", 1, "xephyr_screen", "WIDTHxHEIGHT"},
+		{"bad color", "color = \"pink\"\n", 1, "color", "#rrggbb"},
+		{"bad color hex", "color = \"#12345\"\n", 1, "color", "#rrggbb"},
 		{"bad file_dialog", "file_dialog = \"portal\"\n", 1, "file_dialog", `"portal" is not one of airlock, app`},
 		{"bad persist bookmark", "[[persist]]\nhost = \"~/p\"\nsandbox = \"~/p\"\nbookmark = \"yes\"\n", 4, "persist.bookmark", "incompatible types"},
 		{"bad window manager", "window_manager = \"xmonad\"\n", 1, "window_manager", "is not one of airlock, none"},
@@ -347,6 +350,20 @@ func TestShippedProfiles(t *testing.T) {
 		}
 		if keyLine(b, []string{"grants"}) == 0 {
 			t.Errorf("%s: no grants key: a shipped profile chooses revocable or native-irrevocable grants explicitly", f)
+		}
+	}
+}
+
+// TestColorHex: a label is its Qubes colour, a hex colour itself, and a
+// profile that names none is gray.
+func TestColorHex(t *testing.T) {
+	for _, tc := range []struct{ color, want string }{
+		{"red", "#cc0000"}, {"purple", "#75507b"}, {"#A0b1C2", "#a0b1c2"}, {"", "#555753"},
+	} {
+		p := Defaults()
+		p.Color = tc.color
+		if got := p.ColorHex(); got != tc.want {
+			t.Errorf("color %q: %s, want %s", tc.color, got, tc.want)
 		}
 	}
 }

@@ -119,7 +119,7 @@ func (s *Sandbox) prepareDisplay(runtimeIn string) ([]string, error) {
 			plan := xephyrPlan(CurrentAccount(), n, PlaceholderXephyrDir, PlaceholderXephyrAuth, hostAuth, args, xenv)
 			s.plan.Display = &plan
 			if p.WindowManager == profile.WMAirlock {
-				wm := wmPlan(CurrentAccount(), PlaceholderXephyr, PlaceholderXephyrAuth, s.plan.Name)
+				wm := wmPlan(CurrentAccount(), PlaceholderXephyr, PlaceholderXephyrAuth, s.plan.Name, p.ColorHex())
 				s.plan.WM = &wm
 			}
 		}

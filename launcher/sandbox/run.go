@@ -109,6 +109,33 @@ type Sandbox struct {
 	// (nil before and after): one request and its answer at a time.
 	ctlMu sync.Mutex
 	ctl   *os.File
+
+	// ending is closed by End (the user ended the sandbox in airlock
+	// manager); endOnce makes it once.
+	endOnce sync.Once
+	ending  chan struct{}
+}
+
+// endGrace is how long End leaves the application to quit on SIGTERM
+// before everything in the sandbox is killed.
+const endGrace = 5 * time.Second
+
+func (s *Sandbox) endChan() chan struct{} {
+	s.endOnce.Do(func() { s.ending = make(chan struct{}) })
+	return s.ending
+}
+
+// End ends the running sandbox: SIGTERM for the application (through
+// init, as a signal to the launcher would be), then SIGKILL for init, and
+// so for every process of its pid namespace, if it still runs after
+// endGrace: an application that ignores SIGTERM cannot stay.
+func (s *Sandbox) End() {
+	ch := s.endChan()
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
 }
 
 // ErrNotRunning: the sandbox's init cannot take requests (not started yet,
@@ -679,8 +706,20 @@ func (s *Sandbox) Run() (code int, err error) {
 		s.ctlMu.Unlock()
 	}()
 	log.Info("sandbox started", "profile", s.plan.Profile, "command", s.opts.Args[0], "net", s.opts.Profile.Net, "display", s.opts.Profile.Display)
+	ending := s.endChan()
+	var kill <-chan time.Time
 	for {
 		select {
+		case <-ending:
+			ending = nil
+			log.Info("ending the sandbox on the user's word")
+			syscall.Kill(pid, syscall.SIGTERM)
+			kill = time.After(endGrace)
+		case <-kill:
+			// The pid namespace's init: its death kills every process
+			// in the namespace (pid_namespaces(7)).
+			log.Info("the sandbox did not end on SIGTERM: killing it")
+			syscall.Kill(pid, syscall.SIGKILL)
 		case sig := <-sigs:
 			log.Info("forwarding signal", "signal", sig.String())
 			syscall.Kill(pid, sig.(syscall.Signal))

@@ -38,7 +38,8 @@ const (
 // /tmp/.X11-unix/X0) and cookie (auth): no host display, no bus, no
 // $HOME, no /tmp. It is not in the application's sandbox, so the
 // application can neither signal nor ptrace it (another pid namespace).
-func wmPlan(acct Account, socket, auth, name string) Plan {
+// color is the profile's colour (#rrggbb), the nested desktop's.
+func wmPlan(acct Account, socket, auth, name, color string) Plan {
 	h := hostPaths{}
 	ops := []Op{{Kind: OpTmpfs, Dst: "/", Mode: 0o755}}
 	ops = h.bind(ops, "/usr")
@@ -59,7 +60,7 @@ func wmPlan(acct Account, socket, auth, name string) Plan {
 		Op{Kind: OpRemountRO, Dst: "/"},
 	)
 	return Plan{Name: "window-manager", Profile: "window-manager", UID: acct.UID, GID: acct.GID, Hostname: "airlock-wm", Net: "none",
-		Ops: ops, Args: []string{nestedwm.Arg0, name}, Env: []string{"DISPLAY=:0", "XAUTHORITY=" + wmAuth}, Cwd: "/"}
+		Ops: ops, Args: []string{nestedwm.Arg0, name, color}, Env: []string{"DISPLAY=:0", "XAUTHORITY=" + wmAuth}, Cwd: "/"}
 }
 
 // WMConfineMain is the stage that confines the window manager, then
@@ -82,7 +83,7 @@ func WMConfineMain() {
 // is logged, never fatal: the application runs as it did without one.
 func (s *Sandbox) startWM(socket, auth string) {
 	log := s.log.With("component", nestedwm.Name)
-	plan := wmPlan(CurrentAccount(), socket, auth, s.plan.Name)
+	plan := wmPlan(CurrentAccount(), socket, auth, s.plan.Name, s.opts.Profile.ColorHex())
 	s.plan.WM = &plan
 	p := &wmProcess{log: log, started: make(chan struct{}), exited: make(chan struct{})}
 	s.cleanup = append(s.cleanup, p.stop)

@@ -49,6 +49,8 @@ type Sandbox struct {
 	OpenURI           string // the profile's open_uri: openuri.PolicyAsk or PolicyNone
 	Pid               uint32
 	Started           time.Time
+	Network, Display  string // the profile's net and display, for listings
+	Color             string // "#rrggbb" or "": the profile's colour
 	owner             string // the launcher's unique name on the host bus
 
 	// Resumed: registered again by its launcher after the broker serving
@@ -116,6 +118,7 @@ func New(log *slog.Logger, host *dbus.Conn, settings desktop.SettingsSource, reg
 	b := &Broker{log: log, uid: os.Getuid(), host: host, settings: settings, grants: reg, dialog: dialog,
 		folders: filechooser.NewFolders(), sandboxes: map[string]*Sandbox{}, idle: make(chan struct{})}
 	b.clip = clipboard.New(log, b.clipboardOptions())
+	reg.SetOnChange(b.grantsChanged)
 	if host != nil {
 		b.notes = notification.NewHub(host, log)
 	}
@@ -370,6 +373,29 @@ func readOpts(sb *Sandbox, opts map[string]dbus.Variant) {
 	if v, ok := opts[control.OptResumed].Value().(bool); ok {
 		sb.Resumed = v
 	}
+	// Words for listings only, capped: nothing decides on them.
+	if v, ok := opts[control.OptNetwork].Value().(string); ok && len(v) <= 16 {
+		sb.Network = v
+	}
+	if v, ok := opts[control.OptDisplay].Value().(string); ok && len(v) <= 16 {
+		sb.Display = v
+	}
+	if v, ok := opts[control.OptColor].Value().(string); ok && validColor(v) {
+		sb.Color = v
+	}
+}
+
+// validColor: "#rrggbb", lowercase or uppercase hex.
+func validColor(s string) bool {
+	if len(s) != 7 || s[0] != '#' {
+		return false
+	}
+	for _, c := range s[1:] {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }
 
 func clipPolicy(v dbus.Variant) string {
@@ -483,6 +509,7 @@ func (b *Broker) add(sb *Sandbox) error {
 		return err
 	}
 	sb.DocView = view
+	b.emit(control.SignalSandboxesChanged)
 	b.log.Info("sandbox registered", "sandbox", sb.DisplayName, "sandbox_id", sb.ID, "profile", sb.Profile, "relayed", sb.BusNames, "doc_view", sb.DocView)
 	return nil
 }
@@ -523,7 +550,7 @@ func (b *Broker) serve(sb *Sandbox, conns []adopted) {
 	sb.Notes = notification.Install(sb.Desktop, sb.Server, notification.Sandbox{ID: sb.ID, Name: sb.DisplayName, Icon: sb.Icon}, host, limit, lg)
 	filechooser.Install(sb.Desktop, filechooser.Sandbox{
 		ID: sb.ID, Profile: sb.Profile, DisplayName: sb.DisplayName, Icon: sb.Icon,
-		ReadOnlyDefault: sb.DefaultGrant != "rw",
+		ReadOnlyDefault: sb.DefaultGrant != "rw", Color: sb.Color,
 	}, b.grants, b.dialog, b.folders, b.log)
 	inhibit.Install(sb.Desktop, lg)
 	evinced.Install(sb.Server, lg)
@@ -632,6 +659,7 @@ func (b *Broker) remove(id string) {
 	// What Airlock offered on its display goes; a copy made from it stays.
 	b.clip.Forget(id)
 	b.log.Info("sandbox ended", "sandbox", sb.DisplayName, "sandbox_id", sb.ID)
+	b.emit(control.SignalSandboxesChanged)
 	b.checkIdle()
 }
 

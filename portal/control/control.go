@@ -58,6 +58,12 @@ const (
 	// unknown: "rewrite").
 	OptPrint         = "print"
 	OptPrintSanitize = "print_sanitize"
+	// The profile's net and display (s), and its colour (s, "#rrggbb"):
+	// what the grant manager shows (Describe) and the colour of Airlock's
+	// dialogs for this sandbox.
+	OptNetwork = "network"
+	OptDisplay = "display"
+	OptColor   = "color"
 
 	// The launcher's own object, on its connection to the host bus: the
 	// broker asks it to bind a read-only grant natively into its sandbox
@@ -74,6 +80,21 @@ type Sandbox struct {
 	Started int64 // unix seconds
 	Pid     uint32
 }
+
+// Info is one sandbox as Describe lists it, for the grant manager.
+type Info struct {
+	ID, Name, Profile string
+	Started           int64 // unix seconds
+	Pid               uint32
+	Network, Display  string
+	Color             string // "#rrggbb", "" for none
+}
+
+// Signals of Interface, for live listings (WatchChanges).
+const (
+	SignalSandboxesChanged = Interface + ".SandboxesChanged"
+	SignalGrantsChanged    = Interface + ".GrantsChanged"
+)
 
 // Client talks to the broker for one launcher.
 type Client struct {
@@ -311,6 +332,36 @@ func (c *Client) List(ctx context.Context) ([]Sandbox, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// Describe lists the broker's sandboxes with what the grant manager shows.
+func (c *Client) Describe(ctx context.Context) ([]Info, error) {
+	var out []Info
+	err := c.obj.CallWithContext(ctx, Interface+".Describe", 0).Store(&out)
+	return out, err
+}
+
+// GrantTimes says when each grant of sandbox id was made (doc id to unix
+// seconds).
+func (c *Client) GrantTimes(ctx context.Context, id string) (map[string]int64, error) {
+	var out map[string]int64
+	err := c.obj.CallWithContext(ctx, Interface+".GrantTimes", 0, id).Store(&out)
+	return out, err
+}
+
+// End asks the broker to end sandbox id (through its launcher).
+func (c *Client) End(ctx context.Context, id string) error {
+	return c.obj.CallWithContext(ctx, Interface+".End", 0, id).Err
+}
+
+// WatchChanges delivers the broker's SandboxesChanged and GrantsChanged
+// signals on ch (godbus closes ch when the connection ends).
+func (c *Client) WatchChanges(ch chan<- *dbus.Signal) error {
+	if err := c.conn.AddMatchSignal(dbus.WithMatchSender(BusName), dbus.WithMatchObjectPath(ObjectPath), dbus.WithMatchInterface(Interface)); err != nil {
+		return err
+	}
+	c.conn.Signal(ch)
+	return nil
 }
 
 // Conn is the client's session bus connection.

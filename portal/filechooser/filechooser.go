@@ -53,6 +53,7 @@ type Sandbox struct {
 	ID, Profile       string
 	DisplayName, Icon string
 	ReadOnlyDefault   bool
+	Color             string // "#rrggbb" or "": the profile's, on the dialog's header
 }
 
 // Portal is the FileChooser of one sandbox bus.
@@ -142,6 +143,7 @@ func (p *Portal) chooserRequest(method, title string, po *parsed) protocol.Reque
 	r := protocol.Request{
 		SandboxName:     p.sb.DisplayName,
 		SandboxIcon:     p.sb.Icon,
+		SandboxColor:    p.sb.Color,
 		AppTitle:        protocol.Clean(title, protocol.MaxAppTitle),
 		AcceptLabel:     protocol.Clean(po.acceptLabel, protocol.MaxAcceptLabel),
 		Filters:         po.filters,

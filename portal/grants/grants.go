@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -86,6 +87,34 @@ type Registry struct {
 	// mu guards sandboxes and everything in it.
 	mu        sync.Mutex
 	sandboxes map[string]*sandbox
+
+	// changed, when set (SetOnChange, before any sandbox), is told the
+	// sandbox whose grants changed: the broker's GrantsChanged signal.
+	changed func(sandbox string)
+}
+
+// SetOnChange makes the registry call f (outside its lock) with the
+// sandbox id whenever a grant is made or revoked, or the sandbox's grants
+// end. Call it once, before the registry is used.
+func (r *Registry) SetOnChange(f func(sandbox string)) { r.changed = f }
+
+func (r *Registry) notify(sandbox string) {
+	if r.changed != nil {
+		r.changed(sandbox)
+	}
+}
+
+// Since says when each grant of sandbox id was made (document id to time).
+func (r *Registry) Since(id string) map[string]time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[string]time.Time{}
+	if sb := r.sandboxes[id]; sb != nil {
+		for doc, e := range sb.docs {
+			out[doc] = e.since
+		}
+	}
+	return out
 }
 
 type sandbox struct {
@@ -97,6 +126,7 @@ type sandbox struct {
 // entry is one grant; its Native is set once the launcher bound it.
 type entry struct {
 	grant.Grant
+	since time.Time // when it was made (or restored), for the grant manager
 }
 
 // New returns the registry of a broker whose document store is store (nil
@@ -175,6 +205,7 @@ func (r *Registry) RemoveSandbox(id string) {
 	if r.store != nil && !sb.Resumed {
 		r.store.RemoveSandbox(id)
 	}
+	r.notify(id)
 }
 
 // Grant grants hostPath, picked by the user, to the sandbox: resolved once
@@ -228,7 +259,7 @@ func (r *Registry) add(sb *sandbox, p picked, writable bool, id string) (grant.G
 	}
 	g := grant.Grant{Sandbox: sb.ID, DocID: id, HostPath: p.hostPath, Inside: docpath.Inside(r.uid, id, p.name),
 		Writable: writable, Dir: p.dir}
-	e := &entry{Grant: g}
+	e := &entry{Grant: g, since: time.Now()}
 	// Reserved before the store serves it: two grants at once never take
 	// the same id. A failed Add takes it back.
 	sb.docs[id] = e
@@ -255,6 +286,7 @@ func (r *Registry) add(sb *sandbox, p picked, writable bool, id string) (grant.G
 			r.mu.Unlock()
 		}
 	}
+	r.notify(sb.ID)
 	return g, nil
 }
 
@@ -289,6 +321,7 @@ func (r *Registry) Revoke(sandbox, docID string) (native bool, err error) {
 			r.log.Warn("cannot remove a native bind", "sandbox_id", sandbox, "doc", docID, "err", err)
 		}
 	}
+	defer r.notify(sandbox)
 	if err := r.store.Revoke(sandbox, docID); err != nil {
 		return bound, err
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"airlock/portal/docpath"
 	"airlock/portal/docstore"
@@ -486,5 +487,35 @@ func TestDocIDs(t *testing.T) {
 		if validDocID(id) {
 			t.Errorf("validDocID(%q) = true", id)
 		}
+	}
+}
+
+// TestChangesAndSince: every grant, revocation and sandbox end is told to
+// the change hook (the broker's GrantsChanged signal), and each grant says
+// when it was made (the grant manager's "since").
+func TestChangesAndSince(t *testing.T) {
+	e := setup(t)
+	var mu sync.Mutex
+	var changes []string
+	e.r.SetOnChange(func(id string) { mu.Lock(); changes = append(changes, id); mu.Unlock() })
+	file := e.write(t, "doc.txt", "doc")
+	e.sandbox(t, Sandbox{ID: "s1"})
+	before := time.Now().Add(-time.Second)
+	g := e.grant(t, "s1", file, Open, false)
+	since := e.r.Since("s1")
+	if at, ok := since[g.DocID]; !ok || at.Before(before) || at.After(time.Now()) || len(since) != 1 {
+		t.Errorf("Since = %v", since)
+	}
+	if _, err := e.r.Revoke("s1", g.DocID); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.r.Since("s1")) != 0 {
+		t.Errorf("Since after revoke = %v", e.r.Since("s1"))
+	}
+	e.r.RemoveSandbox("s1")
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(changes, " ") != "s1 s1 s1" {
+		t.Errorf("changes %q, want the grant, the revocation and the end of s1", changes)
 	}
 }

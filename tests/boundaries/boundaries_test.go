@@ -25,6 +25,9 @@ var contracts = map[string][]string{
 		"airlock/portal/control", // the broker's control interface and keep channel
 		"airlock/portal/docpath", // where granted documents appear inside a sandbox
 		"airlock/portal/grant",   // what a grant is, as the broker hands it out
+		// The grant manager's lines (ManagerState, ManagerAction): airlock
+		// manager drives airlock-chooser --manager.
+		"airlock/chooser-ui/protocol",
 		"airlock/po/i18n",
 	},
 	"portal": {
