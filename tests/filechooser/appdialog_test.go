@@ -27,18 +27,18 @@ const pressOpenUntilTold = `while read c && [ "$c" = open ]; do xdotool windowfo
 func (s *session) firstDialog(t *testing.T, a *app, title string) string {
 	t.Helper()
 	for try := 1; ; try++ {
-		a.send(t, "open")
+		a.Send(t, "open")
 		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 			if len(chooserWindows(s.x)) > 0 {
-				a.send(t, "go on")
+				a.Send(t, "go on")
 				return s.dialog(t, a, title)
 			}
-			if a.exited() {
-				t.Fatalf("the application ended before its dialog: %v", a.res)
+			if a.Exited() {
+				t.Fatalf("the application ended before its dialog: %v", a.Res)
 			}
 		}
 		if try == 6 {
-			t.Fatalf("no chooser after pressing Ctrl+O %d times\nstdout:\n%s\nportal log:\n%s", try, a.out.String(), s.portalLog())
+			t.Fatalf("no chooser after pressing Ctrl+O %d times\nstdout:\n%s\nportal log:\n%s", try, a.Out.String(), s.portalLog())
 		}
 		t.Logf("no chooser 20 s after Ctrl+O: pressing it again")
 	}
@@ -81,28 +81,28 @@ func TestGeditOwnDialogsUseAirlockChooser(t *testing.T) {
 
 	s.firstDialog(t, a, "gedit wants to open files")
 	s.typeLocation(t, filepath.Join(dir, "report.txt"))
-	out := a.waitOutput(t, `^== opened (.*)$`)
+	out := a.WaitOutput(t, `^== opened (.*)$`)
 	if !strings.Contains(out[1], "/run/user/") {
 		t.Errorf("gedit's title %q: want the file's document folder inside", out[1])
 	}
-	a.waitOutput(t, `^== saved$`)
+	a.WaitOutput(t, `^== saved$`)
 	edited := strings.TrimSuffix(content, "\n") + " EDITED\n"
 	if got := readFile(t, filepath.Join(dir, "report.txt")); got != edited {
 		t.Errorf("host file after Ctrl+S: %q, want %q", got, edited)
 	}
 
-	a.waitOutput(t, `^== save as$`)
+	a.WaitOutput(t, `^== save as$`)
 	s.lastFolder(t, "text-editor", dir)
 	wid := s.dialog(t, a, "gedit wants to save a file")
 	// gedit's suggested name, shown in the chooser's Name field.
 	s.waitEntry(t, "gedit's name report.txt", func(e protocol.TraceEntry) bool { return e.Text == "report.txt" })
 	s.focus(t, wid)
 	s.enterPath(t, "copy.txt", "")
-	a.waitOutput(t, `^== saved as copy.txt `)
+	a.WaitOutput(t, `^== saved as copy.txt `)
 	hostHolds(t, s, filepath.Join(dir, "copy.txt"), edited)
-	a.send(t, "quit")
-	a.waitOutput(t, `^== end$`)
-	a.wait(t)
+	a.Send(t, "quit")
+	a.WaitOutput(t, `^== end$`)
+	a.Wait(t)
 	if l := listDir(t, dir); !reflect.DeepEqual(l, []string{"copy.txt", "report.txt"}) {
 		t.Errorf("after the sandbox ended the host folder holds %v", l)
 	}
@@ -166,28 +166,28 @@ func TestWriterOwnDialogsUseAirlockChooser(t *testing.T) {
 	t.Cleanup(func() {
 		if t.Failed() {
 			b, _ := os.ReadFile(filepath.Join(dir, "memo.fodt"))
-			t.Logf("the sandbox printed:\n%s\nmemo.fodt on the host:\n%.3000s\nhost folder: %v", a.out.String(), b, listDir(t, dir))
+			t.Logf("the sandbox printed:\n%s\nmemo.fodt on the host:\n%.3000s\nhost folder: %v", a.Out.String(), b, listDir(t, dir))
 		}
 	})
 
 	s.firstDialog(t, a, "writer wants to open files")
 	s.typeLocation(t, filepath.Join(dir, "memo.fodt"))
-	a.waitOutput(t, `^== opened$`)
-	a.waitOutput(t, `^== saved$`)
+	a.WaitOutput(t, `^== opened$`)
+	a.WaitOutput(t, `^== saved$`)
 	eventually(t, s, func() bool {
 		return strings.Contains(readFile(t, filepath.Join(dir, "memo.fodt")), "Typed in Writer")
 	}, "memo.fodt on the host with the typed line")
 
 	s.lastFolder(t, "office", dir)
-	a.send(t, "save as")
-	a.waitOutput(t, `^== save as$`)
+	a.Send(t, "save as")
+	a.WaitOutput(t, `^== save as$`)
 	wid := s.dialog(t, a, "writer wants to save a file")
 	s.focus(t, wid)
 	s.enterPath(t, "letter.odt", "")
-	a.waitOutput(t, `^== saved as$`)
-	a.send(t, "quit")
-	a.waitOutput(t, `^== end$`)
-	a.wait(t)
+	a.WaitOutput(t, `^== saved as$`)
+	a.Send(t, "quit")
+	a.WaitOutput(t, `^== end$`)
+	a.Wait(t)
 	if l := listDir(t, dir); !reflect.DeepEqual(l, []string{"letter.odt", "memo.fodt"}) {
 		t.Errorf("after the sandbox ended the host folder holds %v", l)
 	}
@@ -224,22 +224,22 @@ func TestEvinceOpensAndSavesCopy(t *testing.T) {
 	a := s.sandbox(t, []string{"--profile", "document-viewer", "--name", "viewer"}, "/bin/sh", "-c", evinceDialogs)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("the sandbox printed:\n%s\nhost folder: %v", a.out.String(), listDir(t, dir))
+			t.Logf("the sandbox printed:\n%s\nhost folder: %v", a.Out.String(), listDir(t, dir))
 		}
 	})
 
 	s.firstDialog(t, a, "viewer wants to open files")
 	s.typeLocation(t, filepath.Join(dir, "paper.pdf"))
-	a.waitOutput(t, `^== opened$`)
-	a.waitOutput(t, `^== save a copy$`)
+	a.WaitOutput(t, `^== opened$`)
+	a.WaitOutput(t, `^== save a copy$`)
 	s.lastFolder(t, "document-viewer", dir)
 	wid := s.dialog(t, a, "viewer wants to save a file")
 	s.focus(t, wid)
 	s.enterPath(t, "copy.pdf", "")
 	hostHolds(t, s, filepath.Join(dir, "copy.pdf"), pdf)
-	a.send(t, "quit")
-	a.waitOutput(t, `^== end$`)
-	a.wait(t)
+	a.Send(t, "quit")
+	a.WaitOutput(t, `^== end$`)
+	a.Wait(t)
 	if l := listDir(t, dir); !reflect.DeepEqual(l, []string{"copy.pdf", "paper.pdf"}) {
 		t.Errorf("after the sandbox ended the host folder holds %v", l)
 	}
@@ -277,27 +277,27 @@ func TestGTK4TextEditorDialogs(t *testing.T) {
 	a := s.sandbox(t, []string{"--profile", "text-editor", "--name", "editor"}, "/bin/sh", "-c", textEditorDialogs)
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("the sandbox printed:\n%s\nhost folder: %v", a.out.String(), listDir(t, dir))
+			t.Logf("the sandbox printed:\n%s\nhost folder: %v", a.Out.String(), listDir(t, dir))
 		}
 	})
 
 	s.firstDialog(t, a, "editor wants to open files")
 	s.typeLocation(t, filepath.Join(dir, "report.txt"))
-	a.waitOutput(t, `^== saved$`)
+	a.WaitOutput(t, `^== saved$`)
 	edited := strings.TrimSuffix(content, "\n") + " EDITED\n"
 	hostHolds(t, s, filepath.Join(dir, "report.txt"), edited)
 
 	s.lastFolder(t, "text-editor", dir)
-	a.send(t, "save as")
-	a.waitOutput(t, `^== save as$`)
+	a.Send(t, "save as")
+	a.WaitOutput(t, `^== save as$`)
 	wid := s.dialog(t, a, "editor wants to save a file")
 	s.focus(t, wid)
 	s.enterPath(t, "copy.txt", "")
-	a.waitOutput(t, `^== saved as$`)
+	a.WaitOutput(t, `^== saved as$`)
 	hostHolds(t, s, filepath.Join(dir, "copy.txt"), edited)
-	a.send(t, "quit")
-	a.waitOutput(t, `^== end$`)
-	a.wait(t)
+	a.Send(t, "quit")
+	a.WaitOutput(t, `^== end$`)
+	a.Wait(t)
 	if l := listDir(t, dir); !reflect.DeepEqual(l, []string{"copy.txt", "report.txt"}) {
 		t.Errorf("after the sandbox ended the host folder holds %v", l)
 	}
@@ -342,7 +342,7 @@ func TestGTK3OwnDialogModes(t *testing.T) {
 	s.dialog(t, a, "pickmany wants to open files")
 	s.selectAll(t, 2)
 	s.pressReturn(t)
-	res := a.wait(t)
+	res := a.Wait(t)
 	files := regexp.MustCompile(`(?m)^file (/run/user/\d+/doc/[^/]+/[ab]\.txt)$`).FindAllStringSubmatch(res.Stdout, -1)
 	if !strings.Contains(res.Stdout, "response -5\n") || len(files) != 2 || !regexp.MustCompile(`(?m)^folder /run/user/\d+/doc/`).MatchString(res.Stdout) {
 		t.Errorf("open-multiple answered:\n%s%s", res.Stdout, res.Stderr)
@@ -352,7 +352,7 @@ func TestGTK3OwnDialogModes(t *testing.T) {
 	s.dialog(t, a, "pickdir wants to choose a folder")
 	s.key(t, "ctrl+l")
 	s.enterPath(t, dir, "/")
-	res = a.wait(t)
+	res = a.Wait(t)
 	if !strings.Contains(res.Stdout, "response -5\n") || !regexp.MustCompile(`(?m)^file /run/user/\d+/doc/[^/]+/`+regexp.QuoteMeta(filepath.Base(dir))+`$`).MatchString(res.Stdout) {
 		t.Errorf("folder answered:\n%s%s", res.Stdout, res.Stderr)
 	}
@@ -364,7 +364,7 @@ func TestGTK3OwnDialogModes(t *testing.T) {
 	// The broker remembers the folder picked before (dir's parent): the
 	// folder is typed with the name.
 	s.enterPath(t, filepath.Join(dir, "suggested.txt"), "")
-	res = a.wait(t)
+	res = a.Wait(t)
 	if !strings.Contains(res.Stdout, "response -5\n") || strings.Contains(res.Stdout, "save failed") {
 		t.Errorf("save answered:\n%s%s", res.Stdout, res.Stderr)
 	}
@@ -376,7 +376,7 @@ func TestGTK3OwnDialogModes(t *testing.T) {
 	a = run("pickcancel", "open")
 	s.dialog(t, a, "pickcancel wants to open a file")
 	s.key(t, "Escape")
-	if res = a.wait(t); !strings.Contains(res.Stdout, "response -6\n") || strings.Contains(res.Stdout, "file ") {
+	if res = a.Wait(t); !strings.Contains(res.Stdout, "response -6\n") || strings.Contains(res.Stdout, "file ") {
 		t.Errorf("cancel answered:\n%s%s", res.Stdout, res.Stderr)
 	}
 }

@@ -29,7 +29,7 @@ func TestFirefoxSavePageComplete(t *testing.T) {
 	// The tor-browser profile, Firefox ESR standing in for Tor Browser,
 	// with its network off (no Tor here; the page is the sandbox's own).
 	a := s.sandbox(t, []string{"--profile", "tor-browser", "--net", "none", "--name", "firefox", "--ro", script}, "/bin/sh", script)
-	a.waitOutput(t, `^== asked$`)
+	a.WaitOutput(t, `^== asked$`)
 
 	wid := s.dialog(t, a, "firefox wants to save a file")
 	s.waitEntry(t, `"page.html" in the Name field`, func(e protocol.TraceEntry) bool { return e.Text == "page.html" })
@@ -63,13 +63,13 @@ func TestFirefoxSavePageComplete(t *testing.T) {
 	for deadline := time.Now().Add(60 * time.Second); !saved(); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			out, _ := exec.Command("sh", "-c", "find \"$1\" -ls; cat \"$1/page.html\"", "sh", dir).CombinedOutput()
-			a.send(t, "quit")
-			t.Fatalf("Firefox did not save the page and its folder; the host holds:\n%s\nsandbox stdout:\n%s\nportal log:\n%s", out, a.out.String(), s.portalLog())
+			a.Send(t, "quit")
+			t.Fatalf("Firefox did not save the page and its folder; the host holds:\n%s\nsandbox stdout:\n%s\nportal log:\n%s", out, a.Out.String(), s.portalLog())
 		}
 	}
-	a.send(t, "quit")
-	a.waitOutput(t, `^== end$`)
-	a.wait(t)
+	a.Send(t, "quit")
+	a.WaitOutput(t, `^== end$`)
+	a.Wait(t)
 
 	if l := listDir(t, dir); !reflect.DeepEqual(l, []string{"page.html", "page_files"}) {
 		t.Errorf("host folder holds %v, want page.html and page_files", l)

@@ -36,16 +36,16 @@ func TestGeditSaveAsBesideGrant(t *testing.T) {
 	dir := hostFiles(t, map[string]string{"report.txt": content})
 	a := s.sandbox(t, []string{"--display", "xephyr", "--name", "gedit"}, "/bin/sh", "-c", geditSaveAs)
 	a.waitRegistered(t, s, "gedit")
-	a.send(t, s.grantRW(t, "gedit", filepath.Join(dir, "report.txt")))
-	a.waitOutput(t, `^== saved$`)
+	a.Send(t, s.grantRW(t, "gedit", filepath.Join(dir, "report.txt")))
+	a.WaitOutput(t, `^== saved$`)
 	if l := visibleDir(t, dir); !reflect.DeepEqual(l, []string{"report.txt"}) {
 		t.Errorf("before the answer the host folder shows %v", l)
 	}
 	s.question(t, a, "gedit", "alt+k")
 	hostHolds(t, s, filepath.Join(dir, "report-v2.txt"), content)
-	a.send(t, "quit")
-	a.waitOutput(t, `^== end$`)
-	a.wait(t)
+	a.Send(t, "quit")
+	a.WaitOutput(t, `^== end$`)
+	a.Wait(t)
 	if l := listDir(t, dir); !reflect.DeepEqual(l, []string{"report-v2.txt", "report.txt"}) {
 		t.Errorf("after the sandbox ended the host folder holds %v", l)
 	}

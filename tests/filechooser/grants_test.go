@@ -34,9 +34,9 @@ func TestRevokeIsImmediate(t *testing.T) {
 		t.Fatalf("airlock grant printed %q, want DOC and /run/user/UID/doc/DOC/held.txt", r.Stdout)
 	}
 	inside := f[1]
-	a.send(t, inside)
-	a.waitOutput(t, `^== wait$`)
-	if got := section(a.out.String(), "before", "wait"); got != content {
+	a.Send(t, inside)
+	a.WaitOutput(t, `^== wait$`)
+	if got := section(a.Out.String(), "before", "wait"); got != content {
 		t.Fatalf("before the revocation the sandbox reads %q, want %q", got, content)
 	}
 
@@ -58,8 +58,8 @@ func TestRevokeIsImmediate(t *testing.T) {
 	if g := s.grants(t, id); len(g) != 0 {
 		t.Errorf("grants after the revocation: %v", g)
 	}
-	a.send(t, "go")
-	res := a.wait(t)
+	a.Send(t, "go")
+	res := a.Wait(t)
 	after := section(res.Stdout, "after", "")
 	if strings.Contains(after, content) || strings.Count(after, "No such file or directory") != 2 || strings.Contains(after, "rc=0") {
 		t.Errorf("after the revocation the running sandbox still reaches %s:\n%s", inside, after)
@@ -93,9 +93,9 @@ func TestOtherSandboxCannotSeeGrant(t *testing.T) {
 	if g := s.grants(t, "second"); len(g) != 0 {
 		t.Errorf("the second sandbox has grants %v", g)
 	}
-	first.send(t, inside)
-	second.send(t, inside)
-	one, two := first.wait(t), second.wait(t)
+	first.Send(t, inside)
+	second.Send(t, inside)
+	one, two := first.Wait(t), second.Wait(t)
 
 	// The first sandbox holds it (so the second's failure means something).
 	if got := section(one.Stdout, "read", "parent"); got != content+"rc=0\n" {

@@ -31,7 +31,7 @@ func TestGTK3SaveWritable(t *testing.T) {
 	s.untickReadOnly(t, wid)
 	s.typeLocation(t, dir+"/notes.txt")
 
-	res := a.wait(t)
+	res := a.Wait(t)
 	if res.Code != 0 || !strings.Contains(res.Stdout, "\nsave: /run/user/") {
 		t.Fatalf("the editor did not save: %v\nportal log:\n%s", res, s.portalLog())
 	}
@@ -58,7 +58,7 @@ func TestGTK3SaveReadOnlyRefused(t *testing.T) {
 	s.dialog(t, a, "notesro wants to open a file")
 	s.typeLocation(t, dir+"/notes.txt")
 
-	res := a.wait(t)
+	res := a.Wait(t)
 	if !strings.Contains(res.Stdout, "\nopen: /run/user/") {
 		t.Fatalf("the editor did not open the file: %v\nportal log:\n%s", res, s.portalLog())
 	}
@@ -167,7 +167,7 @@ func TestGTK3SaveWritableProfile(t *testing.T) {
 	s.dialog(t, a, "Notes RW wants to open a file")
 	s.typeLocation(t, dir+"/notes.txt")
 
-	res := a.wait(t)
+	res := a.Wait(t)
 	if res.Code != 0 || !strings.Contains(res.Stdout, "\nsave: /run/user/") {
 		t.Fatalf("the editor did not save: %v\nportal log:\n%s", res, s.portalLog())
 	}

@@ -114,7 +114,7 @@ func TestGTK4OpenManyFolderSaveNew(t *testing.T) {
 	if l := listDir(t, out); !reflect.DeepEqual(l, []string{"brand-new.txt"}) {
 		t.Errorf("host folder holds %v after the save, want only brand-new.txt", l)
 	}
-	if res := a.wait(t); res.Code != 0 || strings.Contains(res.Stdout, "TIMEOUT") {
+	if res := a.Wait(t); res.Code != 0 || strings.Contains(res.Stdout, "TIMEOUT") {
 		t.Errorf("application: %v", res)
 	}
 }
@@ -124,7 +124,7 @@ func waitStep(t *testing.T, a *app, step string) map[string]any {
 	t.Helper()
 	deadline := time.Now().Add(120 * time.Second)
 	for {
-		for _, l := range strings.Split(a.out.String(), "\n") {
+		for _, l := range strings.Split(a.Out.String(), "\n") {
 			var m map[string]any
 			if json.Unmarshal([]byte(l), &m) != nil || m["step"] != step || m["shown"] != nil {
 				continue
@@ -134,8 +134,8 @@ func waitStep(t *testing.T, a *app, step string) map[string]any {
 			}
 			return m
 		}
-		if a.exited() || strings.Contains(a.out.String(), "TIMEOUT") || time.Now().After(deadline) {
-			t.Fatalf("no result for step %s\nstdout:\n%s\nstderr:\n%s\nportal log:\n%s", step, a.out.String(), a.errOut.String(), a.s.portalLog())
+		if a.Exited() || strings.Contains(a.Out.String(), "TIMEOUT") || time.Now().After(deadline) {
+			t.Fatalf("no result for step %s\nstdout:\n%s\nstderr:\n%s\nportal log:\n%s", step, a.Out.String(), a.ErrOut.String(), a.s.portalLog())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -25,7 +25,7 @@ func TestChooserKilled(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatalf("kill the chooser: %v", err)
 	}
-	res := a.wait(t)
+	res := a.Wait(t)
 	// GTK maps the portal's response 2 to GTK_RESPONSE_DELETE_EVENT (-4).
 	if !strings.Contains(res.Stdout, "open: cancelled (-4)") {
 		t.Fatalf("after the chooser was killed the application printed %q, want a cancelled open (-4)\nportal log:\n%s", res.Stdout, s.portalLog())

@@ -21,12 +21,12 @@ func TestLibreOfficeWritesBesideGrant(t *testing.T) {
 	a := s.sandbox(t, []string{"--name", "writer"}, "/bin/sh", "-c",
 		`read p; d=$(dirname "$p"); soffice --headless --norestore -env:UserInstallation=file:///tmp/lo-profile --convert-to odt --outdir "$d" "$p" >/dev/null 2>&1; echo "rc=$?"; echo "== inside"; ls -A "$d"; echo "== end"; read x`)
 	a.waitRegistered(t, s, "writer")
-	a.send(t, s.grantRW(t, "writer", filepath.Join(dir, "notes.txt")))
+	a.Send(t, s.grantRW(t, "writer", filepath.Join(dir, "notes.txt")))
 
 	s.question(t, a, "writer", "alt+k")
-	out := a.waitOutput(t, `(?s)rc=(\d+)\n== inside\n(.*)== end`)
+	out := a.WaitOutput(t, `(?s)rc=(\d+)\n== inside\n(.*)== end`)
 	if out[1] != "0" {
-		t.Fatalf("soffice --convert-to failed (rc=%s)\n%s", out[1], a.errOut.String())
+		t.Fatalf("soffice --convert-to failed (rc=%s)\n%s", out[1], a.ErrOut.String())
 	}
 	if got := strings.Fields(out[2]); !reflect.DeepEqual(got, []string{"notes.odt", "notes.txt"}) {
 		t.Errorf("inside, the granted file's folder lists %v", got)
@@ -36,8 +36,8 @@ func TestLibreOfficeWritesBesideGrant(t *testing.T) {
 		b, err := os.ReadFile(odt)
 		return err == nil && strings.HasPrefix(string(b), "PK")
 	}, "notes.odt (a zip) on the host")
-	a.send(t, "done")
-	a.wait(t)
+	a.Send(t, "done")
+	a.Wait(t)
 	if l := listDir(t, dir); !reflect.DeepEqual(l, []string{"notes.odt", "notes.txt"}) {
 		t.Errorf("after the sandbox ended the host folder holds %v (lock or hidden files left?)", l)
 	}

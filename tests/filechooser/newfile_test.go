@@ -17,8 +17,8 @@ import (
 // do sends one command to saves.py and waits for its answer.
 func (a *app) do(t *testing.T, n int, cmd string) {
 	t.Helper()
-	a.send(t, fmt.Sprintf("%d %s", n, cmd))
-	m := a.waitOutput(t, fmt.Sprintf(`^== (done|error) %d(.*)$`, n))
+	a.Send(t, fmt.Sprintf("%d %s", n, cmd))
+	m := a.WaitOutput(t, fmt.Sprintf(`^== (done|error) %d(.*)$`, n))
 	if m[1] != "done" {
 		t.Fatalf("%s failed in the sandbox:%s", cmd, m[2])
 	}
@@ -91,7 +91,7 @@ func TestSavesBesideGrant(t *testing.T) {
 	py := userScript(t, "tests/filechooser/testdata/saves.py")
 	a := s.sandbox(t, []string{"--name", "saver", "--ro", py}, "/usr/bin/python3", py)
 	a.waitRegistered(t, s, "saver")
-	a.send(t, s.grantRW(t, "saver", host))
+	a.Send(t, s.grantRW(t, "saver", host))
 
 	a.do(t, 1, "gio by GIO")
 	if got := readFile(t, host); got != "by GIO" {
@@ -120,7 +120,7 @@ func TestSavesBesideGrant(t *testing.T) {
 
 	a.do(t, 6, "lock")
 	a.do(t, 7, "exit")
-	if res := a.wait(t); res.Code != 0 {
+	if res := a.Wait(t); res.Code != 0 {
 		t.Errorf("sandbox: %v", res)
 	}
 	s.noQuestion(t, "a lock file left at the end")
@@ -141,10 +141,10 @@ func TestNewFileAskedAtSandboxEnd(t *testing.T) {
 	py := userScript(t, "tests/filechooser/testdata/saves.py")
 	a := s.sandbox(t, []string{"--name", "quitter", "--ro", py}, "/usr/bin/python3", py)
 	a.waitRegistered(t, s, "quitter")
-	a.send(t, s.grantRW(t, "quitter", filepath.Join(dir, "notes.txt")))
+	a.Send(t, s.grantRW(t, "quitter", filepath.Join(dir, "notes.txt")))
 	a.do(t, 1, "saveas last-minute.txt written just before quitting")
 	a.do(t, 2, "exit")
-	if res := a.wait(t); res.Code != 0 {
+	if res := a.Wait(t); res.Code != 0 {
 		t.Errorf("sandbox: %v", res)
 	}
 	s.question(t, nil, "quitter", "alt+k")
@@ -174,7 +174,7 @@ func TestQuestionWithdrawnBySlowSave(t *testing.T) {
 	py := userScript(t, "tests/filechooser/testdata/saves.py")
 	a := s.sandbox(t, []string{"--name", "slowpoke", "--ro", py}, "/usr/bin/python3", py)
 	a.waitRegistered(t, s, "slowpoke")
-	a.send(t, s.grantRW(t, "slowpoke", host))
+	a.Send(t, s.grantRW(t, "slowpoke", host))
 	a.do(t, 1, "saveas slow.txt.part version 2")
 	s.dialog(t, a, "slowpoke saved a new file")
 	a.do(t, 2, "rename slow.txt.part")
@@ -183,7 +183,7 @@ func TestQuestionWithdrawnBySlowSave(t *testing.T) {
 		t.Errorf("granted file holds %q", got)
 	}
 	a.do(t, 3, "exit")
-	a.wait(t)
+	a.Wait(t)
 	if l := listDir(t, dir); !reflect.DeepEqual(l, []string{"slow.txt"}) {
 		t.Errorf("host folder holds %v", l)
 	}

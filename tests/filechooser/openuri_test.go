@@ -76,44 +76,44 @@ func TestOpenURIAsks(t *testing.T) {
 	const title = "linker wants to open something on this computer"
 
 	yes := "https://example.org/yes?q=1&r=%41"
-	a.send(t, "open "+yes)
+	a.Send(t, "open "+yes)
 	s.dialog(t, a, title)
 	s.screenshot(t)
 	s.key(t, "alt+o")
 	eventually(t, s, func() bool { return strings.Contains(opened(record), yes+"\n") }, "the handler to get "+yes)
 
 	no := "https://example.org/no"
-	a.send(t, "open "+no)
+	a.Send(t, "open "+no)
 	s.dialog(t, a, title)
 	s.key(t, "alt+d")
-	a.waitOutput(t, `^== opened \d+ `+no+`$`)
+	a.WaitOutput(t, `^== opened \d+ `+no+`$`)
 	s.noQuestion(t, "after Don't Open")
 	if strings.Contains(opened(record), no) {
 		t.Errorf("Don't Open opened %s", no)
 	}
 
 	inside := s.grantRO(t, "linker", filepath.Join(dir, "notes.txt"))
-	a.send(t, "open "+inside)
+	a.Send(t, "open "+inside)
 	s.dialog(t, a, title)
 	s.key(t, "alt+o")
 	eventually(t, s, func() bool { return strings.Contains(opened(record), filepath.Join(dir, "notes.txt")) }, "the handler to get the granted file")
 
-	a.send(t, "own")
-	a.waitOutput(t, `^== own \d+$`)
+	a.Send(t, "own")
+	a.WaitOutput(t, `^== own \d+$`)
 	s.noQuestion(t, "a file of the sandbox's own")
-	a.send(t, "py")
-	a.waitOutput(t, `^== py$`)
+	a.Send(t, "py")
+	a.WaitOutput(t, `^== py$`)
 	s.noQuestion(t, "hostile links")
 	for _, name := range []string{"javascript", "file", "control", "long", "userinfo", "bidi"} {
-		if !strings.Contains(a.out.String(), "refused "+name+" org.freedesktop.portal.Error.NotAllowed\n") {
-			t.Errorf("the %s link was not refused:\n%s", name, a.out.String())
+		if !strings.Contains(a.Out.String(), "refused "+name+" org.freedesktop.portal.Error.NotAllowed\n") {
+			t.Errorf("the %s link was not refused:\n%s", name, a.Out.String())
 		}
 	}
 	if got := strings.Count(opened(record), "\n"); got != 2 {
 		t.Errorf("the handler ran %d times, want 2 (the link and the file the user let open):\n%s", got, opened(record))
 	}
-	a.send(t, "quit")
-	a.wait(t)
+	a.Send(t, "quit")
+	a.Wait(t)
 
 	// open_uri = "none": refused, no dialog.
 	e := harness.Get(t)
@@ -121,11 +121,11 @@ func TestOpenURIAsks(t *testing.T) {
 	e.WriteUserFile(t, prof, "display_name = \"No links\"\nopen_uri = \"none\"\n", 0o644)
 	b := s.sandbox(t, []string{"--profile", prof, "--name", "nolinks"}, "/bin/sh", "-c", openScript, "sh", py)
 	b.waitRegistered(t, s, "nolinks")
-	b.send(t, "open https://example.org/none")
-	b.waitOutput(t, `^== opened \d+ https://example.org/none$`)
+	b.Send(t, "open https://example.org/none")
+	b.WaitOutput(t, `^== opened \d+ https://example.org/none$`)
 	s.noQuestion(t, `open_uri = "none"`)
-	b.send(t, "quit")
-	b.wait(t)
+	b.Send(t, "quit")
+	b.Wait(t)
 	if strings.Contains(opened(record), "none") {
 		t.Errorf(`a profile with open_uri = "none" opened a link`)
 	}
@@ -158,12 +158,12 @@ done`
 	a.waitRegistered(t, s, "trasher")
 
 	ro := s.grantRO(t, "trasher", filepath.Join(dir, "keep.txt"))
-	a.send(t, "trash "+ro)
-	if m := a.waitOutput(t, `^== trash (\d+) (\w+) `+regexp.QuoteMeta(ro)+`$`); m[1] == "0" || m[2] != "kept" {
+	a.Send(t, "trash "+ro)
+	if m := a.WaitOutput(t, `^== trash (\d+) (\w+) `+regexp.QuoteMeta(ro)+`$`); m[1] == "0" || m[2] != "kept" {
 		t.Errorf("gio trash of a read-only grant: exit %s, file %s", m[1], m[2])
 	}
-	a.send(t, "own")
-	if m := a.waitOutput(t, `^== own (\d+)$`); m[1] == "0" {
+	a.Send(t, "own")
+	if m := a.WaitOutput(t, `^== own (\d+)$`); m[1] == "0" {
 		t.Errorf("gio trash of the sandbox's own file succeeded through the portal")
 	}
 	if got := readFile(t, filepath.Join(dir, "keep.txt")); got != "keep" {
@@ -171,9 +171,9 @@ done`
 	}
 
 	rw := s.grantAs(t, "trasher", filepath.Join(dir, "old draft.txt"), "--rw")
-	a.send(t, "trash "+rw)
-	if m := a.waitOutput(t, `^== trash (\d+) (\w+) `+regexp.QuoteMeta(rw)+`$`); m[1] != "0" || m[2] != "gone" {
-		t.Errorf("gio trash of a writable grant: exit %s, file %s\n%s\n%s", m[1], m[2], a.out.String(), s.portalLog())
+	a.Send(t, "trash "+rw)
+	if m := a.WaitOutput(t, `^== trash (\d+) (\w+) `+regexp.QuoteMeta(rw)+`$`); m[1] != "0" || m[2] != "gone" {
+		t.Errorf("gio trash of a writable grant: exit %s, file %s\n%s\n%s", m[1], m[2], a.Out.String(), s.portalLog())
 	}
 	trashed := filepath.Join(data, "Trash", "files", "old draft.txt")
 	if got := readFile(t, trashed); got != content {
@@ -192,6 +192,6 @@ done`
 			t.Errorf("the trashed file's grant is still there: %+v", g)
 		}
 	}
-	a.send(t, "quit")
-	a.wait(t)
+	a.Send(t, "quit")
+	a.Wait(t)
 }

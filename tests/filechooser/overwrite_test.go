@@ -49,7 +49,7 @@ func TestSaveOverExistingConfirms(t *testing.T) {
 	if l := listDir(t, dir); !reflect.DeepEqual(l, []string{"exists.txt"}) {
 		t.Errorf("host folder holds %v after the save, want only exists.txt", l)
 	}
-	if res := a.wait(t); res.Code != 0 {
+	if res := a.Wait(t); res.Code != 0 {
 		t.Errorf("application: %v", res)
 	}
 }

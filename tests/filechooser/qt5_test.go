@@ -38,11 +38,11 @@ func TestQt5SaveName(t *testing.T) {
 	s.screenshot(t)
 	s.pressReturn(t)
 
-	m := a.waitOutput(t, `^== (saved (.*)|cancelled|error.*)$`)
+	m := a.WaitOutput(t, `^== (saved (.*)|cancelled|error.*)$`)
 	if !insideDoc(harness.Get(t).UID, "report.txt").MatchString(m[2]) {
 		t.Fatalf("the app answered %q, want saved at /run/user/UID/doc/<id>/report.txt\nportal log:\n%s", m[1], s.portalLog())
 	}
-	if res := a.wait(t); res.Code != 0 {
+	if res := a.Wait(t); res.Code != 0 {
 		t.Errorf("application: %v", res)
 	}
 	if got := readFile(t, filepath.Join(dir, "report.txt")); got != content {

@@ -89,22 +89,22 @@ func TestGeditSessionLooksLikeADesktop(t *testing.T) {
 
 	a := s.sandbox(t, []string{"--profile", "text-editor", "--name", "ed"}, "/bin/sh", "-c", geditRun, "sh", "")
 	a.waitRegistered(t, s, "ed")
-	a.send(t, s.grantRW(t, "ed", host))
-	a.waitOutput(t, `^== end$`)
-	a.wait(t)
+	a.Send(t, s.grantRW(t, "ed", host))
+	a.WaitOutput(t, `^== end$`)
+	a.Wait(t)
 	// What was typed may come out mangled on a busy machine (xdotool into
 	// a nested display); that the save reached the host is what counts.
 	if b, _ := os.ReadFile(host); string(b) == "first line\n" || !strings.Contains(string(b), "first line") {
 		t.Errorf("gedit's save did not reach the host: %q", b)
 	}
-	if m := a.waitOutput(t, `^== second launch (\d+)$`); m[1] != "0" {
+	if m := a.WaitOutput(t, `^== second launch (\d+)$`); m[1] != "0" {
 		t.Errorf("a second gedit did not hand the file to the running one: exit %s", m[1])
 	}
 	log := s.portalLog()
 	if !strings.Contains(log, "inhibition held") || !strings.Contains(log, "inhibition released") {
 		t.Errorf("gedit's save held no inhibition through the portal:\n%s", log)
 	}
-	noProbeFailures(t, s, "gedit", section(a.out.String(), "gedit stderr", "end"))
+	noProbeFailures(t, s, "gedit", section(a.Out.String(), "gedit stderr", "end"))
 	kf, err := os.ReadFile(keyfile)
 	if err != nil || !strings.Contains(string(kf), "tabs-size=") {
 		t.Fatalf("no setting in the profile's persistent keyfile %s: %v\n%s", keyfile, err, kf)
@@ -112,7 +112,7 @@ func TestGeditSessionLooksLikeADesktop(t *testing.T) {
 
 	// The next run of the profile reads it back.
 	b := s.sandbox(t, []string{"--profile", "text-editor", "--name", "ed2"}, "/bin/sh", "-c", "gsettings get org.gnome.gedit.preferences.editor tabs-size")
-	if r := b.wait(t); r.Code != 0 || strings.TrimSpace(r.Stdout) != "uint32 7" {
+	if r := b.Wait(t); r.Code != 0 || strings.TrimSpace(r.Stdout) != "uint32 7" {
 		t.Errorf("the setting did not survive to the next run: %v", r)
 	}
 
@@ -120,11 +120,11 @@ func TestGeditSessionLooksLikeADesktop(t *testing.T) {
 	os.WriteFile(host, []byte("first line\n"), 0o644)
 	c := s.sandbox(t, []string{"--profile", "text-editor", "--name", "ed3"}, "/bin/sh", "-c", geditRun, "sh", "dconf")
 	c.waitRegistered(t, s, "ed3")
-	c.send(t, s.grantRW(t, "ed3", host))
-	c.waitOutput(t, `^== end$`)
-	c.wait(t)
-	if n := strings.Count(section(c.out.String(), "gedit stderr", "end"), "dconf"); n == 0 {
-		t.Errorf("gedit with the dconf backend logged nothing about dconf: the check above cannot fail\n%s", c.out.String())
+	c.Send(t, s.grantRW(t, "ed3", host))
+	c.WaitOutput(t, `^== end$`)
+	c.Wait(t)
+	if n := strings.Count(section(c.Out.String(), "gedit stderr", "end"), "dconf"); n == 0 {
+		t.Errorf("gedit with the dconf backend logged nothing about dconf: the check above cannot fail\n%s", c.Out.String())
 	} else {
 		t.Logf("with dconf inside, gedit logged %d dconf lines; with the keyfile backend, none", n)
 	}
@@ -149,13 +149,13 @@ kill $pid; wait
 echo "== stderr"; cat /tmp/ev.err /tmp/ev2.err; echo "== end"`
 	a := s.sandbox(t, []string{"--profile", "document-viewer", "--name", "ev"}, "/bin/sh", "-c", script)
 	a.waitRegistered(t, s, "ev")
-	a.send(t, s.grantRO(t, "ev", filepath.Join(dir, "spec.pdf")))
-	a.waitOutput(t, `^== end$`)
-	a.wait(t)
-	if m := a.waitOutput(t, `^== second launch (\d+)$`); m[1] != "0" {
+	a.Send(t, s.grantRO(t, "ev", filepath.Join(dir, "spec.pdf")))
+	a.WaitOutput(t, `^== end$`)
+	a.Wait(t)
+	if m := a.WaitOutput(t, `^== second launch (\d+)$`); m[1] != "0" {
 		t.Errorf("a second evince did not hand the document to the running one: exit %s", m[1])
 	}
-	noProbeFailures(t, s, "evince", section(a.out.String(), "stderr", "end"))
+	noProbeFailures(t, s, "evince", section(a.Out.String(), "stderr", "end"))
 }
 
 // TestGnomeTextEditorSession: real GNOME Text Editor (GTK 4) opens a
@@ -180,19 +180,19 @@ kill $pid; wait
 echo "== stderr"; cat /tmp/te.err /tmp/te2.err; echo "== end"`
 	a := s.sandbox(t, []string{"--profile", "text-editor", "--name", "te"}, "/bin/sh", "-c", script)
 	a.waitRegistered(t, s, "te")
-	a.send(t, s.grantRW(t, "te", host))
-	a.waitOutput(t, `^== end$`)
-	a.wait(t)
+	a.Send(t, s.grantRW(t, "te", host))
+	a.WaitOutput(t, `^== end$`)
+	a.Wait(t)
 	if b, _ := os.ReadFile(host); string(b) == "first line\n" || !strings.Contains(string(b), "first line") {
 		t.Errorf("the save did not reach the host: %q", b)
 	}
-	if m := a.waitOutput(t, `^== second launch (\d+)$`); m[1] != "0" {
+	if m := a.WaitOutput(t, `^== second launch (\d+)$`); m[1] != "0" {
 		t.Errorf("a second gnome-text-editor did not reach the running one: exit %s", m[1])
 	}
 	if log := s.portalLog(); !strings.Contains(log, "inhibition held") {
 		t.Errorf("no inhibition held through the portal:\n%s", log)
 	}
-	noProbeFailures(t, s, "gnome-text-editor", section(a.out.String(), "stderr", "end"))
+	noProbeFailures(t, s, "gnome-text-editor", section(a.Out.String(), "stderr", "end"))
 }
 
 // grantRO grants host read-only to the sandbox and returns its inside path.
@@ -235,16 +235,16 @@ xdotool search --onlyvisible --name 'Gort' >/dev/null && echo "== page shown" ||
 kill $pid; wait
 echo "== stderr"; cat /tmp/ff.err /tmp/ff2.err; echo "== end"`
 	a := s.sandbox(t, []string{"--display", "xephyr", "--name", "ff"}, "/bin/sh", "-c", script)
-	a.waitOutput(t, `^== end$`)
-	a.wait(t)
-	if !regexp.MustCompile(`(?m)^== name org\.mozilla\.firefox`).MatchString(a.out.String()) {
-		t.Errorf("Firefox owns no org.mozilla.firefox.* name on the sandbox's bus:\n%s", a.out.String())
+	a.WaitOutput(t, `^== end$`)
+	a.Wait(t)
+	if !regexp.MustCompile(`(?m)^== name org\.mozilla\.firefox`).MatchString(a.Out.String()) {
+		t.Errorf("Firefox owns no org.mozilla.firefox.* name on the sandbox's bus:\n%s", a.Out.String())
 	}
-	if m := a.waitOutput(t, `^== second launch (\d+)$`); m[1] != "0" {
-		t.Errorf("a second firefox-esr did not reach the running one: exit %s\n%s", m[1], a.out.String())
+	if m := a.WaitOutput(t, `^== second launch (\d+)$`); m[1] != "0" {
+		t.Errorf("a second firefox-esr did not reach the running one: exit %s\n%s", m[1], a.Out.String())
 	}
-	if !strings.Contains(a.out.String(), "== page shown\n") {
-		t.Errorf("the running Firefox did not open the page\n%s\nportal log:\n%s", a.out.String(), s.portalLog())
+	if !strings.Contains(a.Out.String(), "== page shown\n") {
+		t.Errorf("the running Firefox did not open the page\n%s\nportal log:\n%s", a.Out.String(), s.portalLog())
 	}
 }
 

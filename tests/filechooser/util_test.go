@@ -12,13 +12,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -123,121 +121,14 @@ func (s *session) grants(t *testing.T, key string) []grant {
 
 // app is a sandbox left running while the test drives the chooser.
 type app struct {
-	s           *session
-	cmd         *exec.Cmd
-	stdin       *os.File // the write end of the application's stdin
-	out, errOut harness.SyncBuffer
-	done        chan struct{}
-	res         harness.Result
+	*harness.App
+	s *session
 }
 
-// sandbox starts `airlock run flags... -- command...` in the background and
-// makes sure it is gone by the end of the test.
+// sandbox starts `airlock run flags... -- command...` (harness.StartApp).
 func (s *session) sandbox(t *testing.T, flags []string, command ...string) *app {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	args := append(append([]string{"run"}, flags...), "--")
-	cmd := s.e.Airlock(ctx, append(args, command...)...)
-	a := &app{s: s, cmd: cmd, done: make(chan struct{})}
-	r, w, err := os.Pipe()
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	a.stdin = w
-	cmd.Stdin = r
-	cmd.Stdout, cmd.Stderr = &a.out, &a.errOut
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("cannot start %v: %v", cmd.Args, err)
-	}
-	r.Close()
-	go func() {
-		err := cmd.Wait()
-		a.res = harness.Result{Stdout: a.out.String(), Stderr: a.errOut.String()}
-		if err != nil {
-			a.res.Code = -1
-			if ee, ok := err.(*exec.ExitError); ok {
-				a.res.Code = ee.ExitCode()
-				if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-					a.res.Code = 128 + int(ws.Signal())
-				}
-			}
-		}
-		close(a.done)
-	}()
-	t.Cleanup(func() {
-		w.Close()
-		select {
-		case <-a.done:
-			cancel()
-			return
-		default:
-		}
-		// Ask first (the launcher forwards SIGTERM to the application),
-		// then kill the group.
-		syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-a.done:
-		case <-time.After(10 * time.Second):
-		}
-		cancel()
-		<-a.done
-	})
-	return a
-}
-
-// send writes a line to the application's stdin.
-func (a *app) send(t *testing.T, line string) {
-	t.Helper()
-	if _, err := fmt.Fprintln(a.stdin, line); err != nil {
-		t.Fatalf("cannot write to the sandbox's stdin: %v", err)
-	}
-}
-
-func (a *app) exited() bool {
-	select {
-	case <-a.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// wait waits for the sandbox to end (bounded, against hangs).
-func (a *app) wait(t *testing.T) harness.Result {
-	t.Helper()
-	select {
-	case <-a.done:
-		return a.res
-	case <-time.After(120 * time.Second):
-		t.Fatalf("%v did not end within 120 s\nstdout:\n%s\nstderr:\n%s\nportal log:\n%s", a.cmd.Args, a.out.String(), a.errOut.String(), a.s.portalLog())
-	}
-	return harness.Result{}
-}
-
-// waitOutput polls the application's stdout until re matches a line and
-// returns the submatches; the limit only guards against hangs.
-func (a *app) waitOutput(t *testing.T, re string) []string {
-	t.Helper()
-	rx := regexp.MustCompile("(?m)" + re)
-	deadline := time.Now().Add(120 * time.Second)
-	for {
-		if m := rx.FindStringSubmatch(a.out.String()); m != nil {
-			return m
-		}
-		if a.exited() {
-			// One last look: the output may have arrived with the exit.
-			if m := rx.FindStringSubmatch(a.out.String()); m != nil {
-				return m
-			}
-			t.Fatalf("the sandbox ended without printing %q: %v\nportal log:\n%s", re, a.res, a.s.portalLog())
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %q\nstdout:\n%s\nstderr:\n%s\nportal log:\n%s", re, a.out.String(), a.errOut.String(), a.s.portalLog())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return &app{App: s.e.StartApp(t, s.portalLog, flags, command...), s: s}
 }
 
 func needBins(t *testing.T, bins ...string) {
@@ -270,13 +161,13 @@ func (s *session) waitChooser(t *testing.T, a *app, n int) []string {
 		if w := chooserWindows(s.x); len(w) == n {
 			return w
 		}
-		if a != nil && a.exited() {
-			t.Fatalf("the application ended while waiting for %d chooser windows: %v\nportal log:\n%s", n, a.res, s.portalLog())
+		if a != nil && a.Exited() {
+			t.Fatalf("the application ended while waiting for %d chooser windows: %v\nportal log:\n%s", n, a.Res, s.portalLog())
 		}
 		if time.Now().After(deadline) {
 			out, errOut := "", ""
 			if a != nil {
-				out, errOut = a.out.String(), a.errOut.String()
+				out, errOut = a.Out.String(), a.ErrOut.String()
 			}
 			t.Fatalf("no %d chooser windows on the host display\nstdout:\n%s\nstderr:\n%s\nportal log:\n%s", n, out, errOut, s.portalLog())
 		}
@@ -490,8 +381,8 @@ func waitFor(t *testing.T, a *app, cond func() bool, what string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
-		if a.exited() {
-			t.Fatalf("the sandbox ended while waiting for %s: %v\nportal log:\n%s", what, a.res, a.s.portalLog())
+		if a.Exited() {
+			t.Fatalf("the sandbox ended while waiting for %s: %v\nportal log:\n%s", what, a.Res, a.s.portalLog())
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("gave up waiting for %s\nportal log:\n%s", what, a.s.portalLog())

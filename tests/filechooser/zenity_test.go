@@ -25,7 +25,7 @@ func TestZenityOpen(t *testing.T) {
 	s.screenshot(t)
 	s.typeLocation(t, filepath.Join(dir, "letter.txt"))
 
-	res := a.wait(t)
+	res := a.Wait(t)
 	if res.Code != 0 {
 		t.Fatalf("sandbox: %v\nportal log:\n%s", res, s.portalLog())
 	}
@@ -54,7 +54,7 @@ func TestZenityCancel(t *testing.T) {
 		"/bin/sh", "-c", `p=$(zenity --file-selection); echo "rc=$? path=$p"; read x || true`)
 	s.dialog(t, a, "zencancel wants to open a file")
 	s.key(t, "Escape")
-	m := a.waitOutput(t, `^rc=(\d+) path=(.*)$`)
+	m := a.WaitOutput(t, `^rc=(\d+) path=(.*)$`)
 	if m[1] != "1" || m[2] != "" {
 		t.Errorf("after Escape zenity exited %s and printed %q, want 1 and nothing", m[1], m[2])
 	}
@@ -64,8 +64,8 @@ func TestZenityCancel(t *testing.T) {
 	if g := s.grants(t, ""); len(g) != 0 {
 		t.Errorf("a cancelled chooser granted %v", g)
 	}
-	a.stdin.Close()
-	if res := a.wait(t); res.Code != 0 {
+	a.Stdin.Close()
+	if res := a.Wait(t); res.Code != 0 {
 		t.Errorf("sandbox: %v", res)
 	}
 }

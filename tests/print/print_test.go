@@ -75,8 +75,8 @@ func TestGTKPrintOperation(t *testing.T) {
 	a := s.sandbox(t, []string{"--display", "xephyr", "--name", "notes", "--ro", script}, "/usr/bin/python3", script, text)
 	wid := s.dialog(t, a, "notes wants to print")
 	s.accept(t, wid)
-	a.waitOutput(t, `^result: apply$`)
-	a.wait(t)
+	a.WaitOutput(t, `^result: apply$`)
+	a.Wait(t)
 	s.auditLine(t, "sandbox=notes", "result=submitted")
 	out := s.cups.output(t)
 	if got := pdfText(t, out); !strings.Contains(got, text) {
@@ -92,7 +92,7 @@ func TestGTKPrintOperation(t *testing.T) {
 		t.Errorf("the application's metadata reached the printer:\n%s", info)
 	}
 	s.auditLine(t, "sandbox=notes", "result=submitted", "sanitizer=rewrite", "pages=1", "printer="+s.cups.queue)
-	a.wait(t)
+	a.Wait(t)
 }
 
 // TestRewriteStripsMetadata: an application hands its own PDF to Print
@@ -109,12 +109,12 @@ func TestRewriteStripsMetadata(t *testing.T) {
 	a := s.sandbox(t, []string{"--name", "reports", "--ro", script, "--ro", doc}, "/usr/bin/python3", script, "prepare-print", doc)
 	wid := s.dialog(t, a, "reports wants to print")
 	s.accept(t, wid)
-	a.waitOutput(t, `^prepare: 0$`)
-	settings := a.waitOutput(t, `^settings: (.*)$`)[1]
+	a.WaitOutput(t, `^prepare: 0$`)
+	settings := a.WaitOutput(t, `^settings: (.*)$`)[1]
 	if strings.Contains(settings, "'printer'") || strings.Contains(settings, "cups-") {
 		t.Errorf("PreparePrint told the sandbox the host's printer settings: %s", settings)
 	}
-	a.waitOutput(t, `^print: 0$`)
+	a.WaitOutput(t, `^print: 0$`)
 	if w := chooserWindows(s.x); len(w) != 0 {
 		t.Errorf("Print with the token showed a dialog again: %v", w)
 	}
@@ -130,7 +130,7 @@ func TestRewriteStripsMetadata(t *testing.T) {
 		t.Errorf("job name: pdfinfo says\n%s\nwant the title \"reports: Report\"", info)
 	}
 	s.auditLine(t, "sandbox=reports", "result=submitted", "sanitizer=rewrite", "pages=2")
-	a.wait(t)
+	a.Wait(t)
 }
 
 // TestRasterize: with print_sanitize = "rasterize" the printed page has
@@ -147,7 +147,7 @@ func TestRasterize(t *testing.T) {
 	a := s.sandbox(t, []string{"--profile", prof, "--ro", script, "--ro", doc}, "/usr/bin/python3", script, "prepare-print", doc)
 	wid := s.dialog(t, a, "Browser wants to print")
 	s.accept(t, wid)
-	a.waitOutput(t, `^print: 0$`)
+	a.WaitOutput(t, `^print: 0$`)
 	out := s.cups.output(t)
 	if got := strings.TrimSpace(pdfText(t, out)); got != "" {
 		t.Errorf("a rasterized print has text %q, want none", got)
@@ -159,7 +159,7 @@ func TestRasterize(t *testing.T) {
 		t.Errorf("rasterized print: pdfinfo says\n%s", info)
 	}
 	s.auditLine(t, "sandbox=Browser", "result=submitted", "sanitizer=rasterize", "pages=2")
-	a.wait(t)
+	a.Wait(t)
 }
 
 // TestCancel: Cancel in the dialog answers response 1, and nothing prints.
@@ -170,8 +170,8 @@ func TestCancel(t *testing.T) {
 	a := s.sandbox(t, []string{"--name", "cancelled", "--ro", script}, "/usr/bin/python3", script, "prepare")
 	wid := s.dialog(t, a, "cancelled wants to print")
 	s.cancel(t, wid)
-	a.waitOutput(t, `^prepare: 1$`)
-	a.wait(t)
+	a.WaitOutput(t, `^prepare: 1$`)
+	a.Wait(t)
 	s.noJob(t)
 }
 
@@ -188,8 +188,8 @@ func TestMalformedPDF(t *testing.T) {
 	a := s.sandbox(t, []string{"--name", "broken", "--ro", script, "--ro", doc}, "/usr/bin/python3", script, "prepare-print", doc)
 	wid := s.dialog(t, a, "broken wants to print")
 	s.accept(t, wid)
-	a.waitOutput(t, `^print: 2$`)
-	a.wait(t)
+	a.WaitOutput(t, `^print: 2$`)
+	a.Wait(t)
 	s.noJob(t)
 	s.auditLine(t, "sandbox=broken", "result=\"refused: the document")
 }
@@ -206,7 +206,7 @@ func TestRefusedBeforeDialog(t *testing.T) {
 printf '%%PDF-1.7\n' > /tmp/big.pdf; truncate -s 201M /tmp/big.pdf
 /usr/bin/python3 "$1" print /tmp/big.pdf`
 	a := s.sandbox(t, []string{"--name", "hostile", "--ro", script}, "/bin/sh", "-c", sh, "sh", script)
-	res := a.wait(t)
+	res := a.Wait(t)
 	if !strings.Contains(res.Stdout, "the document is not a PDF") {
 		t.Errorf("a text file: %v, want a not-a-PDF error", res)
 	}
@@ -232,7 +232,7 @@ func TestPrintFalse(t *testing.T) {
 	script := userScript(t, "tests/print/testdata/portalprint.py")
 	sh := `/usr/bin/python3 "$1" prepare; /usr/bin/python3 "$1" print "$2"`
 	a := s.sandbox(t, []string{"--profile", prof, "--ro", script, "--ro", doc}, "/bin/sh", "-c", sh, "sh", script, doc)
-	res := a.wait(t)
+	res := a.Wait(t)
 	for _, w := range []string{"prepare-error: ", "print-error: "} {
 		if !strings.Contains(res.Stdout, w) || !strings.Contains(res.Stdout, "print = false") {
 			t.Errorf("print = false: %v, want %s... naming print = false", res, w)
@@ -265,7 +265,7 @@ echo "== asked"
 for i in $(seq 600); do [ -e /tmp/stop ] && break; sleep 0.2; done
 wait`
 	a := s.sandbox(t, []string{"--display", "xephyr", "--name", "viewer", "--ro", doc}, "/bin/sh", "-c", sh, "sh", doc)
-	a.waitOutput(t, `^== asked$`)
+	a.WaitOutput(t, `^== asked$`)
 	wid := s.dialog(t, a, "viewer wants to print")
 	s.accept(t, wid)
 	out := s.cups.output(t)
@@ -291,13 +291,13 @@ func TestPrinterGone(t *testing.T) {
 	a := s.sandbox(t, []string{"--name", "late", "--ro", script, "--ro", doc}, "/usr/bin/python3", script, "prepare-wait-print", doc)
 	wid := s.dialog(t, a, "late wants to print")
 	s.accept(t, wid)
-	a.waitOutput(t, `^prepare: 0$`)
+	a.WaitOutput(t, `^prepare: 0$`)
 	s.cups.admin(t, "lpadmin", "-x", s.cups.queue)
-	if _, err := fmt.Fprintln(a.stdin, "go"); err != nil {
+	if _, err := fmt.Fprintln(a.Stdin, "go"); err != nil {
 		t.Fatal(err)
 	}
-	a.waitOutput(t, `^print: 2$`)
-	a.wait(t)
+	a.WaitOutput(t, `^print: 2$`)
+	a.Wait(t)
 	s.auditLine(t, "sandbox=late", "printer="+s.cups.queue, "the printer is not available")
 	if ents, _ := filepath.Glob(filepath.Join(s.cups.out, "*")); len(ents) != 0 {
 		t.Errorf("cups-pdf wrote %v, want nothing", ents)

@@ -1,15 +1,11 @@
 package print_test
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -55,102 +51,14 @@ func (s *session) portalLog() string {
 
 // app is a sandbox left running while the test drives the dialog.
 type app struct {
-	s           *session
-	cmd         *exec.Cmd
-	stdin       *os.File // the write end of the application's stdin
-	out, errOut harness.SyncBuffer
-	done        chan struct{}
-	res         harness.Result
+	*harness.App
+	s *session
 }
 
+// sandbox starts `airlock run flags... -- command...` (harness.StartApp).
 func (s *session) sandbox(t *testing.T, flags []string, command ...string) *app {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	args := append(append([]string{"run"}, flags...), "--")
-	cmd := s.e.Airlock(ctx, append(args, command...)...)
-	a := &app{s: s, cmd: cmd, done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = &a.out, &a.errOut
-	r, w, err := os.Pipe()
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	cmd.Stdin, a.stdin = r, w
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatalf("cannot start %v: %v", cmd.Args, err)
-	}
-	r.Close()
-	go func() {
-		err := cmd.Wait()
-		a.res = harness.Result{Stdout: a.out.String(), Stderr: a.errOut.String()}
-		if err != nil {
-			a.res.Code = -1
-			if ee, ok := err.(*exec.ExitError); ok {
-				a.res.Code = ee.ExitCode()
-			}
-		}
-		close(a.done)
-	}()
-	t.Cleanup(func() {
-		w.Close()
-		select {
-		case <-a.done:
-			cancel()
-			return
-		default:
-		}
-		syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-a.done:
-		case <-time.After(10 * time.Second):
-		}
-		cancel()
-		<-a.done
-	})
-	return a
-}
-
-func (a *app) exited() bool {
-	select {
-	case <-a.done:
-		return true
-	default:
-		return false
-	}
-}
-
-func (a *app) wait(t *testing.T) harness.Result {
-	t.Helper()
-	select {
-	case <-a.done:
-		return a.res
-	case <-time.After(180 * time.Second):
-		t.Fatalf("%v did not end\nstdout:\n%s\nstderr:\n%s\nportal log:\n%s", a.cmd.Args, a.out.String(), a.errOut.String(), a.s.portalLog())
-	}
-	return harness.Result{}
-}
-
-// waitOutput polls the application's stdout until re matches a line.
-func (a *app) waitOutput(t *testing.T, re string) []string {
-	t.Helper()
-	rx := regexp.MustCompile("(?m)" + re)
-	deadline := time.Now().Add(180 * time.Second)
-	for {
-		if m := rx.FindStringSubmatch(a.out.String()); m != nil {
-			return m
-		}
-		if a.exited() {
-			if m := rx.FindStringSubmatch(a.out.String()); m != nil {
-				return m
-			}
-			t.Fatalf("the sandbox ended without printing %q: %v\nportal log:\n%s", re, a.res, a.s.portalLog())
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %q\nstdout:\n%s\nstderr:\n%s\nportal log:\n%s", re, a.out.String(), a.errOut.String(), a.s.portalLog())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	return &app{App: s.e.StartApp(t, s.portalLog, flags, command...), s: s}
 }
 
 func xdo(t *testing.T, x *harness.Xvfb, args ...string) string {
@@ -178,11 +86,11 @@ func (s *session) dialog(t *testing.T, a *app, wantTitle string) string {
 			wid = w[0]
 			break
 		}
-		if a.exited() {
-			t.Fatalf("the application ended before the print dialog showed: %v\nportal log:\n%s", a.res, s.portalLog())
+		if a.Exited() {
+			t.Fatalf("the application ended before the print dialog showed: %v\nportal log:\n%s", a.Res, s.portalLog())
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no print dialog on the host display\nstdout:\n%s\nstderr:\n%s\nportal log:\n%s", a.out.String(), a.errOut.String(), s.portalLog())
+			t.Fatalf("no print dialog on the host display\nstdout:\n%s\nstderr:\n%s\nportal log:\n%s", a.Out.String(), a.ErrOut.String(), s.portalLog())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
