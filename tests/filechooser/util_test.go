@@ -306,25 +306,14 @@ func (s *session) typeLocation(t *testing.T, path string) {
 // screenshot saves the whole host display to screenshotPath.
 func (s *session) screenshot(t *testing.T) {
 	t.Helper()
-	if out, err := s.x.Host("import", "-window", "root", screenshotPath); err != nil {
-		t.Logf("no screenshot (ImageMagick import): %v %s", err, out)
-		return
-	}
-	t.Logf("screenshot of the chooser: %s", screenshotPath)
+	s.x.Screenshot(t, screenshotPath)
 }
 
 // userScript copies a file (relative to the repository root) to a place
 // the test user can read and returns that path.
 func userScript(t *testing.T, rel string) string {
 	t.Helper()
-	e := harness.Get(t)
-	b, err := os.ReadFile(filepath.Join(e.Root, rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(e.UserDir(t), filepath.Base(rel))
-	e.WriteUserFile(t, p, string(b), 0o644)
-	return p
+	return harness.Get(t).UserCopy(t, rel, 0o644)
 }
 
 // hostFiles makes a folder owned by the test user with the given files

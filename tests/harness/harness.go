@@ -374,3 +374,16 @@ func NeedBins(t testing.TB, bins ...string) {
 		}
 	}
 }
+
+// UserCopy copies a file of the repository (rel, from its root) to a place
+// the test user can read, with mode, and returns that path.
+func (e *Env) UserCopy(t *testing.T, rel string, mode os.FileMode) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(e.Root, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(e.UserDir(t), filepath.Base(rel))
+	e.WriteUserFile(t, p, string(b), mode)
+	return p
+}

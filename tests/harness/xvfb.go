@@ -161,3 +161,14 @@ func (b *SyncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// Screenshot saves the whole display to path and logs where (or why not:
+// ImageMagick's import missing is not a failure).
+func (x *Xvfb) Screenshot(t *testing.T, path string) {
+	t.Helper()
+	if _, err := x.Host("import", "-window", "root", path); err != nil {
+		t.Logf("no screenshot (ImageMagick import): %v", err)
+		return
+	}
+	t.Logf("screenshot: %s", path)
+}

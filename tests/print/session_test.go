@@ -130,23 +130,11 @@ func (s *session) cancel(t *testing.T, wid string) {
 }
 
 func (s *session) screenshot(t *testing.T) {
-	p := filepath.Join(os.TempDir(), fmt.Sprintf("airlock-print-%s.png", strings.ReplaceAll(t.Name(), "/", "_")))
-	if out, err := s.x.Host("import", "-window", "root", p); err != nil {
-		t.Logf("screenshot: %v %s", err, out)
-		return
-	}
-	t.Logf("screenshot: %s", p)
+	s.x.Screenshot(t, filepath.Join(os.TempDir(), fmt.Sprintf("airlock-print-%s.png", strings.ReplaceAll(t.Name(), "/", "_"))))
 }
 
 // userScript copies a file of the repository where the test user reads it.
 func userScript(t *testing.T, rel string) string {
 	t.Helper()
-	e := harness.Get(t)
-	b, err := os.ReadFile(filepath.Join(e.Root, rel))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(e.UserDir(t), filepath.Base(rel))
-	e.WriteUserFile(t, p, string(b), 0o755)
-	return p
+	return harness.Get(t).UserCopy(t, rel, 0o755)
 }
