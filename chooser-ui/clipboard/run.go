@@ -27,6 +27,10 @@ const NoticeSeconds = 4
 // Airlock at the top right of the host screen, and answers when it is gone.
 func Notice(r *protocol.Request, icon string) protocol.Response {
 	n := r.Notice
-	gtk.Notice(NoticeTitle(), icon, NoticeRole, protocol.Clean(n.Summary, 200), protocol.Clean(n.Body, 400), NoticeSeconds*1000)
+	title := NoticeTitle()
+	if t := protocol.Clean(n.Title, 100); t != "" {
+		title = t
+	}
+	gtk.Notice(title, icon, NoticeRole, protocol.Clean(n.Summary, 200), protocol.Clean(n.Body, 400), NoticeSeconds*1000)
 	return protocol.Response{Response: protocol.ResponseSuccess}
 }

@@ -121,6 +121,7 @@ type Request struct {
 // Notice is a ModeNotice message: Airlock's own words (trusted), cleaned
 // and capped anyway.
 type Notice struct {
+	Title   string `json:"title,omitempty"` // the window's title; "Airlock clipboard" when empty
 	Summary string `json:"summary"`
 	Body    string `json:"body"`
 }

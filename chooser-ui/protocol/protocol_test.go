@@ -124,6 +124,13 @@ func TestValidate(t *testing.T) {
 			r.Filters = []Filter{txt}
 		}, false},
 		{"new file in open", func(r *Request) { r.NewFile = nf("a", 1, "r", "/home/a") }, false},
+		{"notice", func(r *Request) { r.Mode, r.Notice = ModeNotice, &Notice{Summary: "s", Body: "b"} }, true},
+		{"notice with title", func(r *Request) { r.Mode, r.Notice = ModeNotice, &Notice{Title: "Airlock printing", Summary: "s"} }, true},
+		{"notice title too long", func(r *Request) {
+			r.Mode, r.Notice = ModeNotice, &Notice{Title: strings.Repeat("x", MaxStringBytes+1), Summary: "s"}
+		}, false},
+		{"notice without summary", func(r *Request) { r.Mode, r.Notice = ModeNotice, &Notice{Title: "t"} }, false},
+		{"notice in open", func(r *Request) { r.Notice = &Notice{Summary: "s"} }, false},
 		{"nil-free unknown mode", func(r *Request) { r.Mode = "delete" }, false},
 		{"empty mode", func(r *Request) { r.Mode = "" }, false},
 		{"no sandbox name", func(r *Request) { r.SandboxName = "" }, false},

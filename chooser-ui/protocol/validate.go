@@ -50,7 +50,7 @@ func Validate(r *Request) error {
 			return err
 		}
 	case ModeNotice:
-		if r.Notice == nil || Clean(r.Notice.Summary, 0) == "" || len(r.Notice.Summary) > MaxStringBytes || len(r.Notice.Body) > MaxStringBytes {
+		if r.Notice == nil || Clean(r.Notice.Summary, 0) == "" || len(r.Notice.Summary) > MaxStringBytes || len(r.Notice.Body) > MaxStringBytes || len(r.Notice.Title) > MaxStringBytes {
 			return errors.New("a notice needs a summary of at most 4096 bytes")
 		}
 	case ModeSave, ModeSaveFiles:

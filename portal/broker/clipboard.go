@@ -234,12 +234,20 @@ func humanSize(n int64) string {
 // there is one; the audit log has it anyway.
 func (b *Broker) notifyClipboard(summary, body string) {
 	b.log.Info("clipboard notification", "summary", summary, "body", body)
+	b.notice("", summary, body)
+}
+
+// notice shows Airlock's own words (never a sandbox's text) in a notice
+// window airlock-chooser draws on the host display, titled title (the
+// clipboard's title when ""), and sends them to the host's notification
+// server when there is one. The caller logs them.
+func (b *Broker) notice(title, summary, body string) {
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		req := protocol.Request{Mode: protocol.ModeNotice, SandboxName: "Airlock", Notice: &protocol.Notice{Summary: summary, Body: body}}
+		req := protocol.Request{Mode: protocol.ModeNotice, SandboxName: "Airlock", Notice: &protocol.Notice{Title: title, Summary: summary, Body: body}}
 		if _, err := b.dialog(ctx, req); err != nil {
-			b.log.Debug("no clipboard notice", "err", err)
+			b.log.Debug("no notice on screen", "summary", summary, "err", err)
 		}
 	}()
 	if b.notes == nil {
@@ -247,8 +255,8 @@ func (b *Broker) notifyClipboard(summary, body string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := b.notes.Notify(ctx, notification.Notify{AppName: "Airlock", Summary: summary, Body: body, Timeout: 4000}, notification.Events{}); err != nil {
-		b.log.Debug("no clipboard notification", "err", err)
+	if _, err := b.notes.Notify(ctx, notification.Notify{AppName: "Airlock", Summary: notification.PlainText(summary, 200), Body: notification.Escape(body, 400), Timeout: 4000}, notification.Events{}); err != nil {
+		b.log.Debug("no host notification", "summary", summary, "err", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"airlock/chooser-ui/protocol"
+	"airlock/po/i18n"
 	portalprint "airlock/portal/print"
 )
 
@@ -14,6 +15,7 @@ func (b *Broker) printConfig() portalprint.Config {
 	cfg := portalprint.Config{
 		Dialog: func(ctx context.Context, req protocol.Request) (protocol.Response, error) { return b.dialog(ctx, req) },
 		CUPS:   portalprint.LP{},
+		Notice: func(summary, body string) { b.notice(i18n.T("Airlock printing"), summary, body) },
 	}
 	b.printOnce.Do(func() {
 		if bin, err := portalprint.LauncherBinary(); err == nil {

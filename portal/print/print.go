@@ -10,6 +10,7 @@
 package print
 
 import (
+	"airlock/po/i18n"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -83,6 +84,11 @@ type Config struct {
 	CUPS      Submitter
 	MaxBytes  int64  // DefaultMaxBytes when 0
 	TmpDir    string // scratch files; os.TempDir() when ""
+	// Notice tells the user, on the host, that a job they confirmed was
+	// not printed (Airlock's words; nil: the log only). GTK's portal
+	// client does not wait for Print's response, so the application
+	// cannot say it.
+	Notice func(summary, body string)
 }
 
 // Portal is the Print portal of one sandbox.
@@ -298,18 +304,21 @@ func (p *Portal) printJob(choice protocol.PrintResult, title string, doc *os.Fil
 	ctx := context.Background()
 	if err := p.cfg.CUPS.Available(ctx, choice.Printer); err != nil {
 		p.audit(choice.Printer, 0, size, "failed: "+err.Error())
+		p.notFor(i18n.T("The printer “%s” is not available.", choice.Printer))
 		return desktop.ResponseOther
 	}
 	pages := 0
 	if p.sb.Sanitize != SanitizeNone {
 		if p.cfg.Sanitizer == nil {
 			p.audit(choice.Printer, 0, size, "failed: no sanitiser")
+			p.notFor(i18n.T("Airlock cannot make documents safe to print here: its sandbox launcher is missing."))
 			return desktop.ResponseOther
 		}
 		start := time.Now()
 		out, n, err := p.cfg.Sanitizer.Sanitize(ctx, p.sb.Sanitize, doc, p.cfg.TmpDir)
 		if err != nil {
 			p.audit(choice.Printer, 0, size, "refused: "+err.Error())
+			p.notFor(i18n.T("Airlock could not read the document safely: it is damaged, or not the PDF it claims to be."))
 			return desktop.ResponseOther
 		}
 		defer out.Close()
@@ -323,10 +332,22 @@ func (p *Portal) printJob(choice protocol.PrintResult, title string, doc *os.Fil
 	id, err := p.cfg.CUPS.Submit(ctx, Job{Printer: choice.Printer, Title: name, Options: lpOptions(&choice), Doc: doc})
 	if err != nil {
 		p.audit(choice.Printer, pages, size, "failed: "+err.Error())
+		p.notFor(i18n.T("CUPS did not take the job for “%s”.", choice.Printer))
 		return desktop.ResponseOther
 	}
 	p.audit(choice.Printer, pages, size, "submitted", "job", id)
 	return desktop.ResponseSuccess
+}
+
+// notFor tells the user that the job they confirmed in the dialog was not
+// printed, and why (Airlock's words, never the application's title).
+func (p *Portal) notFor(why string) {
+	summary := i18n.T("%s could not print", p.sb.Name)
+	body := why + " " + i18n.T("Nothing was sent to the printer.")
+	p.log.Info("print notice", "summary", summary, "body", body)
+	if p.cfg.Notice != nil {
+		p.cfg.Notice(summary, body)
+	}
 }
 
 // audit is the one log line per job.

@@ -26,6 +26,30 @@ func (s *session) auditLine(t *testing.T, want ...string) string {
 	return ""
 }
 
+// failureNotice waits for Airlock's notice that a job the user confirmed
+// was not printed: a window titled "Airlock printing" on the host display
+// and its words in the log, which say why (want) and never carry the
+// application's own title for the job ("Report", portalprint.py's).
+func (s *session) failureNotice(t *testing.T, sandbox, want string) {
+	t.Helper()
+	deadline := time.Now().Add(120 * time.Second)
+	for len(s.x.Windows("--onlyvisible", "--name", "^Airlock printing$")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no \"Airlock printing\" notice on the host display\nportal log:\n%s", s.portalLog())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, l := range strings.Split(s.portalLog(), "\n") {
+		if strings.Contains(l, `msg="print notice"`) {
+			if !strings.Contains(l, `summary="`+sandbox+` could not print"`) || !strings.Contains(l, want) || strings.Contains(l, "Report") {
+				t.Errorf("notice %s: want %q could not print, saying %q, without the application's title", l, sandbox, want)
+			}
+			return
+		}
+	}
+	t.Errorf("no print notice in the portal log:\n%s", s.portalLog())
+}
+
 func (s *session) findAudit(want []string) string {
 	for _, l := range strings.Split(s.portalLog(), "\n") {
 		if !strings.Contains(l, "print job") {
@@ -177,7 +201,8 @@ func TestCancel(t *testing.T) {
 
 // TestMalformedPDF: a document with a PDF header and end marker but no
 // PDF inside passes the broker's byte checks, is refused by the sanitiser
-// (in its throwaway sandbox), and never reaches CUPS: response 2.
+// (in its throwaway sandbox), and never reaches CUPS: response 2, and
+// Airlock's notice tells the user why.
 func TestMalformedPDF(t *testing.T) {
 	t.Parallel()
 	s := newSession(t)
@@ -192,6 +217,9 @@ func TestMalformedPDF(t *testing.T) {
 	a.Wait(t)
 	s.noJob(t)
 	s.auditLine(t, "sandbox=broken", "result=\"refused: the document")
+	// GTK's portal client does not wait for Print's answer: the user
+	// hears it from Airlock.
+	s.failureNotice(t, "broken", "could not read the document safely")
 }
 
 // TestRefusedBeforeDialog: a document that is not a PDF, and a PDF over
@@ -280,7 +308,7 @@ wait`
 
 // TestPrinterGone: the printer chosen in PreparePrint is deleted before
 // Print: the job fails (response 2) with an audit line naming the printer,
-// and nothing is printed.
+// Airlock's notice names it too, and nothing is printed.
 func TestPrinterGone(t *testing.T) {
 	t.Parallel()
 	s := newSession(t)
@@ -299,6 +327,7 @@ func TestPrinterGone(t *testing.T) {
 	a.WaitOutput(t, `^print: 2$`)
 	a.Wait(t)
 	s.auditLine(t, "sandbox=late", "printer="+s.cups.queue, "the printer is not available")
+	s.failureNotice(t, "late", "The printer “"+s.cups.queue+"” is not available.")
 	if ents, _ := filepath.Glob(filepath.Join(s.cups.out, "*")); len(ents) != 0 {
 		t.Errorf("cups-pdf wrote %v, want nothing", ents)
 	}
