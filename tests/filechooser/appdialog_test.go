@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,19 +31,10 @@ func (s *session) appScript(t *testing.T, flags []string, script string) *app {
 	return s.sandbox(t, append(append([]string(nil), flags...), "--ro", xidle), "/bin/sh", "-c", `XIDLE="$1"; `+script, "sh", xidle)
 }
 
-var (
-	xidleOnce sync.Once
-	xidlePath string
-)
-
 // xidleTool builds tests/harness/xidle once per test binary.
 func xidleTool(t *testing.T, e *harness.Env) string {
 	t.Helper()
-	xidleOnce.Do(func() { xidlePath = e.BuildGo(t, "./tests/harness/xidle") })
-	if xidlePath == "" {
-		t.Fatal("xidle was not built")
-	}
-	return xidlePath
+	return e.Tool(t, "./tests/harness/xidle")
 }
 
 // chooserRequests counts the file chooser requests in the broker's log.

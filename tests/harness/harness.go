@@ -162,6 +162,37 @@ func (e *Env) goBuild(pkg, out string, static bool) error {
 	return os.Chmod(out, 0o755)
 }
 
+// tools are the programs Tool built, by package.
+var tools struct {
+	sync.Mutex
+	built map[string]string
+	err   map[string]error
+}
+
+// Tool is BuildGo once per test binary: parallel tests share one build of
+// a probe (and its failure).
+func (e *Env) Tool(t testing.TB, pkg string) string {
+	t.Helper()
+	tools.Lock()
+	defer tools.Unlock()
+	if p, ok := tools.built[pkg]; ok {
+		return p
+	}
+	if err, ok := tools.err[pkg]; ok {
+		t.Fatalf("%s was not built: %v", pkg, err)
+	}
+	if tools.built == nil {
+		tools.built, tools.err = map[string]string{}, map[string]error{}
+	}
+	out := filepath.Join(e.BinDir, filepath.Base(pkg))
+	if err := e.goBuild(pkg, out, true); err != nil {
+		tools.err[pkg] = err
+		t.Fatal(err)
+	}
+	tools.built[pkg] = out
+	return out
+}
+
 // BuildGo builds a Go package (path relative to the repository root) as a
 // static binary in the world-readable folder and returns its path.
 func (e *Env) BuildGo(t testing.TB, pkg string) string {

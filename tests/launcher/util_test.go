@@ -27,19 +27,10 @@ func itoa(i int) string { return strconv.Itoa(i) }
 // runtimeIn is $XDG_RUNTIME_DIR as the application sees it.
 func runtimeIn(e *harness.Env) string { return "/run/user/" + itoa(e.UID) }
 
-var (
-	nettoolOnce sync.Once
-	nettoolPath string
-)
-
 // nettool builds the static probe once per test binary.
 func nettool(t *testing.T, e *harness.Env) string {
 	t.Helper()
-	nettoolOnce.Do(func() { nettoolPath = e.BuildGo(t, "./tests/launcher/nettool") })
-	if nettoolPath == "" {
-		t.Fatal("nettool was not built")
-	}
-	return nettoolPath
+	return e.Tool(t, "./tests/launcher/nettool")
 }
 
 // withTool is `-- /bin/sh -c SCRIPT sh TOOL`: the script finds the tool,

@@ -6,27 +6,17 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"airlock/tests/harness"
 )
 
-var (
-	floodOnce sync.Once
-	floodPath string
-)
-
 // floodbench builds the flooder of tests/bench/flood.sh once per test binary.
 func floodbench(t *testing.T) string {
 	t.Helper()
 	e := harness.Get(t)
-	floodOnce.Do(func() { floodPath = e.BuildGo(t, "./tests/bench/floodbench") })
-	if floodPath == "" {
-		t.Fatal("floodbench was not built")
-	}
-	return floodPath
+	return e.Tool(t, "./tests/bench/floodbench")
 }
 
 // TestBudgetedFloods has one sandbox flood the broker in the four ways of

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -213,20 +212,11 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	}
 }
 
-var (
-	probeOnce sync.Once
-	probePath string
-)
-
 // probe builds the static godbus client once per test binary.
 func probe(t *testing.T) string {
 	t.Helper()
 	e := harness.Get(t)
-	probeOnce.Do(func() { probePath = e.BuildGo(t, "./tests/portal/portalprobe") })
-	if probePath == "" {
-		t.Fatal("portalprobe was not built")
-	}
-	return probePath
+	return e.Tool(t, "./tests/portal/portalprobe")
 }
 
 // script copies testdata/name to a file the test user can read (the
