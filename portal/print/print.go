@@ -10,7 +10,6 @@
 package print
 
 import (
-	"airlock/po/i18n"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -22,6 +21,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"airlock/chooser-ui/protocol"
+	"airlock/po/i18n"
 	"airlock/portal/busserver"
 	"airlock/portal/desktop"
 	"airlock/portal/ratelimit"
