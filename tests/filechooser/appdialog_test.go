@@ -94,7 +94,7 @@ gedit --standalone >/tmp/gedit.log 2>&1 &
 w=$(xdotool search --sync --onlyvisible --class gedit | head -1)
 ` + pressOpenUntilTold + `
 until_title '^report.txt '; echo "== opened $(title)"
-xdotool windowfocus --sync "$w"; xdotool key --clearmodifiers ctrl+End; xdotool type --delay 20 " EDITED"
+xdotool windowfocus --sync "$w"; "$XIDLE" "$w" 120s; xdotool key --clearmodifiers ctrl+End; xdotool type --delay 20 " EDITED"
 until_title '^\*report.txt '
 xdotool key --clearmodifiers ctrl+s
 until_title '^report.txt '; echo "== saved"
@@ -318,7 +318,7 @@ gnome-text-editor --standalone >/tmp/te.log 2>&1 &
 w=$(xdotool search --sync --onlyvisible --class gnome-text-editor | head -1)
 ` + pressOpenUntilTold + `
 until_title '^report.txt'; echo "== opened $(title)"
-xdotool windowfocus --sync "$w"; sleep 1; xdotool key --clearmodifiers ctrl+End; xdotool type --delay 30 " EDITED"
+xdotool windowfocus --sync "$w"; "$XIDLE" "$w" 120s; sleep 1; xdotool key --clearmodifiers ctrl+End; xdotool type --delay 30 " EDITED"
 sleep 1; echo "== modified $(title)"; xdotool key --clearmodifiers ctrl+s; echo "== saved"
 read x; xdotool windowfocus --sync "$w"; xdotool key --clearmodifiers ctrl+shift+s; echo "== save as"
 until_title '^copy.txt'; echo "== saved as"
