@@ -27,14 +27,8 @@ const pressOpenUntilTold = `n=0; while read c && [ "$c" = open ]; do n=$((n+1));
 // pressOpenUntilTold) as $XIDLE.
 func (s *session) appScript(t *testing.T, flags []string, script string) *app {
 	t.Helper()
-	xidle := xidleTool(t, s.e)
+	xidle := s.e.Tool(t, "./tests/harness/xidle")
 	return s.sandbox(t, append(append([]string(nil), flags...), "--ro", xidle), "/bin/sh", "-c", `XIDLE="$1"; `+script, "sh", xidle)
-}
-
-// xidleTool builds tests/harness/xidle once per test binary.
-func xidleTool(t *testing.T, e *harness.Env) string {
-	t.Helper()
-	return e.Tool(t, "./tests/harness/xidle")
 }
 
 // chooserRequests counts the file chooser requests in the broker's log.
