@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -202,6 +203,18 @@ func run(log *slog.Logger, replace bool) error {
 		// The session is over: no launcher can reach this broker again.
 		log.Info("the session bus went away: exiting")
 	}
+	// Whatever stalls the teardown, the broker leaves: a broker that was
+	// told to go, or was replaced, must not linger holding its name's
+	// sandboxes' resources. A stall is logged with every goroutine's stack.
+	time.AfterFunc(exitLimit, func() {
+		buf := make([]byte, 1<<16)
+		buf = buf[:runtime.Stack(buf, true)]
+		log.Error("teardown stalled: exiting without it", "limit", exitLimit, "stacks", string(buf))
+		os.Exit(1)
+	})
 	b.Close()
 	return nil
 }
+
+// exitLimit bounds the broker's teardown once it decided to exit.
+const exitLimit = 20 * time.Second

@@ -218,11 +218,31 @@ func (s *Store) Close() error {
 		s.watcher.Close()
 		<-s.done
 	}
-	if err := s.server.Unmount(); err != nil {
-		return fmt.Errorf("cannot unmount document store at %q: %w", s.mountPoint, err)
+	// go-fuse's Unmount detaches the host's mount, then waits until the
+	// kernel ends the FUSE connection. It does not end while another mount
+	// namespace still holds a copy of the mount: a sandbox's host view
+	// (native grants) copied the host's tree while this store was mounted,
+	// and where the host's mounts are private (no systemd) no unmount
+	// propagates to it (mount_namespaces(7)), so the wait would last as
+	// long as that sandbox. The broker exits after Close: its /dev/fuse
+	// descriptor closes with it, which aborts the connection
+	// (fuse_dev_release), and those copies then answer ENOTCONN.
+	done := make(chan error, 1)
+	go func() { done <- s.server.Unmount() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("cannot unmount document store at %q: %w", s.mountPoint, err)
+		}
+	case <-time.After(unmountWait):
+		s.log.Info("the document store is still mounted in another mount namespace (a sandbox's host view); it ends with this process", "dir", s.mountPoint)
 	}
 	return nil
 }
+
+// unmountWait bounds how long Close waits for the kernel to end the FUSE
+// connection once the host's mount is gone.
+const unmountWait = 3 * time.Second
 
 func (s *Store) ino() uint64 { return s.nextIno.Add(1) }
 

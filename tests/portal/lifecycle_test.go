@@ -81,6 +81,23 @@ func TestBrokerReplace(t *testing.T) {
 		t.Errorf("the old broker saw the new sandbox:\n%s", s.portalLog())
 	}
 
+	// A sandbox with native grants, started now, holds a host view: a
+	// mount namespace copied from the host's while the old broker's
+	// document store is still mounted. Copies of a mount keep its FUSE
+	// connection alive after the host unmounts it (the host's mounts are
+	// private here, so no unmount propagates: mount_namespaces(7)); the
+	// old broker must not wait for it, nor the host view keep it.
+	prof := filepath.Join(s.e.UserDir(t), "native.toml")
+	s.e.WriteUserFile(t, prof, "grants = \"native-irrevocable\"\n", 0o644)
+	hv := s.sandbox(t, "run", "--profile", prof, "--name", "hostview-after-replace", "--",
+		"/bin/sh", "-c", "echo started; exec sleep 600")
+	waitFor(t, 60*time.Second, "the host-view sandbox to start", func() bool {
+		return strings.Contains(hv.out.String(), "started") || hv.exited()
+	})
+	if hv.exited() {
+		t.Fatalf("host-view sandbox ended early: %v", hv.res)
+	}
+
 	// The old broker's last sandbox ends: it exits, the new one stays.
 	os.WriteFile(filepath.Join(dir, "stop"), nil, 0o644)
 	if res := ticker.wait(t, 60*time.Second); res.Code != 0 {
