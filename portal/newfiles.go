@@ -85,6 +85,7 @@ func (a *newFileAsker) ask(n *docstore.NewFile) {
 		Mode:           protocol.ModeNewFile,
 		SandboxName:    l.Name,
 		SandboxIcon:    l.Icon,
+		SandboxColor:   l.Color,
 		TimeoutSeconds: int(newFileTimeout / time.Second),
 		NewFile:        &protocol.NewFile{Name: n.Name, Size: n.Size, Beside: n.Beside, Folder: n.Folder, HostName: n.HostName()},
 	}

@@ -15,6 +15,23 @@ static void airlock_color_bar(GtkWidget *w, const char *css) {
 		GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
 	g_object_unref(p);
 }
+
+// airlock_named_child is the child of the dialog's content area named
+// name (the print dialog's "airlock-header"), or NULL.
+static GtkWidget *airlock_named_child(GtkWidget *dialog, const char *name) {
+	GtkWidget *area = gtk_dialog_get_content_area(GTK_DIALOG(dialog));
+	GList *children = gtk_container_get_children(GTK_CONTAINER(area));
+	GtkWidget *found = NULL;
+	for (GList *l = children; l != NULL && found == NULL; l = l->next)
+		if (g_strcmp0(gtk_widget_get_name(GTK_WIDGET(l->data)), name) == 0)
+			found = GTK_WIDGET(l->data);
+	g_list_free(children);
+	return found;
+}
+
+static GtkWidget *airlock_message_area(GtkWidget *dialog) {
+	return gtk_message_dialog_get_message_area(GTK_MESSAGE_DIALOG(dialog));
+}
 */
 import "C"
 
@@ -33,15 +50,30 @@ func validHex(s string) bool {
 	return true
 }
 
-// HeaderColor draws a bar of the sandbox's colour (#rrggbb; anything else
-// is ignored) in the margin left of Airlock's header, after AddHeader.
-func (d *FileChooserDialog) HeaderColor(hex string) {
-	if d.header == nil || !validHex(hex) {
+// colorBar draws a bar of the sandbox's colour (#rrggbb; anything else is
+// ignored) in the margin left of w, Airlock's own area of a dialog. A
+// shadow, not a border: it moves nothing of the dialog's layout.
+func colorBar(w *C.GtkWidget, hex string) {
+	if w == nil || !validHex(hex) {
 		return
 	}
-	// A shadow, not a border: drawn in the header's left margin, it moves
-	// nothing of the dialog's layout.
 	cs := C.CString("* { box-shadow: -10px 0 0 0 " + hex + "; }")
 	defer C.free(unsafe.Pointer(cs))
-	C.airlock_color_bar(d.header, cs)
+	C.airlock_color_bar(w, cs)
 }
+
+// HeaderColor marks Airlock's header (after AddHeader) with the sandbox's
+// colour.
+func (d *FileChooserDialog) HeaderColor(hex string) { colorBar(d.header, hex) }
+
+// HeaderColor marks Airlock's header of the print dialog with the
+// sandbox's colour.
+func (d *PrintDialog) HeaderColor(hex string) {
+	name := C.CString("airlock-header")
+	defer C.free(unsafe.Pointer(name))
+	colorBar(C.airlock_named_child(d.w, name), hex)
+}
+
+// HeaderColor marks the question's text, Airlock's words about one
+// sandbox, with that sandbox's colour.
+func (q *Question) HeaderColor(hex string) { colorBar(C.airlock_message_area(q.w), hex) }

@@ -14,5 +14,6 @@ func Run(r *protocol.Request, icon string) protocol.Response {
 	s := Describe(r)
 	q := gtk.NewCautiousQuestion(s.Title, icon, WindowRole, s.Primary, s.Secondary, s.DontOpen, s.Open)
 	defer q.Destroy()
+	q.HeaderColor(r.SandboxColor) // the profile's colour (issue 13 item 6)
 	return q.Run(r.TimeoutSeconds).Response(protocol.AnswerOpen, protocol.AnswerDontOpen)
 }

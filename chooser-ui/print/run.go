@@ -14,6 +14,7 @@ func Run(r *protocol.Request, icon string) protocol.Response {
 	s := Describe(r)
 	d := gtk.NewPrintDialog(s.Title, icon, WindowRole, s.Header, s.Note)
 	defer d.Destroy()
+	d.HeaderColor(r.SandboxColor) // the profile's colour (issue 13 item 6)
 	d.SetSettings(r.Print.Settings)
 	if p := r.Print.PageSetup; p != nil {
 		d.SetPageSetup(gtk.PageSetup{Name: p.Name, Orientation: p.Orientation, Width: p.Width, Height: p.Height,

@@ -501,7 +501,7 @@ func (b *Broker) add(sb *Sandbox) error {
 	if sb.Resumed {
 		b.log.Warn("sandbox registered again after its broker ended: its document view died with that broker, so files granted before are gone from it and new grants are refused until it restarts", "sandbox", sb.DisplayName, "sandbox_id", sb.ID)
 	}
-	view, err := b.grants.AddSandbox(grants.Sandbox{ID: sb.ID, Profile: sb.Profile, Label: docstore.Label{Name: sb.DisplayName, Icon: sb.Icon}, Persistent: sb.PersistentGrants, Resumed: sb.Resumed})
+	view, err := b.grants.AddSandbox(grants.Sandbox{ID: sb.ID, Profile: sb.Profile, Label: docstore.Label{Name: sb.DisplayName, Icon: sb.Icon, Color: sb.Color}, Persistent: sb.PersistentGrants, Resumed: sb.Resumed})
 	if err != nil {
 		b.mu.Lock()
 		delete(b.sandboxes, sb.ID)
@@ -554,10 +554,10 @@ func (b *Broker) serve(sb *Sandbox, conns []adopted) {
 	}, b.grants, b.dialog, b.folders, b.log)
 	inhibit.Install(sb.Desktop, lg)
 	evinced.Install(sb.Server, lg)
-	openuri.Install(sb.Desktop, openuri.Sandbox{ID: sb.ID, Name: sb.DisplayName, Icon: sb.Icon, Policy: sb.OpenURI},
+	openuri.Install(sb.Desktop, openuri.Sandbox{ID: sb.ID, Name: sb.DisplayName, Icon: sb.Icon, Color: sb.Color, Policy: sb.OpenURI},
 		b.grants, openuri.Dialog(b.dialog), nil, b.log)
 	trash.Install(sb.Desktop, sb.ID, sb.DisplayName, b.grants, b.log)
-	portalprint.Install(sb.Desktop, portalprint.Sandbox{ID: sb.ID, Name: sb.DisplayName, Icon: sb.Icon,
+	portalprint.Install(sb.Desktop, portalprint.Sandbox{ID: sb.ID, Name: sb.DisplayName, Icon: sb.Icon, Color: sb.Color,
 		Allowed: sb.Print, Sanitize: sb.PrintSanitize}, b.printConfig(), b.log)
 	// Adopted before the listener is served: a new connection's unique
 	// name is then sure not to collide with a restored one.

@@ -272,7 +272,7 @@ func (s *Store) AddSandbox(id string, label Label) (string, error) {
 
 // Label is how Airlock's own UI names a sandbox (its profile's display
 // name and icon): the store passes it on with each NewFile.
-type Label struct{ Name, Icon string }
+type Label struct{ Name, Icon, Color string }
 
 // RemoveSandbox ends every grant of the sandbox (see endGrant) and makes its
 // view disappear.

@@ -92,6 +92,7 @@ type Opener func(target string) error
 // Sandbox is what the portal knows of its sandbox.
 type Sandbox struct {
 	ID, Name, Icon string
+	Color          string // "#rrggbb" or "": the profile's, on the question
 	Policy         string // PolicyAsk or PolicyNone (anything else: none)
 }
 
@@ -219,7 +220,7 @@ func (p *Portal) ask(c *busserver.Call, opts map[string]dbus.Variant, o protocol
 		return nil, err
 	}
 	req := protocol.Request{
-		Mode: protocol.ModeOpenURI, SandboxName: p.sb.Name, SandboxIcon: p.sb.Icon,
+		Mode: protocol.ModeOpenURI, SandboxName: p.sb.Name, SandboxIcon: p.sb.Icon, SandboxColor: p.sb.Color,
 		TimeoutSeconds: int(dialogTimeout / time.Second), OpenURI: &o,
 	}
 	go func() {

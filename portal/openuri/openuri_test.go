@@ -73,7 +73,7 @@ func startWith(t *testing.T, policy string, u *user, reg Grants) *dbus.Conn {
 	lg := slog.New(slog.DiscardHandler)
 	s := busserver.New(busserver.Config{SandboxID: "id", SandboxName: "Browser", UID: os.Getuid(), Logger: lg})
 	d := desktop.Install(s, desktop.Options{Logger: lg})
-	Install(d, Sandbox{ID: "id", Name: "Browser", Policy: policy}, reg, u.dialog, u.open, lg)
+	Install(d, Sandbox{ID: "id", Name: "Browser", Color: "#c03a7e", Policy: policy}, reg, u.dialog, u.open, lg)
 	path := filepath.Join(t.TempDir(), "bus")
 	l, err := net.Listen("unix", path)
 	if err != nil {
@@ -136,7 +136,7 @@ func TestOpenURIAsksFirst(t *testing.T) {
 	if asked != 2 || opened != 1 || u.opened[0] != "https://example.org/a" {
 		t.Errorf("asked %d, opened %v; want 2 questions and the first link opened", asked, u.opened)
 	}
-	if r := u.asked[0]; r.Mode != protocol.ModeOpenURI || r.SandboxName != "Browser" || r.OpenURI.URI != "https://example.org/a" {
+	if r := u.asked[0]; r.Mode != protocol.ModeOpenURI || r.SandboxName != "Browser" || r.SandboxColor != "#c03a7e" || r.OpenURI.URI != "https://example.org/a" {
 		t.Errorf("question %+v", r)
 	}
 	// A descriptor of anything but a grant: refused, nobody asked.

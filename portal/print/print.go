@@ -73,6 +73,7 @@ type Dialog func(ctx context.Context, req protocol.Request) (protocol.Response, 
 // Sandbox is what the portal knows of its sandbox, from its profile.
 type Sandbox struct {
 	ID, Name, Icon string
+	Color          string // "#rrggbb" or "": the profile's, on the dialog's header
 	Allowed        bool   // the profile's print key
 	Sanitize       string // SanitizeRewrite, SanitizeRasterize or SanitizeNone
 }
@@ -370,7 +371,7 @@ func (p *Portal) ask(r *desktop.Request, job protocol.Print) (protocol.PrintResu
 		return protocol.PrintResult{}, desktop.ResponseOther
 	}
 	req := protocol.Request{Mode: protocol.ModePrint, SandboxName: p.sb.Name, SandboxIcon: p.sb.Icon,
-		TimeoutSeconds: int(dialogTimeout / time.Second), Print: &job}
+		SandboxColor: p.sb.Color, TimeoutSeconds: int(dialogTimeout / time.Second), Print: &job}
 	if err := protocol.Validate(&req); err != nil {
 		p.log.Warn("cannot show the print dialog", "err", err)
 		return protocol.PrintResult{}, desktop.ResponseOther

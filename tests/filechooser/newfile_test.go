@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"airlock/tests/harness"
 )
 
 // The saves in these tests run in a real sandbox (testdata/saves.py) on a
@@ -139,7 +141,11 @@ func TestNewFileAskedAtSandboxEnd(t *testing.T) {
 	s := newSession(t, true)
 	dir := hostFiles(t, map[string]string{"notes.txt": "notes"})
 	py := userScript(t, "tests/filechooser/testdata/saves.py")
-	a := s.sandbox(t, []string{"--name", "quitter", "--ro", py}, "/usr/bin/python3", py)
+	// The profile's colour marks the question (issue 13 item 6).
+	const hex = "#c03a7e"
+	prof := filepath.Join(harness.Get(t).UserDir(t), "quitter.toml")
+	harness.Get(t).WriteUserFile(t, prof, "color = \""+hex+"\"\n", 0o644)
+	a := s.sandbox(t, []string{"--profile", prof, "--name", "quitter", "--ro", py}, "/usr/bin/python3", py)
 	a.waitRegistered(t, s, "quitter")
 	a.Send(t, s.grantRW(t, "quitter", filepath.Join(dir, "notes.txt")))
 	a.do(t, 1, "saveas last-minute.txt written just before quitting")
@@ -147,7 +153,11 @@ func TestNewFileAskedAtSandboxEnd(t *testing.T) {
 	if res := a.Wait(t); res.Code != 0 {
 		t.Errorf("sandbox: %v", res)
 	}
-	s.question(t, nil, "quitter", "alt+k")
+	wid := s.dialog(t, nil, "quitter saved a new file")
+	if n, err := harness.AwaitColor(s.x.Env(), wid, hex, 200, 20*time.Second); err != nil || n < 200 {
+		t.Errorf("the question shows %d pixels of the profile's colour %s (%v), want its bar", n, hex, err)
+	}
+	s.key(t, "alt+k")
 	hostHolds(t, s, filepath.Join(dir, "last-minute.txt"), "written just before quitting")
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"image/png"
 	"math/big"
 	"os"
 	"os/exec"
@@ -171,4 +172,52 @@ func (x *Xvfb) Screenshot(t *testing.T, path string) {
 		return
 	}
 	t.Logf("screenshot: %s", path)
+}
+
+// CountColor counts the pixels of colour hex ("#rrggbb") in window win of
+// the display at env (DISPLAY=...), as ImageMagick's import reads them.
+func CountColor(env []string, win, hex string) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "import", "-window", win, "png:-")
+	cmd.Env = append(os.Environ(), env...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, fmt.Errorf("import -window %s: %w: %s", win, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	img, err := png.Decode(bytes.NewReader(out))
+	if err != nil {
+		return 0, fmt.Errorf("import's PNG: %w", err)
+	}
+	var want [3]uint32
+	if _, err := fmt.Sscanf(hex, "#%02x%02x%02x", &want[0], &want[1], &want[2]); err != nil {
+		return 0, fmt.Errorf("colour %q: %w", hex, err)
+	}
+	n := 0
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r>>8 == want[0] && g>>8 == want[1] && bl>>8 == want[2] {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
+// AwaitColor polls CountColor until the window shows at least min pixels
+// of hex or limit passes (a window maps before its toolkit paints it), and
+// returns the last count.
+func AwaitColor(env []string, win, hex string, min int, limit time.Duration) (int, error) {
+	deadline := time.Now().Add(limit)
+	for {
+		n, err := CountColor(env, win, hex)
+		if err != nil || n >= min || time.Now().After(deadline) {
+			return n, err
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"image/png"
 	"io"
 	"os"
 	"os/exec"
@@ -329,28 +328,13 @@ func (s *session) colorProfile(t *testing.T, hex, display string) string {
 	return p
 }
 
-// countColor counts the pixels of window win that are exactly hex.
-func (s *session) countColor(t *testing.T, win, hex string) int {
+// awaitColor waits (60 s at most) until window win shows at least min
+// pixels that are exactly hex, and returns how many it showed.
+func (s *session) awaitColor(t *testing.T, win, hex string, min int) int {
 	t.Helper()
-	out, err := s.x.Host("import", "-window", win, "png:-")
+	n, err := harness.AwaitColor(s.x.Env(), win, hex, min, 60*time.Second)
 	if err != nil {
-		t.Fatalf("import: %v", err)
-	}
-	img, err := png.Decode(strings.NewReader(out))
-	if err != nil {
-		t.Fatalf("import's PNG: %v", err)
-	}
-	var want [3]uint32
-	fmt.Sscanf(hex, "#%02x%02x%02x", &want[0], &want[1], &want[2])
-	n := 0
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			if r>>8 == want[0] && g>>8 == want[1] && bl>>8 == want[2] {
-				n++
-			}
-		}
+		t.Fatal(err)
 	}
 	return n
 }
@@ -400,12 +384,8 @@ func TestManagerHostileNamesAddColour(t *testing.T) {
 		}
 	}
 	// The bar is 10 pixels wide down Airlock's header.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		if n := s.countColor(t, dlg, hex); n >= 200 {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("the chooser's header shows %d pixels of %s", n, hex)
-		}
+	if n := s.awaitColor(t, dlg, hex, 200); n < 200 {
+		t.Fatalf("the chooser's header shows %d pixels of %s", n, hex)
 	}
 	s.keys(t, dlg, "ctrl+l")
 	if _, err := s.x.Host("xdotool", "type", "--clearmodifiers", "--delay", "20", added); err != nil {
@@ -456,13 +436,9 @@ func TestNestedDisplayColour(t *testing.T) {
 	name := fmt.Sprintf("colour-%d", time.Now().UnixNano()%100000)
 	s.startShell(t, name, "--profile", prof)
 	win := s.window(t, name+` \(Airlock sandbox\)`)
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		// Nothing runs on that display: all of it is desktop.
-		if n := s.countColor(t, win, hex); n > 10000 {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("Xephyr's window shows %d pixels of %s", n, hex)
-		}
+	// Nothing runs on that display: all of it is desktop.
+	if n := s.awaitColor(t, win, hex, 10001); n <= 10000 {
+		t.Fatalf("Xephyr's window shows %d pixels of %s", n, hex)
 	}
 }
 

@@ -120,8 +120,9 @@ func TestGTKPrintOperation(t *testing.T) {
 }
 
 // TestRewriteStripsMetadata: an application hands its own PDF to Print
-// after PreparePrint, with the token: one dialog only, the text printed,
-// the application's Author, Creator and Title gone.
+// after PreparePrint, with the token: one dialog only, headed in the
+// profile's colour, the text printed, the application's Author, Creator and
+// Title gone.
 func TestRewriteStripsMetadata(t *testing.T) {
 	t.Parallel()
 	s := newSession(t)
@@ -130,8 +131,15 @@ func TestRewriteStripsMetadata(t *testing.T) {
 	doc := filepath.Join(e.UserDir(t), "report.pdf")
 	makePDF(t, doc, map[string]string{"Author": "SECRET-AUTHOR-x1", "Creator": "SECRET-CREATOR-x2", "Title": "SECRET-TITLE-x3"}, text, "second page")
 	script := userScript(t, "tests/print/testdata/portalprint.py")
-	a := s.sandbox(t, []string{"--name", "reports", "--ro", script, "--ro", doc}, "/usr/bin/python3", script, "prepare-print", doc)
+	// The profile's colour marks Airlock's header of the print dialog.
+	const hex = "#c03a7e"
+	prof := filepath.Join(e.UserDir(t), "reports.toml")
+	e.WriteUserFile(t, prof, "color = \""+hex+"\"\n", 0o644)
+	a := s.sandbox(t, []string{"--profile", prof, "--name", "reports", "--ro", script, "--ro", doc}, "/usr/bin/python3", script, "prepare-print", doc)
 	wid := s.dialog(t, a, "reports wants to print")
+	if n, err := harness.AwaitColor(s.x.Env(), wid, hex, 200, 20*time.Second); err != nil || n < 200 {
+		t.Errorf("the print dialog shows %d pixels of the profile's colour %s (%v), want its bar", n, hex, err)
+	}
 	s.accept(t, wid)
 	a.WaitOutput(t, `^prepare: 0$`)
 	settings := a.WaitOutput(t, `^settings: (.*)$`)[1]
