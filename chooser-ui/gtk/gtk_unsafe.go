@@ -218,12 +218,16 @@ static const char *airlock_combo_id(GtkWidget *w) {
 // acts, then waits until the dialog shows what it expects (GTK's inline
 // completion, a folder's files loaded and selected) before pressing a key
 // that acts on it. A line "focus TYPE" says which kind of widget has the
-// keyboard, and "response N" that the dialog answered.
+// keyboard, "response N" that the dialog answered, and "windows N" how
+// many windows of the process are shown (a confirmation, GTK's or
+// Airlock's, is a window of its own, which takes the keyboard; popups such
+// as the location's completion list are not counted).
 typedef struct {
 	GtkWindow *window;
 	FILE *out;
 	char *last;
 	int selected;
+	int windows;
 	GtkWidget *focus;
 } airlock_trace;
 
@@ -244,6 +248,17 @@ static gboolean airlock_trace_tick(gpointer data) {
 		fprintf(t->out, "selected %d\n", n);
 		fflush(t->out);
 		t->selected = n;
+	}
+	int w = 0;
+	GList *tops = gtk_window_list_toplevels();
+	for (GList *l = tops; l != NULL; l = l->next)
+		if (gtk_window_get_window_type(GTK_WINDOW(l->data)) == GTK_WINDOW_TOPLEVEL && gtk_widget_get_mapped(GTK_WIDGET(l->data)))
+			w++;
+	g_list_free(tops);
+	if (w != t->windows) {
+		fprintf(t->out, "windows %d\n", w);
+		fflush(t->out);
+		t->windows = w;
 	}
 	GtkWidget *focus = gtk_window_get_focus(t->window);
 	if (focus != t->focus) {

@@ -20,6 +20,7 @@ type Trace struct {
 	Focus     string // the GTK type of the focused widget ("" before any)
 	Selected  string // the last "selected" count as written ("" before any)
 	Responses int    // how many times the dialog answered
+	Windows   int    // windows of the chooser shown (not popups)
 }
 
 // TraceEntry is a text entry's text and selected range, in characters.
@@ -57,6 +58,8 @@ func ReadTrace(path string) Trace {
 			t.Selected = rest
 		case "response":
 			t.Responses++
+		case "windows":
+			t.Windows, _ = strconv.Atoi(rest)
 		}
 	}
 	return t

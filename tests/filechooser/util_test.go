@@ -274,25 +274,36 @@ func (s *session) enterPath(t *testing.T, path, completion string) {
 	s.pressReturn(t)
 }
 
-// pressReturn presses Return and waits for the dialog's answer, pressing
-// it again only when the dialog has not answered and still shows the same
-// entry (a Return GTK dropped while it was busy); an answer, or another
-// dialog (an overwrite confirmation, which takes the keyboard), ends it.
+// pressReturn presses Return in the focused chooser window and waits for
+// the dialog to act on it: an answer, a confirmation (its own window, which
+// takes the keyboard), or a new text in the entry (Return on a folder goes
+// into it). It presses again only when the chooser has handled every event
+// sent before (it answered _NET_WM_PING, xidle) and then did nothing for
+// 3 s: a Return GTK dropped while it was busy. A chooser that acts on none
+// of 5 fails the test, with what it showed.
 func (s *session) pressReturn(t *testing.T) {
 	t.Helper()
+	wid := xdo(t, s.x, "getwindowfocus")
+	xidle := s.e.Tool(t, "./tests/harness/xidle")
 	before := s.traceNow()
-	for try := 0; try < 5; try++ {
+	acted := func() bool {
+		tr := s.traceNow()
+		return tr.Responses > before.Responses || tr.Windows > before.Windows || tr.Entry.Text != before.Entry.Text
+	}
+	for try := 1; try <= 5; try++ {
 		s.key(t, "Return")
+		if _, err := s.x.Host(xidle, wid, "25s"); err != nil && !acted() {
+			t.Logf("the chooser did not answer a ping after Return %d: %v", try, err)
+		}
 		for until := time.Now().Add(3 * time.Second); time.Now().Before(until); time.Sleep(20 * time.Millisecond) {
-			if s.traceNow().Responses > before.Responses || len(chooserWindows(s.x)) != 1 {
+			if acted() {
 				return
 			}
 		}
-		if s.traceNow().Entry != before.Entry {
-			return // the dialog acted on it (went into a folder, ...)
-		}
-		t.Logf("the chooser did not answer Return %d: pressing it again", try+1)
+		t.Logf("the chooser handled Return %d and did nothing for 3 s: pressing it again", try)
 	}
+	tr, _ := os.ReadFile(s.trace)
+	t.Fatalf("the chooser acted on none of 5 Returns\ntrace:\n%s\nportal log:\n%s", tr, s.portalLog())
 }
 
 // typeLocation opens the chooser's location entry (Ctrl+L), types path and
