@@ -23,12 +23,23 @@ import (
 // (firstDialog).
 const pressOpenUntilTold = `n=0; while read c && [ "$c" = open ]; do n=$((n+1)); w=$(findw); xdotool windowfocus --sync "$w"; xdotool key --clearmodifiers ctrl+o; "$XIDLE" "$w" 120s; echo "== pressed $n rc=$?"; done`
 
+// findWindow defines findwin ARGS...: the first visible window xdotool
+// search ARGS finds that answers _NET_WM_PING (xidle), so that keys go to a
+// window that is there and has handled what was sent before. A window can
+// vanish between search and use (an application replacing its first
+// window, a transient one): xdotool then dies of BadWindow, and findwin
+// searches again.
+const findWindow = `findwin() { for i in $(seq 600); do x=$(xdotool search --sync --onlyvisible "$@" 2>/dev/null | head -1); [ -n "$x" ] && "$XIDLE" "$x" 60s 2>/dev/null && { echo "$x"; return 0; }; sleep 0.2; done; return 1; }
+`
+
 // appScript runs an application script in a sandbox with xidle (see
-// pressOpenUntilTold) as $XIDLE.
-func (s *session) appScript(t *testing.T, flags []string, script string) *app {
+// pressOpenUntilTold) as $XIDLE, findwin (findWindow) defined, and args as
+// its $1, $2, ...
+func (s *session) appScript(t *testing.T, flags []string, script string, args ...string) *app {
 	t.Helper()
 	xidle := s.e.Tool(t, "./tests/harness/xidle")
-	return s.sandbox(t, append(append([]string(nil), flags...), "--ro", xidle), "/bin/sh", "-c", `XIDLE="$1"; `+script, "sh", xidle)
+	return s.sandbox(t, append(append([]string(nil), flags...), "--ro", xidle), append([]string{"/bin/sh", "-c", `XIDLE="$1"; shift
+` + findWindow + script, "sh", xidle}, args...)...)
 }
 
 // chooserRequests counts the file chooser requests in the broker's log.
@@ -93,7 +104,7 @@ const geditOwnDialogs = `export GSETTINGS_BACKEND=memory NO_AT_BRIDGE=1 G_MESSAG
 title() { xdotool getwindowname "$w"; }
 until_title() { for i in $(seq 1200); do title | grep -q "$1" && return 0; sleep 0.1; done; echo "== timeout waiting for title $1: $(title)"; cat /tmp/gedit.log; exit 1; }
 gedit --standalone >/tmp/gedit.log 2>&1 &
-findw() { xdotool search --sync --onlyvisible --class gedit | head -1; }
+findw() { findwin --class gedit; }
 w=$(findw)
 ` + pressOpenUntilTold + `
 until_title '^report.txt '; echo "== opened $(title)"
@@ -167,7 +178,7 @@ mkdir -p /tmp/lo-profile/user; cat >/tmp/lo-profile/user/registrymodifications.x
 </oor:items>
 XCU
 soffice --writer --norestore -env:UserInstallation=file:///tmp/lo-profile >/tmp/lo.log 2>&1 &
-findw() { xdotool search --sync --onlyvisible --name 'LibreOffice Writer$' | head -1; }
+findw() { findwin --name 'LibreOffice Writer$'; }
 w=$(findw)
 ` + pressOpenUntilTold + `
 until_title '^memo.fodt - '
@@ -268,7 +279,7 @@ const evinceDialogs = `export GSETTINGS_BACKEND=memory NO_AT_BRIDGE=1
 title() { xdotool getwindowname "$w"; }
 until_title() { for i in $(seq 1200); do title | grep -q "$1" && return 0; sleep 0.1; done; echo "== timeout waiting for title $1: $(title)"; cat /tmp/evince.log; exit 1; }
 evince >/tmp/evince.log 2>&1 &
-findw() { xdotool search --sync --onlyvisible --class evince | head -1; }
+findw() { findwin --class evince; }
 w=$(findw)
 ` + pressOpenUntilTold + `
 until_title '^paper.pdf'; echo "== opened"
@@ -320,7 +331,7 @@ const textEditorDialogs = `export GSETTINGS_BACKEND=memory NO_AT_BRIDGE=1 GTK_A1
 title() { xdotool getwindowname "$w"; }
 until_title() { for i in $(seq 1200); do title | grep -q "$1" && return 0; sleep 0.1; done; echo "== timeout waiting for title $1: $(title)"; cat /tmp/te.log; exit 1; }
 gnome-text-editor --standalone >/tmp/te.log 2>&1 &
-findw() { xdotool search --sync --onlyvisible --class gnome-text-editor | head -1; }
+findw() { findwin --class gnome-text-editor; }
 w=$(findw)
 ` + pressOpenUntilTold + `
 until_title '^report.txt'; echo "== opened $(title)"

@@ -14,10 +14,10 @@ import (
 const geditSaveAs = `read p; new="$(dirname "$p")/report-v2.txt"
 export GTK_USE_PORTAL=0 AIRLOCK_GTK_DIALOG=app GSETTINGS_BACKEND=memory NO_AT_BRIDGE=1
 gedit --standalone "$p" >/tmp/gedit.log 2>&1 &
-w=$(xdotool search --sync --onlyvisible --class gedit | head -1)
+w=$(findwin --class gedit)
 xdotool windowfocus --sync "$w"; sleep 1
 xdotool key --clearmodifiers ctrl+shift+s
-d=$(xdotool search --sync --onlyvisible --name '^Save As$' | head -1)
+d=$(findwin --name '^Save As$')
 xdotool windowfocus --sync "$d"; sleep 1
 xdotool key --clearmodifiers ctrl+a; xdotool type --delay 20 "$new"; sleep 0.5; xdotool key Return
 for i in $(seq 100); do [ -e "$new" ] && break; sleep 0.1; done
@@ -34,7 +34,7 @@ func TestGeditSaveAsBesideGrant(t *testing.T) {
 	s := newSession(t, true)
 	content := randomText("report")
 	dir := hostFiles(t, map[string]string{"report.txt": content})
-	a := s.sandbox(t, []string{"--display", "xephyr", "--name", "gedit"}, "/bin/sh", "-c", geditSaveAs)
+	a := s.appScript(t, []string{"--display", "xephyr", "--name", "gedit"}, geditSaveAs)
 	a.waitRegistered(t, s, "gedit")
 	a.Send(t, s.grantRW(t, "gedit", filepath.Join(dir, "report.txt")))
 	a.WaitOutput(t, `^== saved$`)

@@ -59,7 +59,7 @@ next:
 const geditRun = `read p
 [ -n "$1" ] && export GSETTINGS_BACKEND="$1"
 gedit "$p" 2>/tmp/gedit.err &
-w=$(xdotool search --sync --onlyvisible --class gedit | head -1)
+w=$(findwin --class gedit)
 xdotool windowfocus --sync "$w"; sleep 1
 xdotool type --delay 60 "typed "; xdotool key --clearmodifiers ctrl+s
 for i in $(seq 300); do [ "$(cat "$p")" != "first line" ] && break; sleep 0.1; done
@@ -87,7 +87,7 @@ func TestGeditSessionLooksLikeADesktop(t *testing.T) {
 	dir := hostFiles(t, map[string]string{"notes.txt": "first line\n"})
 	host := filepath.Join(dir, "notes.txt")
 
-	a := s.sandbox(t, []string{"--profile", "text-editor", "--name", "ed"}, "/bin/sh", "-c", geditRun, "sh", "")
+	a := s.appScript(t, []string{"--profile", "text-editor", "--name", "ed"}, geditRun, "")
 	a.waitRegistered(t, s, "ed")
 	a.Send(t, s.grantRW(t, "ed", host))
 	a.WaitOutput(t, `^== end$`)
@@ -118,7 +118,7 @@ func TestGeditSessionLooksLikeADesktop(t *testing.T) {
 
 	// Before: GSettings' default backend inside (dconf) logs its warnings.
 	os.WriteFile(host, []byte("first line\n"), 0o644)
-	c := s.sandbox(t, []string{"--profile", "text-editor", "--name", "ed3"}, "/bin/sh", "-c", geditRun, "sh", "dconf")
+	c := s.appScript(t, []string{"--profile", "text-editor", "--name", "ed3"}, geditRun, "dconf")
 	c.waitRegistered(t, s, "ed3")
 	c.Send(t, s.grantRW(t, "ed3", host))
 	c.WaitOutput(t, `^== end$`)
@@ -170,7 +170,7 @@ func TestGnomeTextEditorSession(t *testing.T) {
 	host := filepath.Join(dir, "notes.txt")
 	script := `read p
 gnome-text-editor "$p" 2>/tmp/te.err & pid=$!
-w=$(xdotool search --sync --onlyvisible --class gnome-text-editor | head -1)
+w=$(findwin --class gnome-text-editor)
 xdotool windowfocus --sync "$w"; sleep 2
 xdotool type --delay 60 "typed "; xdotool key --clearmodifiers ctrl+s
 for i in $(seq 300); do [ "$(cat "$p")" != "first line" ] && break; sleep 0.1; done
@@ -178,7 +178,7 @@ echo "== saved"
 timeout 60 gnome-text-editor "$p" 2>/tmp/te2.err; echo "== second launch $?"
 kill $pid; wait
 echo "== stderr"; cat /tmp/te.err /tmp/te2.err; echo "== end"`
-	a := s.sandbox(t, []string{"--profile", "text-editor", "--name", "te"}, "/bin/sh", "-c", script)
+	a := s.appScript(t, []string{"--profile", "text-editor", "--name", "te"}, script)
 	a.waitRegistered(t, s, "te")
 	a.Send(t, s.grantRW(t, "te", host))
 	a.WaitOutput(t, `^== end$`)
