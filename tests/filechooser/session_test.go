@@ -50,6 +50,15 @@ next:
 	}
 }
 
+// typeAndSave types a word into the file an editor opened ($p, window $w)
+// and saves it: only once the window's title names the file (the editors
+// load it after their window shows: keys typed before can be lost) and the
+// editor has handled every event before each step (xidle).
+const typeAndSave = `for i in $(seq 1200); do xdotool getwindowname "$w" | grep -q "^$(basename "$p")" && break; sleep 0.1; done
+echo "== title $(xdotool getwindowname "$w")"
+xdotool windowfocus --sync "$w"; "$XIDLE" "$w" 120s; sleep 1
+xdotool type --delay 60 "typed "; "$XIDLE" "$w" 120s; xdotool key --clearmodifiers ctrl+s`
+
 // geditRun runs in a text-editor sandbox: gedit opens the granted file, the
 // user types and saves (gedit holds an inhibition while it saves), a second
 // "gedit FILE" reaches the running instance over the sandbox's bus and
@@ -60,8 +69,7 @@ const geditRun = `read p
 [ -n "$1" ] && export GSETTINGS_BACKEND="$1"
 gedit "$p" 2>/tmp/gedit.err &
 w=$(findwin --class gedit)
-xdotool windowfocus --sync "$w"; sleep 1
-xdotool type --delay 60 "typed "; xdotool key --clearmodifiers ctrl+s
+` + typeAndSave + `
 for i in $(seq 300); do [ "$(cat "$p")" != "first line" ] && break; sleep 0.1; done
 echo "== saved"
 timeout 60 gedit "$p" 2>/tmp/gedit2.err; echo "== second launch $?"
@@ -171,8 +179,7 @@ func TestGnomeTextEditorSession(t *testing.T) {
 	script := `read p
 gnome-text-editor "$p" 2>/tmp/te.err & pid=$!
 w=$(findwin --class gnome-text-editor)
-xdotool windowfocus --sync "$w"; sleep 2
-xdotool type --delay 60 "typed "; xdotool key --clearmodifiers ctrl+s
+` + typeAndSave + `
 for i in $(seq 300); do [ "$(cat "$p")" != "first line" ] && break; sleep 0.1; done
 echo "== saved"
 timeout 60 gnome-text-editor "$p" 2>/tmp/te2.err; echo "== second launch $?"
@@ -184,7 +191,7 @@ echo "== stderr"; cat /tmp/te.err /tmp/te2.err; echo "== end"`
 	a.WaitOutput(t, `^== end$`)
 	a.Wait(t)
 	if b, _ := os.ReadFile(host); string(b) == "first line\n" || !strings.Contains(string(b), "first line") {
-		t.Errorf("the save did not reach the host: %q", b)
+		t.Errorf("the save did not reach the host: %q\nthe sandbox printed:\n%s", b, a.Out.String())
 	}
 	if m := a.WaitOutput(t, `^== second launch (\d+)$`); m[1] != "0" {
 		t.Errorf("a second gnome-text-editor did not reach the running one: exit %s", m[1])
