@@ -37,10 +37,16 @@ func (x *Xvfb) Env() []string {
 // (xdotool search: "XGetWindowProperty[_NET_WM_DESKTOP] failed"), and a
 // warning read as output would count as a window or spoil a title.
 func (x *Xvfb) Host(name string, args ...string) (string, error) {
+	return runX(x.Env(), name, args...)
+}
+
+// runX runs X client name with env (DISPLAY=..., XAUTHORITY=...) added to
+// the test's own, as Host does.
+func runX(env []string, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = append(os.Environ(), x.Env()...)
+	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -177,17 +183,11 @@ func (x *Xvfb) Screenshot(t *testing.T, path string) {
 // CountColor counts the pixels of colour hex ("#rrggbb") in window win of
 // the display at env (DISPLAY=...), as ImageMagick's import reads them.
 func CountColor(env []string, win, hex string) (int, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "import", "-window", win, "png:-")
-	cmd.Env = append(os.Environ(), env...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := runX(env, "import", "-window", win, "png:-")
 	if err != nil {
-		return 0, fmt.Errorf("import -window %s: %w: %s", win, err, bytes.TrimSpace(stderr.Bytes()))
+		return 0, err
 	}
-	img, err := png.Decode(bytes.NewReader(out))
+	img, err := png.Decode(strings.NewReader(out))
 	if err != nil {
 		return 0, fmt.Errorf("import's PNG: %w", err)
 	}
